@@ -1,0 +1,3 @@
+from urr_audit.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""The policy catalog: one YAML file per rule, shipped inside the wheel.
+
+A rule is data: id, title, severity, category, rationale, remediation, references, and the
+check template it configures with its params. Teams add rules with `--rules DIR` without
+writing code.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from urr_audit.model.common import Severity
+
+RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|ARGO|X)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
+
+
+class CatalogError(Exception):
+    """A rule file that cannot be used: a configuration error (exit code 2)."""
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    check: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    rationale: str
+    remediation: str
+    references: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)  # former ids, still accepted by --select/--ignore
+    source: str = ""  # the YAML file it came from
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not RULE_ID.match(v):
+            raise ValueError(f"rule id {v!r} must look like URR-TF-001")
+        return v
+
+
+def builtin_rules_dir() -> Path:
+    """`urr_audit/_rules` inside an installed wheel, else the repository's `rules/`."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent.parent / "rules"
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
+
+
+def load_rule_file(path: Path) -> Rule:
+    try:
+        data = _yaml().load(path.read_text(encoding="utf-8"))
+    except Exception as exc:  # ruamel raises many types; all mean "not valid YAML"
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: a rule file must be a mapping")
+    try:
+        return Rule.model_validate({**data, "source": str(path)})
+    except ValidationError as exc:
+        raise CatalogError(f"{path}: {exc}") from exc
+
+
+def load_rules(extra_dirs: tuple[Path, ...] = ()) -> list[Rule]:
+    rules = list(_builtin_rules())
+    for d in extra_dirs:
+        if not d.is_dir():
+            raise CatalogError(f"{d}: not a directory of rule files")
+        rules.extend(load_rule_file(p) for p in sorted(d.glob("*.yaml")))
+    seen: dict[str, str] = {}
+    for r in rules:
+        for key in (r.id, *r.aliases):
+            if key in seen:
+                raise CatalogError(f"{r.source}: rule id {key} already used by {seen[key]}")
+            seen[key] = r.source
+    return sorted(rules, key=lambda r: r.id)
+
+
+@cache
+def _builtin_rules() -> tuple[Rule, ...]:
+    d = builtin_rules_dir()
+    return tuple(load_rule_file(p) for p in sorted(d.glob("*.yaml")))
+
+
+def matches(rule: Rule, patterns: list[str]) -> bool:
+    """`URR-TF` selects every URR-TF-* rule; ids and aliases match exactly or by prefix."""
+    keys = (rule.id, *rule.aliases)
+    return any(k == p or k.startswith(p.rstrip("-") + "-") for p in patterns for k in keys)

@@ -1,0 +1,1 @@
+"""Check templates: generic, parameterised logic. Rules (rules/*.yaml) configure them."""

@@ -1,0 +1,119 @@
+"""The interface between check templates and the engine.
+
+A check is a plain generator function over one typed model node:
+
+    @check("tf-remote-backend", scope="terraform.environment", params=RemoteBackendParams)
+    def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams):
+        if not env.module.backends:
+            yield ctx.finding(at=env.module, message="...")
+
+The engine stamps rule id, title, severity, category, fingerprint; the check says where and
+what. `ctx.undecided(...)` says a value needed to decide was unknown: reported apart, never
+counted as a failure. Checks hold no state between calls and never read files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.model.common import Span
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    scope: str
+    params: type[BaseModel]
+    fn: Callable[..., Iterable[Any]]
+    types: tuple[str, ...] = ()  # resource types / object kinds this check applies to ("" = all)
+    module: str = ""
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip()
+
+
+def check(
+    name: str,
+    *,
+    scope: str,
+    params: type[BaseModel] = NoParams,
+    types: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
+    """Mark a function as a check template. Discovery is by this marker, not by import side effects."""
+
+    def mark(fn: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
+        fn.__urr_check__ = CheckSpec(  # type: ignore[attr-defined]
+            name=name, scope=scope, params=params, fn=fn, types=tuple(types), module=fn.__module__
+        )
+        return fn
+
+    return mark
+
+
+@dataclass
+class Hit:
+    """What a check yields. The engine turns it into a `Finding`."""
+
+    span: Span
+    message: str
+    address: str | None = None
+    environment: str | None = None
+    related: list[Span] = field(default_factory=list)
+    undecided: bool = False
+
+
+def _span_of(at: Any) -> Span:
+    if isinstance(at, Span):
+        return at
+    span = getattr(at, "span", None)
+    if isinstance(span, Span):
+        return span
+    raise TypeError(f"cannot locate {type(at).__name__}: give a Span or a node with .span")
+
+
+class Context:
+    """Handed to each check call; builds hits anchored at model nodes."""
+
+    def __init__(self, rule_id: str):
+        self.rule_id = rule_id
+
+    def finding(
+        self,
+        *,
+        at: Any,
+        message: str,
+        address: str | None = None,
+        environment: str | None = None,
+        related: Iterable[Any] = (),
+        node: Any = None,
+    ) -> Hit:
+        """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
+        source = node if node is not None else at
+        return Hit(
+            span=_span_of(at),
+            message=message,
+            address=address if address is not None else getattr(source, "address", None),
+            environment=environment if environment is not None else getattr(source, "environment", None),
+            related=[_span_of(r) for r in related],
+        )
+
+    def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:
+        hit = self.finding(at=at, message=message, **kw)
+        hit.undecided = True
+        return hit
+
+
+def iter_hits(result: Iterable[Any] | None) -> Iterator[Hit]:
+    for item in result or ():
+        if not isinstance(item, Hit):
+            raise TypeError(f"a check yielded {type(item).__name__}, expected ctx.finding(...)")
+        yield item

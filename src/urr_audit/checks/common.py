@@ -1,0 +1,28 @@
+"""Checks that apply to the whole repository, whatever its frameworks."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.model.common import Span
+from urr_audit.model.project import Project
+
+
+class LoadErrorParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[str]  # LoadError kind prefixes, e.g. ["terraform."]
+
+
+@check("load-errors", scope="project", params=LoadErrorParams)
+def load_errors(ctx: Context, project: Project, params: LoadErrorParams):
+    """Input a loader could not read (parse errors, missing files, refused paths) as findings."""
+    for err in project.errors:
+        if any(err.kind == k.rstrip(".") or err.kind.startswith(k) for k in params.kinds):
+            yield ctx.finding(
+                at=Span(path=err.path, line=err.line, end_line=err.line),
+                message=err.message,
+                address=err.address,
+                environment=err.environment,
+            )

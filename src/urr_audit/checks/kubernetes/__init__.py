@@ -1,0 +1,1 @@
+"""Kubernetes check templates (on rendered overlays)."""

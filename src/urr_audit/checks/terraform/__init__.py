@@ -1,0 +1,1 @@
+"""Terraform check templates."""

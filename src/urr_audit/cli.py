@@ -1,0 +1,220 @@
+"""Command-line interface. Wiring only: heavy modules are imported inside commands so that
+`urr-audit --help` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from urr_audit import __version__
+
+app = typer.Typer(
+    name="urr-audit",
+    help="Audit an infrastructure repository (Terraform, Kustomize, ...) with file and line evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="Browse the rule catalog.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class GraphFormat(str, Enum):
+    json = "json"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+class FailOn(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+    none = "none"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _usage_error(message: str) -> None:
+    typer.echo(f"urr-audit: error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _check_root(path: Path) -> None:
+    if not path.exists():
+        _usage_error(f"{path}: no such directory")
+    if not path.is_dir():
+        _usage_error(f"{path}: not a directory")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"urr-audit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="Repository root to scan.")] = Path("."),
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    select: Annotated[
+        Optional[list[str]], typer.Option("--select", help="Only these rule ids or prefixes (comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option("--ignore", help="Skip these rule ids or prefixes (comma-separated).")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.high,
+    rules_dir: Annotated[
+        Optional[list[Path]], typer.Option("--rules", help="Extra directory of rule YAML files.")
+    ] = None,
+) -> None:
+    """Scan PATH and report findings. Exit 0: clean; 1: findings at/above --fail-on or unreadable input; 2: usage error."""
+    from urr_audit.catalog import CatalogError
+    from urr_audit.engine import at_or_above
+    from urr_audit.model.common import Severity
+    from urr_audit.registry import RegistryError
+    from urr_audit.scan import scan as do_scan
+
+    _check_root(path)
+    try:
+        report = do_scan(path, _split(select), _split(ignore), tuple(rules_dir or ()))
+    except (CatalogError, RegistryError) as exc:
+        _usage_error(str(exc))
+    if not report.rules:
+        _usage_error("--select/--ignore leave no rule to run")
+
+    if format is Format.json:
+        from urr_audit.report.json import render_json
+
+        text = render_json(report)
+    else:
+        from urr_audit.report.text import render_text
+
+        text = render_text(report, color=output is None and sys.stdout.isatty())
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+    threshold = None if fail_on is FailOn.none else Severity(fail_on.value)
+    failing = at_or_above(report.result.findings, threshold)
+    raise typer.Exit(EXIT_FINDINGS if failing or report.result.errors else EXIT_OK)
+
+
+@rules_app.command("list")
+def rules_list(
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+) -> None:
+    """List every rule: id, severity, category, title."""
+    from urr_audit.catalog import load_rules
+
+    rules = load_rules()
+    if format is Format.json:
+        import json
+
+        typer.echo(json.dumps([r.model_dump(mode="json", exclude={"source"}) for r in rules], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("id", "severity", "category", "title"):
+        table.add_column(col)
+    for r in rules:
+        table.add_row(r.id, r.severity.value, r.category, r.title)
+    Console(width=160).print(table)
+
+
+@rules_app.command("explain")
+def rules_explain(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. URR-TF-001.")]) -> None:
+    """Show a rule's rationale, remediation, references, check and params."""
+    from urr_audit.catalog import load_rules
+    from urr_audit.report.docs import rule_markdown
+
+    for r in load_rules():
+        if rule_id.upper() in (r.id, *r.aliases):
+            typer.echo(rule_markdown(r))
+            return
+    _usage_error(f"no rule {rule_id!r}; see `urr-audit rules list`")
+
+
+@app.command()
+def graph(
+    path: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
+    format: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.mermaid,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
+) -> None:
+    """Print the dependency graph: environments, module calls, Kubernetes objects and their links."""
+    from urr_audit.graph import build_graph, export
+    from urr_audit.loaders import load_project
+
+    _check_root(path)
+    text = export(build_graph(load_project(path)), format.value)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def render(
+    directory: Annotated[Path, typer.Argument(help="A kustomization directory (overlay).")],
+    root: Annotated[
+        Optional[Path],
+        typer.Option("--root", help="Nothing outside it is read. Default: the working directory if it holds DIR, else DIR."),
+    ] = None,
+) -> None:
+    """Render a Kustomize overlay as a YAML stream, as `kustomize build` does (no binary needed)."""
+    from urr_audit.loaders.kustomize import render as do_render
+    from urr_audit.loaders.kustomize import to_yaml_stream
+    from urr_audit.workspace import Workspace
+
+    _check_root(directory)
+    if root is None:
+        # Overlays climb to their bases (`../../base`): default to the working directory when
+        # it contains DIR, so the usual `urr-audit render k8s/overlays/prod` just works.
+        cwd = Path.cwd().resolve()
+        root = cwd if directory.resolve().is_relative_to(cwd) else directory
+    ws = Workspace(root)
+    rel = ws.rel(directory.resolve())
+    if rel.startswith(".."):
+        _usage_error(f"{directory} is outside --root {root}")
+    objects, errors = do_render(ws, rel)
+    for e in errors:
+        typer.echo(f"{e.path}:{e.line}: {e.kind}: {e.message}", err=True)
+    sys.stdout.write(to_yaml_stream(objects))
+    raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

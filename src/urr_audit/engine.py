@@ -1,0 +1,167 @@
+"""Select rules, dispatch each to the model nodes of its scope, merge, suppress, sort."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from urr_audit.catalog import CatalogError, Rule, matches
+from urr_audit.checks.api import CheckSpec, Context, Hit, iter_hits
+from urr_audit.model.common import LoadError, Severity
+from urr_audit.model.findings import Finding
+from urr_audit.model.project import Project
+
+
+def _k8s_objects(p: Project) -> Iterable[Any]:
+    for env in p.kubernetes.environments:
+        yield from env.objects
+
+
+# scope name -> the nodes a check of that scope is called with
+SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
+    "project": lambda p: [p],
+    "terraform.module": lambda p: p.terraform.modules.values(),
+    "terraform.environment": lambda p: p.terraform.environments,
+    "terraform.resource": lambda p: p.terraform.resources(),
+    "kubernetes.environment": lambda p: p.kubernetes.environments,
+    "kubernetes.object": _k8s_objects,
+}
+
+
+def _node_type(node: Any) -> str | None:
+    for attr in ("type", "kind"):
+        v = getattr(node, attr, None)
+        if isinstance(v, str):
+            return v
+    return None
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    undecided: list[Finding] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+
+
+def select_rules(rules: list[Rule], select: list[str], ignore: list[str]) -> list[Rule]:
+    chosen = [r for r in rules if not select or matches(r, select)]
+    return [r for r in chosen if not (ignore and matches(r, ignore))]
+
+
+def bind(rule: Rule, checks: dict[str, CheckSpec]) -> tuple[CheckSpec, Any]:
+    spec = checks.get(rule.check)
+    if spec is None:
+        raise CatalogError(f"{rule.source}: rule {rule.id} uses unknown check {rule.check!r}")
+    if spec.scope not in SCOPES:
+        raise CatalogError(f"check {spec.name} has unknown scope {spec.scope!r}")
+    try:
+        params = spec.params.model_validate(rule.params)
+    except ValidationError as exc:
+        raise CatalogError(f"{rule.source}: params of {rule.id} do not fit check {spec.name}: {exc}") from exc
+    return spec, params
+
+
+def _strip_env(address: str | None, env: str | None) -> str:
+    if address and env and address.startswith(env + "/"):
+        return address[len(env) + 1 :]
+    return address or ""
+
+
+def _fingerprint(rule_id: str, path: str, address: str, message: str) -> str:
+    # Identified by address, not line, so baselines survive edits; without an address the
+    # message stands in.
+    key = "|".join((rule_id, path, address or message))
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+_SUPPRESS = re.compile(r"urr-audit:\s*ignore(?:=([A-Z0-9,\- ]+))?")
+
+
+def _suppressed(rule: Rule, path: str, line: int, read_line: Callable[[str, int], str] | None) -> bool:
+    if read_line is None:
+        return False
+    for n in (line, line - 1):
+        m = _SUPPRESS.search(read_line(path, n)) if n > 0 else None
+        if m:
+            ids = [s.strip() for s in (m.group(1) or "").split(",") if s.strip()]
+            if not ids or rule.id in ids or any(a in ids for a in rule.aliases):
+                return True
+    return False
+
+
+def run(
+    project: Project,
+    rules: list[Rule],
+    checks: dict[str, CheckSpec],
+    read_line: Callable[[str, int], str] | None = None,
+) -> RunResult:
+    result = RunResult(errors=list(project.errors))
+    bound = [(rule, *bind(rule, checks)) for rule in rules]  # config errors surface before any work
+    for rule, spec, params in bound:
+        result.rules_run.append(rule.id)
+        ctx = Context(rule.id)
+        hits: list[Hit] = []
+        for node in SCOPES[spec.scope](project):
+            if spec.types and _node_type(node) not in spec.types:
+                continue
+            try:
+                hits.extend(iter_hits(spec.fn(ctx, node, params)))
+            except Exception as exc:  # a crashing check must not end the scan
+                span = getattr(node, "span", None)
+                result.errors.append(
+                    LoadError(
+                        kind="check.crash",
+                        path=getattr(span, "path", ""),
+                        line=getattr(span, "line", 1),
+                        message=f"{rule.id} ({spec.name}) failed: {type(exc).__name__}: {exc}",
+                        address=getattr(node, "address", None),
+                    )
+                )
+        for f, undecided in _merge(rule, hits):
+            f.suppressed = _suppressed(rule, f.path, f.line, read_line)
+            (result.undecided if undecided else result.findings).append(f)
+    result.findings.sort(key=Finding.sort_key)
+    result.undecided.sort(key=Finding.sort_key)
+    return result
+
+
+def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
+    """One finding per place and message; a base object wrong in several environments is one finding."""
+    groups: dict[tuple, list[Hit]] = {}
+    for h in hits:
+        key = (h.span.path, h.span.line, _strip_env(h.address, h.environment), h.message, h.undecided)
+        groups.setdefault(key, []).append(h)
+    out = []
+    for (path, line, address, message, undecided), group in groups.items():
+        envs = sorted({h.environment for h in group if h.environment})
+        first = group[0]
+        addr = first.address if len(envs) <= 1 else address
+        finding = Finding(
+                rule_id=rule.id,
+                title=rule.title,
+                severity=rule.severity,
+                category=rule.category,
+                path=path,
+                line=line,
+                end_line=max(first.span.end_line, line),
+                address=addr or None,
+                environment=", ".join(envs) or None,
+                environments=envs,
+                message=message,
+                fingerprint=_fingerprint(rule.id, path, address, message),
+                related=first.related,
+        )
+        out.append((finding, undecided))
+    return out
+
+
+def at_or_above(findings: Iterable[Finding], threshold: Severity | None) -> list[Finding]:
+    if threshold is None:
+        return []
+    return [f for f in findings if not f.suppressed and f.severity.rank >= threshold.rank]

@@ -1,0 +1,25 @@
+"""Loaders: the only code that parses files. They build the model and never judge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from urr_audit.model.common import LoadError
+from urr_audit.model.project import Project
+from urr_audit.workspace import Workspace
+
+
+def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
+    from urr_audit.loaders.kustomize import load_kubernetes
+    from urr_audit.loaders.terraform import load_terraform
+
+    ws = workspace or Workspace(root)
+    errors: list[LoadError] = [
+        LoadError(kind="fs.outside-root", path=p, message="symlink points outside the scanned root; not followed")
+        for p in ws.escaping_symlinks
+    ]
+    terraform, tf_errors = load_terraform(ws)
+    kubernetes, k8s_errors = load_kubernetes(ws)
+    errors += tf_errors + k8s_errors
+    errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
+    return Project(root=str(ws.root), terraform=terraform, kubernetes=kubernetes, errors=errors)

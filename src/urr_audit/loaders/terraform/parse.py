@@ -1,0 +1,310 @@
+"""tree-sitter-hcl syntax trees -> generic `Block`/`Attribute`/`Expression` model nodes.
+
+Only this module and `jsonsyntax` know the shape of the syntax trees; everything above works
+on model nodes. An `Expression` keeps its syntax node in `_node` so the evaluator can walk it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import tree_sitter_hcl
+from tree_sitter import Language, Node, Parser
+
+from urr_audit.model.common import LoadError, Span, Value
+from urr_audit.model.terraform import Attribute, Block, Expression
+
+HCL = Language(tree_sitter_hcl.language())
+_PARSER = Parser(HCL)
+
+# Heads that are not dependencies: evaluation-context symbols and meta objects.
+NON_REFERENCE_ROOTS = frozenset({"each", "count", "self", "path", "terraform"})
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    blocks: list[Block] = field(default_factory=list)
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    errors: list[LoadError] = field(default_factory=list)
+
+
+def parse_hcl(text: str, path: str) -> ParsedFile:
+    """Parse one HCL file. On syntax errors, keep only the top-level items that end before the
+    first error (a half-parsed block would give rules wrong facts) and report one LoadError."""
+    tree = _PARSER.parse(text.encode("utf-8"))
+    out = ParsedFile(path=path)
+    root = tree.root_node
+    limit: int | None = None
+    if root.has_error:
+        err = _first_error(root)
+        if err is not None:
+            line, message = _describe_error(err)
+            out.errors.append(LoadError(kind="terraform.parse", path=path, line=line, message=message))
+            limit = err.start_byte
+    body = next((c for c in root.children if c.type == "body"), None)
+    if body is None:
+        return out
+    builder = _Builder(path)
+    for item in body.children:
+        if limit is not None and (item.end_byte > limit or item.has_error):
+            break
+        if item.type == "block":
+            out.blocks.append(builder.block(item, frozenset()))
+        elif item.type == "attribute":
+            attr = builder.attribute(item, frozenset())
+            out.attributes[attr.name] = attr
+    return out
+
+
+def _first_error(node: Node) -> Node | None:
+    for child in node.children:
+        if child.is_missing or child.type == "ERROR":
+            return child
+        if child.has_error:
+            found = _first_error(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _describe_error(err: Node) -> tuple[int, str]:
+    if err.is_missing:
+        expected = err.type
+        owner = err.parent
+        while owner is not None and owner.type not in ("block", "object", "tuple", "function_call"):
+            owner = owner.parent
+        if expected == "}" and owner is not None and owner.type == "block":
+            start = owner.start_point.row + 1
+            return start, f"syntax error: unclosed block starting at line {start} (missing '}}')"
+        return err.start_point.row + 1, f"syntax error: missing '{expected}'"
+    found = err
+    while found.child_count:
+        found = found.children[0]
+    token = (found.text or b"").decode("utf-8", "replace").strip()[:30]
+    line = (found if token else err).start_point.row + 1
+    if not token:
+        return line, "syntax error"
+    return line, f"syntax error: unexpected '{token}'"
+
+
+def span_of(node: Node, path: str) -> Span:
+    end = node.end_point
+    end_row = end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
+    return Span(path=path, line=node.start_point.row + 1, end_line=end_row + 1)
+
+
+def node_text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+class _Builder:
+    def __init__(self, path: str):
+        self.path = path
+
+    def block(self, node: Node, iterators: frozenset[str]) -> Block:
+        type_ = ""
+        labels: list[str] = []
+        body: Node | None = None
+        for c in node.children:
+            if c.type == "identifier" and not type_:
+                type_ = node_text(c)
+            elif c.type == "string_lit":
+                labels.append(string_lit_value(c))
+            elif c.type == "identifier":
+                labels.append(node_text(c))
+            elif c.type == "body":
+                body = c
+        blk = Block(type=type_, labels=labels, span=span_of(node, self.path))
+        inner = iterators
+        if type_ == "dynamic" and labels:
+            # `content` refers to the iterator by the block label (or `iterator = name`).
+            inner = iterators | {labels[0]}
+            if body is not None:
+                for c in body.children:
+                    if c.type == "attribute" and node_text(c.children[0]) == "iterator":
+                        inner = inner | {node_text(c.children[-1]).strip()}
+        if body is not None:
+            for c in body.children:
+                if c.type == "block":
+                    blk.blocks.append(self.block(c, inner))
+                elif c.type == "attribute":
+                    a = self.attribute(c, inner)
+                    blk.attributes[a.name] = a
+        return blk
+
+    def attribute(self, node: Node, iterators: frozenset[str]) -> Attribute:
+        name = node_text(node.children[0])
+        expr_node = next(c for c in node.children if c.type == "expression")
+        return Attribute(name=name, span=span_of(node, self.path), expr=self.expression(expr_node, iterators))
+
+    def expression(self, node: Node, iterators: frozenset[str]) -> Expression:
+        refs: list[str] = []
+        funcs: list[str] = []
+        collect(node, set(iterators), refs, funcs)
+        expr = Expression(
+            text=node_text(node),
+            span=span_of(node, self.path),
+            references=list(dict.fromkeys(refs)),
+            functions=list(dict.fromkeys(funcs)),
+            literal=literal_of(node),
+        )
+        expr._node = node
+        return expr
+
+
+def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str]) -> None:
+    """Gather traversal heads and function names under `node`; for-expression iterators and
+    dynamic-block iterators in `scope` are local names, not dependencies."""
+    t = node.type
+    if t == "expression":
+        children = node.children
+        if children and children[0].type == "variable_expr":
+            head = traversal_head(children)
+            if head is not None and head.split(".", 1)[0] not in scope:
+                refs.append(head)
+            for c in children[1:]:
+                collect(c, scope, refs, funcs)
+            return
+    elif t == "function_call":
+        funcs.append(node_text(node.children[0]))
+    elif t in ("for_tuple_expr", "for_object_expr"):
+        intro = node.children[1]
+        names = {node_text(c) for c in intro.children if c.type == "identifier"}
+        for c in intro.children:
+            if c.type == "expression":
+                collect(c, scope, refs, funcs)
+        inner = scope | names
+        for c in node.children[2:]:
+            collect(c, inner, refs, funcs)
+        return
+    elif t == "template_for":
+        start = node.children[0]
+        names = {node_text(c) for c in start.children if c.type == "identifier"}
+        for c in start.children:
+            if c.type == "expression":
+                collect(c, scope, refs, funcs)
+        inner = scope | names
+        for c in node.children[1:]:
+            collect(c, inner, refs, funcs)
+        return
+    for c in node.children:
+        collect(c, scope, refs, funcs)
+
+
+def traversal_head(children: list[Node]) -> str | None:
+    """`var.x`, `local.x`, `module.m.out`, `data.t.n`, `t.n` from a variable_expr and the
+    attribute accesses after it; None for non-dependency roots (each, count, self, ...)."""
+    root = node_text(children[0])
+    if root in NON_REFERENCE_ROOTS:
+        return None
+    want = {"var": 1, "local": 1, "module": 2, "data": 2}.get(root, 1)
+    parts = [root]
+    for c in children[1:]:
+        if len(parts) > want or c.type != "get_attr":
+            break
+        parts.append(node_text(c.children[-1]))
+    return ".".join(parts)
+
+
+# --- literals ------------------------------------------------------------------------------
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.S)
+
+
+def unescape(raw: str, quoted: bool = True) -> str:
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s == "$${":
+            return "${"
+        if s == "%%{":
+            return "%{"
+        if not quoted:
+            return s
+        e = m.group(1)
+        if e[0] in "uU" and len(e) > 1:
+            return chr(int(e[1:], 16))
+        return _ESCAPES.get(e, s)
+
+    return _ESCAPE_RE.sub(repl, raw)
+
+
+def string_lit_value(node: Node) -> str:
+    return unescape("".join(node_text(c) for c in node.children if c.type == "template_literal"))
+
+
+def number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        f = float(text)
+        return int(f) if f.is_integer() else f
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def literal_of(node: Node) -> Value:
+    try:
+        return Value.known(_literal(node))
+    except _NotLiteral:
+        return Value.absent()
+
+
+def _literal(node: Node) -> Any:
+    t = node.type
+    if t == "expression":
+        named = [c for c in node.children if c.is_named]
+        if len(node.children) == 3 and node.children[0].type == "(":
+            return _literal(node.children[1])
+        if len(named) != 1:
+            raise _NotLiteral
+        return _literal(named[0])
+    if t == "literal_value":
+        return _literal(node.children[0])
+    if t == "numeric_lit":
+        return number(node_text(node))
+    if t == "bool_lit":
+        return node_text(node) == "true"
+    if t == "null_lit":
+        return None
+    if t == "string_lit":
+        return string_lit_value(node)
+    if t == "collection_value":
+        return _literal(node.children[0])
+    if t == "tuple":
+        return [_literal(c) for c in node.children if c.type == "expression"]
+    if t == "object":
+        out = {}
+        for elem in node.children:
+            if elem.type != "object_elem":
+                continue
+            exprs = [c for c in elem.children if c.type == "expression"]
+            key_node = exprs[0]
+            kc = key_node.children
+            if len(kc) == 1 and kc[0].type == "variable_expr":
+                key = node_text(kc[0])
+            else:
+                key = _literal(key_node)
+                if not isinstance(key, str):
+                    raise _NotLiteral
+            out[key] = _literal(exprs[1])
+        return out
+    if t == "template_expr":
+        tmpl = node.children[0]
+        if tmpl.type == "quoted_template":
+            parts = [c for c in tmpl.children if c.type not in ("quoted_template_start", "quoted_template_end")]
+            if all(c.type == "template_literal" for c in parts):
+                return unescape("".join(node_text(c) for c in parts))
+        raise _NotLiteral
+    if t == "operation":
+        op = node.children[0]
+        if op.type == "unary_operation" and node_text(op.children[0]) == "-":
+            v = _literal(op.children[1])
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return -v
+    raise _NotLiteral

@@ -1,0 +1,27 @@
+"""Findings: what a scan reports."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from urr_audit.model.common import Severity, Span
+
+
+class Finding(BaseModel):
+    rule_id: str
+    title: str
+    severity: Severity
+    category: str
+    path: str
+    line: int
+    end_line: int
+    address: str | None = None
+    environment: str | None = None  # "prod", or "prod, staging" when it holds in several
+    environments: list[str] = Field(default_factory=list)
+    message: str
+    fingerprint: str
+    suppressed: bool = False
+    related: list[Span] = Field(default_factory=list)
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.rule_id, self.address or "", self.message)

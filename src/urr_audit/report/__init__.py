@@ -1,0 +1,1 @@
+"""Output formats: pure functions of (rules, findings, run info)."""

@@ -1,0 +1,57 @@
+"""Rule documentation, generated from the catalog (shown by `rules explain`, written to docs/rules)."""
+
+from __future__ import annotations
+
+from urr_audit.catalog import Rule
+
+
+def rule_markdown(rule: Rule) -> str:
+    lines = [
+        f"# {rule.id}: {rule.title}",
+        "",
+        f"- severity: {rule.severity.value}",
+        f"- category: {rule.category}",
+        f"- check: `{rule.check}`",
+    ]
+    if rule.aliases:
+        lines.append(f"- former ids: {', '.join(rule.aliases)}")
+    if rule.params:
+        lines.append("- params:")
+        for k, v in sorted(rule.params.items()):
+            lines.append(f"  - `{k}`: `{v}`")
+    lines += ["", "## Why", "", rule.rationale.strip(), "", "## How to fix", "", rule.remediation.strip()]
+    if rule.references:
+        lines += ["", "## References", ""] + [f"- {r}" for r in rule.references]
+    lines += ["", f"Fixtures: `fixtures/rules/{rule.id}/bad` (fails) and `fixtures/rules/{rule.id}/good` (passes)."]
+    return "\n".join(lines) + "\n"
+
+
+def index_markdown(rules: list[Rule]) -> str:
+    lines = ["# Rules", "", "| id | severity | category | title |", "|---|---|---|---|"]
+    lines += [f"| [{r.id}]({r.id}.md) | {r.severity.value} | {r.category} | {r.title} |" for r in rules]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(out_dir, rules: list[Rule]) -> list[str]:
+    """Write docs/rules/*.md; returns the file names written."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = []
+    for r in rules:
+        (out / f"{r.id}.md").write_text(rule_markdown(r), encoding="utf-8")
+        names.append(f"{r.id}.md")
+    (out / "README.md").write_text(index_markdown(rules), encoding="utf-8")
+    for stale in out.glob("*.md"):
+        if stale.name not in names and stale.name != "README.md":
+            stale.unlink()
+    return names
+
+
+if __name__ == "__main__":  # python -m urr_audit.report.docs docs/rules
+    import sys
+
+    from urr_audit.catalog import load_rules
+
+    write_docs(sys.argv[1] if len(sys.argv) > 1 else "docs/rules", load_rules())

@@ -1,0 +1,63 @@
+"""Terminal report: findings grouped by file, coloured by severity, with counts and timing."""
+
+from __future__ import annotations
+
+import io
+from itertools import groupby
+
+from rich.console import Console
+from rich.text import Text
+
+from urr_audit.model.common import Severity
+from urr_audit.report.json import summary
+
+STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def render_text(report, color: bool = False) -> str:
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
+    findings = [f for f in report.result.findings if not f.suppressed]
+    for path, group in groupby(findings, key=lambda f: f.path):
+        con.print(Text(path, style="bold underline"))
+        for f in group:
+            line = Text(f"  {f.line:>4}  ")
+            line.append(f"{f.severity.value:<8}", style=STYLE[f.severity])
+            line.append(f" {f.rule_id}  ", style="bold")
+            line.append(f.message)
+            if f.environment:
+                line.append(f"  [{f.environment}]", style="magenta")
+            con.print(line)
+        con.print()
+    if report.result.undecided:
+        con.print(Text("Could not decide (values unknown before apply):", style="bold"))
+        for f in report.result.undecided:
+            con.print(f"  {f.path}:{f.line}  {f.rule_id}  {f.message}")
+        con.print()
+    if report.result.errors:
+        con.print(Text("Input that could not be read:", style="bold red"))
+        for e in report.result.errors:
+            con.print(f"  {e.path}:{e.line}  {e.kind}  {e.message}")
+        con.print()
+    s = summary(report)
+    counts = Text()
+    for sev in Severity:
+        n = s["by_severity"][sev.value]
+        counts.append(f"{n} {sev.value}", style=STYLE[sev] if n else "dim")
+        counts.append("  ")
+    con.print(
+        Text(f"{s['findings']} findings", style="bold"),
+        counts,
+        Text(
+            f"| {s['rules_run']} rules, {len(report.project.terraform.environments)} Terraform and "
+            f"{len(report.project.kubernetes.environments)} Kubernetes environments, {s['seconds']:.2f}s",
+            style="dim",
+        ),
+    )
+    return buf.getvalue()

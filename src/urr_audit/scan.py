@@ -1,0 +1,53 @@
+"""One call from a path to findings: load the model, select rules, run the engine."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from urr_audit.catalog import Rule, load_rules
+from urr_audit.engine import RunResult, run, select_rules
+from urr_audit.loaders import load_project
+from urr_audit.model.project import Project
+from urr_audit.registry import load_checks
+from urr_audit.workspace import Workspace
+
+
+@dataclass
+class ScanReport:
+    root: Path
+    project: Project
+    rules: list[Rule]
+    result: RunResult
+    seconds: float
+
+
+def scan(
+    path: Path | str,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    rule_dirs: tuple[Path, ...] = (),
+) -> ScanReport:
+    started = time.perf_counter()
+    ws = Workspace(path)
+    rules = select_rules(load_rules(rule_dirs), select or [], ignore or [])
+    project = load_project(ws.root, ws)
+    result = run(project, rules, load_checks(), read_line=_line_reader(ws))
+    return ScanReport(ws.root, project, rules, result, time.perf_counter() - started)
+
+
+def _line_reader(ws: Workspace):
+    @lru_cache(maxsize=256)
+    def lines(path: str) -> tuple[str, ...]:
+        try:
+            return tuple(ws.read_text(path).splitlines())
+        except (OSError, ValueError, Exception):
+            return ()
+
+    def read_line(path: str, n: int) -> str:
+        ls = lines(path)
+        return ls[n - 1] if 0 < n <= len(ls) else ""
+
+    return read_line

@@ -1,0 +1,126 @@
+"""The only door to the scanned repository's files.
+
+Every read goes through a `Workspace`, which refuses anything outside the scanned root:
+`../` escapes, absolute paths and symlinks whose target lies outside. Nothing here executes,
+fetches or writes.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+SKIPPED_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__", ".tox"})
+
+
+class OutsideRoot(Exception):
+    """A path that resolves outside the scanned root."""
+
+
+class Workspace:
+    def __init__(self, root: Path | str):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise NotADirectoryError(str(root))
+
+    # --- paths -------------------------------------------------------------------------
+    def rel(self, path: Path | str) -> str:
+        """Relative '/'-separated path of a path inside the root."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        return PurePosixPath(os.path.relpath(p, self.root)).as_posix()
+
+    def join(self, base_dir: str, ref: str) -> str:
+        """Resolve `ref` (relative to the repo-relative directory `base_dir`) lexically.
+
+        Raises OutsideRoot when it climbs above the root or is absolute.
+        """
+        if ref.startswith("/") or (len(ref) > 1 and ref[1] == ":"):
+            raise OutsideRoot(ref)
+        parts: list[str] = [] if base_dir in ("", ".") else base_dir.split("/")
+        for part in ref.replace("\\", "/").split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not parts:
+                    raise OutsideRoot(ref)
+                parts.pop()
+            else:
+                parts.append(part)
+        return "/".join(parts) if parts else "."
+
+    def _real(self, rel: str) -> Path:
+        """Absolute path for `rel`, refusing symlinks that lead outside the root."""
+        p = self.root / rel if rel not in ("", ".") else self.root
+        real = p.resolve()
+        if real != self.root and self.root not in real.parents:
+            raise OutsideRoot(rel)
+        return real
+
+    # --- queries -----------------------------------------------------------------------
+    def exists(self, rel: str) -> bool:
+        try:
+            return self._real(rel).exists()
+        except OutsideRoot:
+            return False
+
+    def is_file(self, rel: str) -> bool:
+        try:
+            return self._real(rel).is_file()
+        except OutsideRoot:
+            return False
+
+    def is_dir(self, rel: str) -> bool:
+        try:
+            return self._real(rel).is_dir()
+        except OutsideRoot:
+            return False
+
+    def read_text(self, rel: str) -> str:
+        return self._real(rel).read_text(encoding="utf-8", errors="replace")
+
+    def read_bytes(self, rel: str) -> bytes:
+        return self._real(rel).read_bytes()
+
+    def listdir(self, rel: str) -> list[str]:
+        """Sorted entry names of a directory inside the root."""
+        return sorted(os.listdir(self._real(rel)))
+
+    @cached_property
+    def files(self) -> list[str]:
+        """Every regular file under the root (sorted, relative), symlinks escaping it excluded."""
+        out: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+            for name in filenames:
+                full = Path(dirpath) / name
+                rel = self.rel(full)
+                if full.is_symlink():
+                    try:
+                        self._real(rel)
+                    except OutsideRoot:
+                        continue
+                if full.is_file():
+                    out.append(rel)
+        out.sort()
+        return out
+
+    @cached_property
+    def escaping_symlinks(self) -> list[str]:
+        """Symlinks under the root whose target lies outside it (recorded, never followed)."""
+        out = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+            for name in list(filenames) + list(dirnames):
+                full = Path(dirpath) / name
+                if full.is_symlink():
+                    try:
+                        self._real(self.rel(full))
+                    except OutsideRoot:
+                        out.append(self.rel(full))
+        return sorted(out)
+
+    def glob(self, suffixes: tuple[str, ...]) -> list[str]:
+        return [f for f in self.files if f.endswith(suffixes)]

@@ -1,0 +1,63 @@
+"""The catalog is data; these tests keep it complete, unique and documented."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+from urr_audit.catalog import CatalogError, load_rule_file, load_rules, matches
+from urr_audit.engine import bind
+from urr_audit.registry import load_checks
+from urr_audit.report.docs import index_markdown, rule_markdown
+
+RULES = load_rules()
+
+
+def test_ids_unique_and_well_formed():
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    assert all(r.id.startswith("URR-") for r in RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_metadata_complete_and_bound(rule):
+    assert rule.title and rule.rationale.strip() and rule.remediation.strip()
+    assert rule.references, f"{rule.id} needs at least one reference"
+    assert rule.source.endswith(f"{rule.id}.yaml"), "one file per rule, named after its id"
+    spec, _params = bind(rule, load_checks())  # the check exists and the params fit it
+    assert spec.doc, f"check {spec.name} needs a docstring"
+
+
+def test_every_check_is_used_by_a_rule():
+    used = {r.check for r in RULES}
+    assert set(load_checks()) <= used, set(load_checks()) - used
+
+
+def test_docs_are_fresh():
+    docs = ROOT / "docs" / "rules"
+    for r in RULES:
+        page = docs / f"{r.id}.md"
+        assert page.is_file() and page.read_text() == rule_markdown(r), (
+            f"{page} is stale: run `python -m urr_audit.report.docs docs/rules`"
+        )
+    assert (docs / "README.md").read_text() == index_markdown(RULES)
+
+
+def test_prefix_selection():
+    tf = [r for r in RULES if matches(r, ["URR-TF"])]
+    assert tf and all(r.id.startswith("URR-TF-") for r in tf)
+    assert not [r for r in RULES if matches(r, ["URR-T"])], "a prefix matches whole dash-separated parts"
+
+
+def test_bad_rule_file_is_a_clear_error(tmp_path):
+    p = tmp_path / "URR-TF-999.yaml"
+    p.write_text("id: URR-TF-999\ntitle: x\nseverity: urgent\n")
+    with pytest.raises(CatalogError, match="URR-TF-999.yaml"):
+        load_rule_file(p)
+
+
+def test_duplicate_id_in_extra_dir_is_rejected(tmp_path):
+    first = RULES[0]
+    (tmp_path / "dup.yaml").write_text((ROOT / "rules" / f"{first.id}.yaml").read_text())
+    with pytest.raises(CatalogError, match="already used"):
+        load_rules((tmp_path,))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -80,18 +80,18 @@ def _root(
 def scan(
     path: Annotated[Path, typer.Argument(help="Repository root to scan.")] = Path("."),
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
     select: Annotated[
-        Optional[list[str]], typer.Option("--select", help="Only these rule ids or prefixes (comma-separated).")
+        list[str] | None, typer.Option("--select", help="Only these rule ids or prefixes (comma-separated).")
     ] = None,
     ignore: Annotated[
-        Optional[list[str]], typer.Option("--ignore", help="Skip these rule ids or prefixes (comma-separated).")
+        list[str] | None, typer.Option("--ignore", help="Skip these rule ids or prefixes (comma-separated).")
     ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.high,
     rules_dir: Annotated[
-        Optional[list[Path]], typer.Option("--rules", help="Extra directory of rule YAML files.")
+        list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")
     ] = None,
 ) -> None:
     """Scan PATH and report findings. Exit 0: clean; 1: findings at/above --fail-on or unreadable input; 2: usage error."""
@@ -168,7 +168,7 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. URR
 def graph(
     path: Annotated[Path, typer.Argument(help="Repository root.")] = Path("."),
     format: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.mermaid,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Print the dependency graph: environments, module calls, Kubernetes objects and their links."""
     from urr_audit.graph import build_graph, export
@@ -186,8 +186,10 @@ def graph(
 def render(
     directory: Annotated[Path, typer.Argument(help="A kustomization directory (overlay).")],
     root: Annotated[
-        Optional[Path],
-        typer.Option("--root", help="Nothing outside it is read. Default: the working directory if it holds DIR, else DIR."),
+        Path | None,
+        typer.Option(
+            "--root", help="Nothing outside it is read. Default: the working directory if it holds DIR, else DIR."
+        ),
     ] = None,
 ) -> None:
     """Render a Kustomize overlay as a YAML stream, as `kustomize build` does (no binary needed)."""

@@ -112,7 +112,7 @@ def run(
                 continue
             try:
                 hits.extend(iter_hits(spec.fn(ctx, node, params)))
-            except Exception as exc:  # a crashing check must not end the scan
+            except Exception as exc:  # noqa: BLE001 -- a crashing check must not end the scan
                 span = getattr(node, "span", None)
                 result.errors.append(
                     LoadError(
@@ -143,19 +143,19 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
         first = group[0]
         addr = first.address if len(envs) <= 1 else address
         finding = Finding(
-                rule_id=rule.id,
-                title=rule.title,
-                severity=rule.severity,
-                category=rule.category,
-                path=path,
-                line=line,
-                end_line=max(first.span.end_line, line),
-                address=addr or None,
-                environment=", ".join(envs) or None,
-                environments=envs,
-                message=message,
-                fingerprint=_fingerprint(rule.id, path, address, message),
-                related=first.related,
+            rule_id=rule.id,
+            title=rule.title,
+            severity=rule.severity,
+            category=rule.category,
+            path=path,
+            line=line,
+            end_line=max(first.span.end_line, line),
+            address=addr or None,
+            environment=", ".join(envs) or None,
+            environments=envs,
+            message=message,
+            fingerprint=_fingerprint(rule.id, path, address, message),
+            related=first.related,
         )
         out.append((finding, undecided))
     return out

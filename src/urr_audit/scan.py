@@ -12,7 +12,7 @@ from urr_audit.engine import RunResult, run, select_rules
 from urr_audit.loaders import load_project
 from urr_audit.model.project import Project
 from urr_audit.registry import load_checks
-from urr_audit.workspace import Workspace
+from urr_audit.workspace import OutsideRoot, Workspace
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _line_reader(ws: Workspace):
     def lines(path: str) -> tuple[str, ...]:
         try:
             return tuple(ws.read_text(path).splitlines())
-        except (OSError, ValueError, Exception):
+        except (OSError, OutsideRoot):
             return ()
 
     def read_line(path: str, n: int) -> str:

@@ -35,10 +35,10 @@ def test_help_does_not_import_heavy_modules():
         "try: cli.main()\n"
         "except SystemExit: pass\n"
         "heavy = [m for m in ('networkx','ruamel.yaml','tree_sitter','pydantic') if m in sys.modules]\n"
-        "print(','.join(heavy))"
+        "print('HEAVY:' + ','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "", out
+    assert out.strip().splitlines()[-1] == "HEAVY:", out
 
 
 def test_json_schema_is_stable():
@@ -48,12 +48,26 @@ def test_json_schema_is_stable():
     assert data["tool"]["name"] == "urr-audit"
     assert set(data) >= {"schema_version", "tool", "root", "findings", "errors", "summary"}
     assert data["findings"], "the broken fixture must yield a finding"
-    keys = {"rule_id", "title", "severity", "category", "path", "line", "end_line", "address",
-            "environment", "message", "fingerprint", "suppressed"}
+    keys = {
+        "rule_id",
+        "title",
+        "severity",
+        "category",
+        "path",
+        "line",
+        "end_line",
+        "address",
+        "environment",
+        "message",
+        "fingerprint",
+        "suppressed",
+    }
     for f in data["findings"]:
         assert keys <= set(f)
         assert "\\" not in f["path"] and not f["path"].startswith("/")
-    assert data["findings"] == sorted(data["findings"], key=lambda f: (f["path"], f["line"], f["rule_id"], f["address"] or "", f["message"]))
+    assert data["findings"] == sorted(
+        data["findings"], key=lambda f: (f["path"], f["line"], f["rule_id"], f["address"] or "", f["message"])
+    )
 
 
 def test_exit_codes():

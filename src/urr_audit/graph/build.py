@@ -48,8 +48,15 @@ def _add_terraform(g: nx.DiGraph, env: Environment) -> None:
             address = inst.prefixed(f"module.{call.name}")
             if address not in by_address:
                 node = _module_id(env.name, address)
-                g.add_node(node, kind="module", label=call.name, source=call.source, remote=True,
-                           path=call.span.path, line=call.span.line)
+                g.add_node(
+                    node,
+                    kind="module",
+                    label=call.name,
+                    source=call.source,
+                    remote=True,
+                    path=call.span.path,
+                    line=call.span.line,
+                )
                 g.add_edge(_module_id(env.name, inst.address), node, kind="calls")
             # A call's arguments naming `module.X.*` make it depend on sibling X.
             refs = {r for a in call.arguments.values() for r in a.expr.references}

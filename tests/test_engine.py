@@ -1,0 +1,104 @@
+"""Engine behaviour independent of any loader: dispatch, merge, suppression, crash isolation."""
+
+from __future__ import annotations
+
+from urr_audit.catalog import Rule
+from urr_audit.checks.api import NoParams, check
+from urr_audit.engine import run
+from urr_audit.model.common import Span
+from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject
+from urr_audit.model.project import Project
+
+
+def _obj(env: str, name: str, line: int = 3) -> K8sObject:
+    return K8sObject(
+        api_version="apps/v1",
+        kind="Deployment",
+        name=name,
+        namespace="ns",
+        body={},
+        span=Span(path="base/deploy.yaml", line=line, end_line=line + 5),
+        environment=env,
+    )
+
+
+def _project() -> Project:
+    envs = [
+        K8sEnvironment(name=e, path=f"overlays/{e}", objects=[_obj(e, "api"), _obj(e, "web", 20)])
+        for e in ("prod", "staging")
+    ]
+    return Project(root="/x", kubernetes=KubernetesProject(environments=envs))
+
+
+def _rule(check_name: str, rid: str = "URR-X-900") -> Rule:
+    return Rule(
+        id=rid,
+        title="t",
+        severity="high",
+        category="c",
+        check=check_name,
+        rationale="r",
+        remediation="r",
+        references=["https://example.org"],
+    )
+
+
+@check("t-every-object", scope="kubernetes.object", types=("Deployment",))
+def every_object(ctx, obj, params: NoParams):
+    """test"""
+    yield ctx.finding(at=obj, message=f"{obj.name} flagged")
+
+
+@check("t-crash", scope="kubernetes.object")
+def crash(ctx, obj, params: NoParams):
+    """test"""
+    if obj.name == "web":
+        raise KeyError("boom")
+    yield ctx.finding(at=obj, message="ok")
+
+
+@check("t-undecided", scope="kubernetes.environment")
+def undecided(ctx, env, params: NoParams):
+    """test"""
+    yield ctx.undecided(at=env.objects[0], message="value unknown")
+
+
+CHECKS = {c.__urr_check__.name: c.__urr_check__ for c in (every_object, crash, undecided)}
+
+
+def test_base_object_in_two_environments_is_one_finding():
+    res = run(_project(), [_rule("t-every-object")], CHECKS)
+    assert [(f.line, f.environments) for f in res.findings] == [(3, ["prod", "staging"]), (20, ["prod", "staging"])]
+    assert res.findings[0].environment == "prod, staging"
+    assert res.findings[0].address == "apps/v1/Deployment/ns/api"  # environment prefix dropped when merged
+
+
+def test_fingerprint_ignores_line():
+    p1, p2 = _project(), _project()
+    for env in p2.kubernetes.environments:
+        env.objects = [_obj(env.name, "api", line=40)]
+    f1 = run(p1, [_rule("t-every-object")], CHECKS).findings[0]
+    f2 = run(p2, [_rule("t-every-object")], CHECKS).findings[0]
+    assert f1.line != f2.line and f1.fingerprint == f2.fingerprint
+
+
+def test_crashing_check_is_reported_and_scan_goes_on():
+    res = run(_project(), [_rule("t-crash")], CHECKS)
+    assert len(res.findings) == 1
+    assert [e.kind for e in res.errors] == ["check.crash", "check.crash"]
+    assert "KeyError" in res.errors[0].message
+
+
+def test_undecided_is_kept_apart():
+    res = run(_project(), [_rule("t-undecided")], CHECKS)
+    assert res.findings == [] and len(res.undecided) == 1
+
+
+def test_inline_suppression():
+    lines = {("base/deploy.yaml", 2): "# urr-audit: ignore=URR-X-900"}
+    res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))
+    assert [f.suppressed for f in res.findings] == [True, False]
+    other = run(
+        _project(), [_rule("t-every-object", "URR-X-901")], CHECKS, read_line=lambda p, n: lines.get((p, n), "")
+    )
+    assert [f.suppressed for f in other.findings] == [False, False]

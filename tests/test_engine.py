@@ -102,3 +102,11 @@ def test_inline_suppression():
         _project(), [_rule("t-every-object", "URR-X-901")], CHECKS, read_line=lambda p, n: lines.get((p, n), "")
     )
     assert [f.suppressed for f in other.findings] == [False, False]
+
+
+def test_environment_scoping():
+    only_prod = _rule("t-every-object").model_copy(update={"environments": ["prod"]})
+    res = run(_project(), [only_prod], CHECKS)
+    assert {tuple(f.environments) for f in res.findings} == {("prod",)}
+    skip_stg = _rule("t-every-object").model_copy(update={"skip_environments": ["stag.*"]})
+    assert {tuple(f.environments) for f in run(_project(), [skip_stg], CHECKS).findings} == {("prod",)}

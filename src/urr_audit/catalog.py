@@ -36,6 +36,10 @@ class Rule(BaseModel):
     remediation: str
     references: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)  # former ids, still accepted by --select/--ignore
+    # Environment scoping (regexes, full match): a rule about production hardening can skip a
+    # local `kind` overlay, a prod-only rule can name its environments.
+    environments: list[str] = Field(default_factory=list)
+    skip_environments: list[str] = Field(default_factory=list)
     source: str = ""  # the YAML file it came from
 
     @field_validator("id")
@@ -93,6 +97,15 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> list[Rule]:
 def _builtin_rules() -> tuple[Rule, ...]:
     d = builtin_rules_dir()
     return tuple(load_rule_file(p) for p in sorted(d.glob("*.yaml")))
+
+
+def applies_to(rule: Rule, environment: str | None) -> bool:
+    """Whether a finding in `environment` (None: not about one) is in the rule's scope."""
+    if environment is None:
+        return True
+    if rule.environments and not any(re.fullmatch(p, environment) for p in rule.environments):
+        return False
+    return not any(re.fullmatch(p, environment) for p in rule.skip_environments)
 
 
 def matches(rule: Rule, patterns: list[str]) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from urr_audit.catalog import CatalogError, Rule, matches
+from urr_audit.catalog import CatalogError, Rule, applies_to, matches
 from urr_audit.checks.api import CheckSpec, Context, Hit, iter_hits
 from urr_audit.model.common import LoadError, Severity
 from urr_audit.model.findings import Finding
@@ -111,7 +111,7 @@ def run(
             if spec.types and _node_type(node) not in spec.types:
                 continue
             try:
-                hits.extend(iter_hits(spec.fn(ctx, node, params)))
+                hits.extend(h for h in iter_hits(spec.fn(ctx, node, params)) if applies_to(rule, h.environment))
             except Exception as exc:  # noqa: BLE001 -- a crashing check must not end the scan
                 span = getattr(node, "span", None)
                 result.errors.append(

@@ -13,6 +13,10 @@ def rule_markdown(rule: Rule) -> str:
         f"- category: {rule.category}",
         f"- check: `{rule.check}`",
     ]
+    if rule.environments:
+        lines.append(f"- only in environments matching: {', '.join(rule.environments)}")
+    if rule.skip_environments:
+        lines.append(f"- skipped in environments matching: {', '.join(rule.skip_environments)}")
     if rule.aliases:
         lines.append(f"- former ids: {', '.join(rule.aliases)}")
     if rule.params:

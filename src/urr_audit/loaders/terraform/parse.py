@@ -168,6 +168,12 @@ def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str]) -> N
             for c in children[1:]:
                 collect(c, scope, refs, funcs)
             return
+    elif t == "object_elem":
+        key = node.children[0]
+        start = 1 if len(key.children) == 1 and key.children[0].type == "variable_expr" else 0  # `{ name = .. }`
+        for c in node.children[start:]:
+            collect(c, scope, refs, funcs)
+        return
     elif t == "function_call":
         funcs.append(node_text(node.children[0]))
     elif t in ("for_tuple_expr", "for_object_expr"):
@@ -258,12 +264,12 @@ def literal_of(node: Node) -> Value:
 def _literal(node: Node) -> Any:
     t = node.type
     if t == "expression":
-        named = [c for c in node.children if c.is_named]
-        if len(node.children) == 3 and node.children[0].type == "(":
-            return _literal(node.children[1])
-        if len(named) != 1:
-            raise _NotLiteral
-        return _literal(named[0])
+        # child_count first: materialising `children` is the costly part of a tree walk
+        if node.child_count == 1:
+            return _literal(node.child(0))
+        if node.child_count == 3 and node.child(0).type == "(":
+            return _literal(node.child(1))
+        raise _NotLiteral
     if t == "literal_value":
         return _literal(node.children[0])
     if t == "numeric_lit":

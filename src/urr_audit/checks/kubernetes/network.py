@@ -1,0 +1,115 @@
+"""NetworkPolicy coverage: pods whose egress allow-list does not reach what their
+configuration talks to, and environments without a default-deny baseline."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from urr_audit.checks.api import Context, check
+from urr_audit.model.common import Span
+from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, facts
+from urr_audit.model.project import Project
+
+
+class Destination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    port: int
+    label: str = ""
+    protocol: str = "TCP"
+
+
+class EgressParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ports: list[Destination]  # only destinations on these ports are checked
+    scheme_ports: dict[str, int] = Field(default_factory=dict)  # URL scheme -> port when the URL has none
+    host_keys: str = DEFAULT_HOST_KEYS  # variables whose bare value is a host name
+    cluster_domain: str = "cluster.local"
+
+
+def _describe(e: Endpoint) -> str:
+    return f"{e.host}:{e.port} ({e.variable})"
+
+
+@check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams)
+def egress_coverage(ctx: Context, env, params: EgressParams):
+    """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
+    configuration names a host:port on a listed port that no egress rule allows.
+
+    Reported at the egress allow-list to extend (the first selecting policy that has egress
+    rules, else the deny-all one), one finding per workload listing what is unreachable."""
+    f = facts(env)
+    wanted = {d.port: d for d in params.ports}
+    for w in f.pod_workloads():
+        policies = f.policies_for(w, "Egress")
+        if not policies:
+            continue
+        blocked: dict[tuple[str, int], Endpoint] = {}
+        for e in f.endpoints(w, host_keys=params.host_keys, scheme_ports=params.scheme_ports):
+            if e.port is None or e.port not in wanted or (e.host, e.port) in blocked:
+                continue
+            target = f.resolve_host(e.host, w.namespace, params.cluster_domain)
+            if target.kind == "local":
+                continue
+            if not f.egress_allows(w, target, e.port, wanted[e.port].protocol):
+                blocked[(e.host, e.port)] = e
+        if not blocked:
+            continue
+        anchor = next((p for p in policies if p.egress), policies[0])
+        by_port: dict[int, list[Endpoint]] = {}
+        for e in blocked.values():
+            by_port.setdefault(e.port, []).append(e)  # type: ignore[arg-type]
+        parts = []
+        for port in sorted(by_port):
+            label = wanted[port].label
+            parts.append(
+                f"{wanted[port].protocol} {port}{f' ({label})' if label else ''} to "
+                + ", ".join(_describe(e) for e in by_port[port])
+            )
+        names = ", ".join(sorted(p.name for p in policies))
+        yield ctx.finding(
+            at=anchor.obj.origin("spec.egress") if anchor.egress else anchor.obj.origin("spec.policyTypes"),
+            node=w,
+            related=sorted({e.span for e in blocked.values()}, key=lambda s: (s.path, s.line)),
+            message=f"{w.kind} {w.name}: egress is restricted by NetworkPolicy {names}, which allow "
+            f"none of: {'; '.join(parts)}",
+        )
+
+
+class DefaultDenyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    directions: list[Literal["Ingress", "Egress"]] = ["Ingress", "Egress"]
+
+
+@check("k8s-default-deny-missing", scope="project", params=DefaultDenyParams)
+def default_deny_missing(ctx: Context, project: Project, params: DefaultDenyParams):
+    """Namespaces that run workloads without a default-deny NetworkPolicy for each required
+    direction: empty podSelector, the direction in policyTypes, no rule open to everything
+    (a deny-all-but-DNS egress baseline counts). Reported at the
+    environment's kustomization file, where the policy would be added."""
+    overlays = {o.path: o for o in project.kubernetes.overlays}
+    for env in project.kubernetes.environments:
+        f = facts(env)
+        namespaces = sorted({w.namespace for w in f.pod_workloads()})
+        for ns in namespaces:
+            policies = [p for p in f.network_policies if p.namespace == ns]
+            missing = [
+                d
+                for d in params.directions
+                if not any(p.isolates_all_pods(d) for p in policies)  # type: ignore[arg-type]
+            ]
+            if not missing:
+                continue
+            overlay = overlays.get(env.path)
+            at = overlay.span if overlay else Span(path=f"{env.path}/kustomization.yaml", line=1, end_line=1)
+            yield ctx.finding(
+                at=at,
+                environment=env.name,
+                address=f"{env.name}/networking.k8s.io/v1/NetworkPolicy/{ns}/*",
+                message=f"namespace {ns} runs workloads but has no default-deny NetworkPolicy for "
+                f"{' and '.join(missing)}: every pod accepts and opens any connection",
+            )

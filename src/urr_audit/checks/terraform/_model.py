@@ -1,0 +1,311 @@
+"""Helpers over the Terraform model shared by several check modules (no checks here).
+
+Reference following: `Expression.references` holds traversal heads (`var.x`, `local.x`,
+`module.m.out`, `data.t.n`, `t.n`). `trace` follows them through the model the way Terraform
+wires values: a `var.x` of a called module continues in the caller's argument `x`, a
+`local.x` in its expression, a `module.m.out` in the output `out` of that child instance.
+What it reaches are *declarations* (variables, locals, outputs, resources) with the chain of
+references that led there; checks decide what such a reach means. This is static and
+environment-aware (which module instances exist and who calls whom), not value evaluation:
+`cond ? a : b` reaches both `a` and `b`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from urr_audit.model.common import Span, Value
+from urr_audit.model.terraform import (
+    Attribute,
+    Block,
+    Environment,
+    Expression,
+    ModuleInstance,
+    ResourceInstance,
+)
+
+MAX_DEPTH = 12
+
+
+class EnvironmentFilter(BaseModel):
+    """Which environments a rule applies to: by exact name or regex. Empty = every environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environments: list[str] = Field(default_factory=list)
+    environment_pattern: str | None = None
+
+    def applies_to(self, name: str) -> bool:
+        if not self.environments and not self.environment_pattern:
+            return True
+        if name in self.environments:
+            return True
+        return bool(self.environment_pattern and re.search(self.environment_pattern, name))
+
+
+# --- instances -----------------------------------------------------------------------------
+
+
+def instances_by_address(env: Environment) -> dict[str, ModuleInstance]:
+    return {i.address: i for i in env.instances}
+
+
+def parent_address(address: str) -> str:
+    """"module.a" -> "", "module.a.module.b" -> "module.a"."""
+    return address.rsplit(".module.", 1)[0] if ".module." in address else ""
+
+
+def parent_of(env: Environment, inst: ModuleInstance) -> ModuleInstance | None:
+    if not inst.address:
+        return None
+    return instances_by_address(env).get(parent_address(inst.address))
+
+
+def instance_exists(env: Environment, inst: ModuleInstance) -> bool:
+    """False when the module call (or one above it) has a count/for_each known to be empty."""
+    current: ModuleInstance | None = inst
+    while current is not None and current.call is not None:
+        parent = parent_of(env, current)
+        if parent is not None and _known_empty(parent, current.call.count, current.call.for_each):
+            return False
+        current = parent
+    return True
+
+
+def resource_exists(ri: ResourceInstance) -> bool:
+    """False when `count`/`for_each` is known to create no instance in this environment."""
+    return not _known_empty(ri.instance, ri.resource.count, ri.resource.for_each)
+
+
+def _known_empty(inst: ModuleInstance, count: Expression | None, for_each: Expression | None) -> bool:
+    if count is not None:
+        v = inst.eval(count)
+        if v.is_known and v.value in (0, False):
+            return True
+    if for_each is not None:
+        v = inst.eval(for_each)
+        if v.is_known and v.value is not None and not isinstance(v.value, (int, float, bool, str)) and len(v.value) == 0:
+            return True
+    return False
+
+
+def live_resources(env: Environment, *types: str) -> Iterator[ResourceInstance]:
+    """Resources of the environment that exist (module instance and count/for_each not empty)."""
+    for inst in env.instances:
+        if not instance_exists(env, inst):
+            continue
+        for ri in inst.resources(*types):
+            if resource_exists(ri):
+                yield ri
+
+
+# --- reference tracing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A declaration reached from an expression: what it is, where, and through which refs."""
+
+    kind: str  # "var" | "local" | "output" | "resource" | "data"
+    name: str  # "x" for var/local/output; "type.name" / "data.type.name" for resources
+    instance: ModuleInstance
+    span: Span
+    chain: tuple[str, ...]  # references followed, outermost first
+    decl: Any = None  # Variable | Local | Output | Resource | None (undeclared)
+    attributes: tuple[str, ...] = ()  # for resources: attributes read (`x.y.secret_string` -> "secret_string")
+
+    @property
+    def address(self) -> str:
+        return self.instance.prefixed(self.name)
+
+    @property
+    def resource_type(self) -> str | None:
+        if self.kind == "resource":
+            return self.name.split(".", 1)[0]
+        if self.kind == "data":
+            return self.name.split(".")[1]
+        return None
+
+
+def _attrs_read(text: str, ref: str) -> tuple[str, ...]:
+    pat = re.escape(ref) + r"(?:\[[^\]]*\])*\.([A-Za-z_][\w-]*)"
+    return tuple(dict.fromkeys(re.findall(pat, text)))
+
+
+def trace(
+    env: Environment,
+    inst: ModuleInstance,
+    expr: Expression | None,
+    prune: Callable[[Reach], bool] | None = None,
+) -> Iterator[Reach]:
+    """Every declaration `expr` depends on, depth-first, each reached once per instance.
+
+    `prune(reach)` true: yield that declaration but do not follow what it depends on.
+    """
+    if expr is None:
+        return
+    seen: set[tuple[str, str, str]] = set()
+    by_addr = instances_by_address(env)
+    yield from _trace(env, by_addr, inst, expr, (), seen, 0, prune or (lambda r: False))
+
+
+def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reach]:
+    if depth > MAX_DEPTH:
+        return
+    for ref in expr.references:
+        parts = ref.split(".")
+        key = (inst.address, parts[0], ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        here = (*chain, ref)
+        if parts[0] == "var" and len(parts) >= 2:
+            var = inst.module.variables.get(parts[1])
+            reach = Reach("var", parts[1], inst, var.span if var else expr.span, here, var)
+            yield reach
+            if inst.call is not None and not prune(reach):
+                arg = inst.call.arguments.get(parts[1])
+                parent = by_addr.get(parent_address(inst.address))
+                if arg is not None and parent is not None:
+                    yield from _trace(env, by_addr, parent, arg.expr, here, seen, depth + 1, prune)
+        elif parts[0] == "local" and len(parts) >= 2:
+            loc = inst.module.locals.get(parts[1])
+            if loc is not None:
+                reach = Reach("local", parts[1], inst, loc.span, here, loc)
+                yield reach
+                if not prune(reach):
+                    yield from _trace(env, by_addr, inst, loc.expr, here, seen, depth + 1, prune)
+        elif parts[0] == "module" and len(parts) >= 2:
+            child = by_addr.get(inst.prefixed(f"module.{parts[1]}"))
+            if child is None:
+                continue
+            names = [parts[2]] if len(parts) >= 3 else list(child.module.outputs)  # whole-module refs
+            for name in names:
+                out = child.module.outputs.get(name)
+                if out is None:
+                    continue
+                reach = Reach("output", name, child, out.span, here, out)
+                yield reach
+                if not prune(reach):
+                    yield from _trace(env, by_addr, child, out.expr, here, seen, depth + 1, prune)
+        elif parts[0] == "data" and len(parts) >= 3:
+            name = ".".join(parts[:3])
+            res = _resource(inst, name)
+            yield Reach("data", name, inst, res.span if res else expr.span, here, res, _attrs_read(expr.text, name))
+        elif len(parts) >= 2 and parts[0] not in ("var", "local", "module", "data"):
+            name = ".".join(parts[:2])
+            res = _resource(inst, name)
+            if res is None:
+                continue  # an iterator name or something the loader did not model
+            yield Reach("resource", name, inst, res.span, here, res, _attrs_read(expr.text, name))
+
+
+def _resource(inst: ModuleInstance, address: str):
+    for r in inst.module.resources:
+        if r.address == address:
+            return r
+    return None
+
+
+def resource_targets(env: Environment, inst: ModuleInstance, expr: Expression | None) -> set[str]:
+    """Full addresses of the resources an expression points at (through vars, locals, outputs)."""
+    return {r.address for r in trace(env, inst, expr) if r.kind in ("resource", "data")}
+
+
+def attribute_targets(env: Environment, ri: ResourceInstance, path: str) -> set[str] | None:
+    """Resources an attribute of `ri` points at; None when the attribute is not written.
+
+    `each.value`/`each.key`/`count.index` are not references: when the attribute uses them,
+    what the resource iterates over (`for_each`, `count`) is followed too.
+    """
+    a = ri.attribute(path)
+    if a is None:
+        return None
+    out = resource_targets(env, ri.instance, a.expr)
+    if "each." in a.expr.text and ri.resource.for_each is not None:
+        out |= resource_targets(env, ri.instance, ri.resource.for_each)
+    return out
+
+
+# --- syntax walking ------------------------------------------------------------------------
+
+
+def iter_attributes(block: Block, skip: tuple[str, ...] = (), prefix: str = "") -> Iterator[tuple[str, Attribute]]:
+    """(dotted path, attribute) for every attribute of a block and its nested blocks."""
+    for name, attr in block.attributes.items():
+        yield f"{prefix}{name}", attr
+    for child in block.blocks:
+        if child.type in skip:
+            continue
+        label = child.labels[0] if child.type == "dynamic" and child.labels else child.type
+        yield from iter_attributes(child, skip, f"{prefix}{label}.")
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def plain(v: Any) -> Any:
+    """Unwrap nested `Value`s an evaluator may leave inside known collections."""
+    if isinstance(v, Value):
+        return plain(v.value) if v.is_known else v
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [plain(x) for x in v]
+    return v
+
+
+def has_unknown(v: Any) -> bool:
+    if isinstance(v, Value):
+        return not v.is_known or has_unknown(v.value)
+    if isinstance(v, dict):
+        return any(has_unknown(x) for x in v.values())
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return any(has_unknown(x) for x in v)
+    return False
+
+
+def value_source(env: Environment, inst: ModuleInstance, expr: Expression) -> str | None:
+    """Where a value written as a plain `var.x` (possibly through several module levels) is set:
+    "module argument at path:line", "default at path:line" or "tfvars at path:line"; None when
+    the expression is more than a variable reference or the source cannot be told."""
+    current_inst, current = inst, expr
+    for _ in range(MAX_DEPTH):
+        m = re.fullmatch(r"\s*var\.([A-Za-z_][\w-]*)\s*", current.text)
+        if not m:
+            return None
+        name = m.group(1)
+        if current_inst.call is not None:
+            arg = current_inst.call.arguments.get(name)
+            if arg is not None:
+                parent = parent_of(env, current_inst)
+                if parent is None:
+                    return f"module argument at {arg.span}"
+                if not re.fullmatch(r"\s*var\.[A-Za-z_][\w-]*\s*", arg.expr.text):
+                    return f"module argument at {arg.span}"
+                current_inst, current = parent, arg.expr
+                continue
+        else:
+            for tf in sorted(current_inst.module.tfvars, key=lambda t: t.path):
+                if tf.path in env.tfvars_loaded and name in tf.values:
+                    return f"{tf.path}:{tf.values[name].span.line}"
+        var = current_inst.module.variables.get(name)
+        if var is not None and var.default is not None:
+            return f"default at {var.default.span}"
+        return None
+    return None
+
+
+def fmt(v: Any) -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)

@@ -1,0 +1,92 @@
+"""Generic resource-attribute checks: a value that must (not) be set, a block that must exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._model import EnvironmentFilter, fmt, resource_exists
+from urr_audit.model.terraform import ResourceInstance
+
+
+class AttributeValueParams(EnvironmentFilter):
+    model_config = ConfigDict(extra="forbid")
+
+    resource_types: list[str]
+    attribute: str  # dotted for nested blocks: "vpc_config.endpoint_public_access"
+    bad_values: list[Any] = []  # known values that fail
+    absent_is_bad: bool = False  # the provider default is the bad value
+    below: float | None = None  # known numbers below this fail too
+    unless_set: list[str] = []  # skip resources where one of these is written (e.g. replicas)
+    problem: str  # what is wrong, for the message
+
+
+@check("tf-attribute-value", scope="terraform.resource", params=AttributeValueParams)
+def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams):
+    """An attribute whose value (resolved in the environment) is a known-bad one, or absent when the
+    provider default is bad. Values that cannot be resolved are undecided."""
+    if ri.type not in params.resource_types or not params.applies_to(ri.environment):
+        return
+    if not resource_exists(ri) or any(not ri.get(u).is_absent for u in params.unless_set):
+        return
+    value = ri.get(params.attribute)
+    attr = ri.attribute(params.attribute)
+    if value.is_absent or (value.is_known and value.value is None):
+        if params.absent_is_bad:
+            how = "not set (provider default)" if attr is None else "null (provider default)"
+            yield ctx.finding(at=attr or ri, node=ri, message=f"{ri.address}: {params.attribute} {how}: {params.problem}")
+        return
+    if value.is_unknown:
+        yield ctx.undecided(
+            at=attr or ri,
+            node=ri,
+            message=f"{ri.address}: {params.attribute} cannot be resolved ({value.reason or 'unknown'})",
+        )
+        return
+    v = value.value
+    numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if v in params.bad_values or (params.below is not None and numeric and v < params.below):
+        where = f" (via {attr.expr.text.strip()})" if attr and not attr.expr.literal.is_known else ""
+        yield ctx.finding(
+            at=attr or ri,
+            node=ri,
+            message=f"{ri.address}: {params.attribute} = {fmt(v)}{where}: {params.problem}",
+        )
+
+
+class BlockRequiredParams(EnvironmentFilter):
+    model_config = ConfigDict(extra="forbid")
+
+    resource_types: list[str]
+    block: str
+    enabled_attribute: str | None = None  # inside the block; must be known true
+    skip_when: dict[str, list[Any]] = {}  # attribute -> values for which the block does not apply
+    problem: str
+
+
+@check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams)
+def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams):
+    """A nested block that must be written (and enabled) on a resource."""
+    if ri.type not in params.resource_types or not params.applies_to(ri.environment):
+        return
+    if not resource_exists(ri):
+        return
+    for attr, values in params.skip_when.items():
+        v = ri.get(attr)
+        if v.is_known and v.value in values:
+            return
+    if not ri.has_block(params.block):
+        yield ctx.finding(at=ri, node=ri, message=f"{ri.address}: no `{params.block}` block: {params.problem}")
+        return
+    if params.enabled_attribute is None or not ri.blocks(params.block):
+        return  # a dynamic block: written, contents decided at apply
+    path = f"{params.block}.{params.enabled_attribute}"
+    v = ri.get(path)
+    at = ri.attribute(path) or ri.blocks(params.block)[0]
+    if v.is_unknown:
+        yield ctx.undecided(at=at, node=ri, message=f"{ri.address}: {path} cannot be resolved ({v.reason})")
+    elif not (v.is_known and v.value is True):
+        shown = "not set (defaults to false)" if v.is_absent else f"= {fmt(v.value)}"
+        yield ctx.finding(at=at, node=ri, message=f"{ri.address}: {path} {shown}: {params.problem}")

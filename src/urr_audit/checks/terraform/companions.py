@@ -1,0 +1,113 @@
+"""A resource that needs a companion resource pointing at it (public access block, flow log,
+rotation, encryption configuration...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources
+from urr_audit.model.terraform import Environment, ResourceInstance
+
+
+class Companion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    attribute: str  # the companion's attribute that names the target, e.g. `bucket`, `vpc_id`
+    # match by value too: the target attribute whose known value the companion's may equal
+    # (a bucket named by a string instead of a reference)
+    target_attribute: str | None = None
+    require: dict[str, Any] = {}  # attribute -> value the companion must have (absent = wrong)
+
+
+class CompanionParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resource_types: list[str]
+    companions: list[Companion]
+    inline_blocks: list[str] = []  # a block on the target itself that does the same job
+    # companions of these types exempt every target of the environment (account-level settings)
+    account_level: list[Companion] = []
+    problem: str
+
+
+def _points_at(env: Environment, comp: ResourceInstance, spec: Companion, target: ResourceInstance) -> bool | None:
+    """True/False, or None when the companion names something that cannot be resolved."""
+    targets = attribute_targets(env, comp, spec.attribute)
+    if targets is None:
+        return False
+    if target.address in targets:
+        return True
+    if spec.target_attribute:
+        mine, theirs = comp.get(spec.attribute), target.get(spec.target_attribute)
+        if mine.is_known and theirs.is_known:
+            return mine.value == theirs.value
+        if not targets and mine.is_unknown:
+            return None
+    return None if not targets else False
+
+
+def _unmet(comp: ResourceInstance, spec: Companion) -> list[tuple[str, Any, Any]]:
+    """(attribute, wanted, got) for each requirement not known to hold; got None = unknown."""
+    out = []
+    for name, wanted in spec.require.items():
+        v = comp.get(name)
+        if not (v.is_known and v.value == wanted):
+            out.append((name, wanted, v))
+    return out
+
+
+@check("tf-companion-resource", scope="terraform.environment", params=CompanionParams)
+def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
+    """Each target resource needs a companion that references it, in any module instance of the
+    environment. References are followed through locals, module arguments and outputs (and
+    `for_each` when the companion uses `each.value`); a string attribute matches by value when
+    `target_attribute` says which of the target's attributes it names."""
+    for spec in params.account_level:
+        for comp in live_resources(env, spec.type):
+            if not _unmet(comp, spec):
+                return
+    candidates = [(c, spec) for spec in params.companions for c in live_resources(env, spec.type)]
+    for target in live_resources(env, *params.resource_types):
+        if any(target.has_block(b) for b in params.inline_blocks):
+            continue
+        found, unresolved = [], []
+        for comp, spec in candidates:
+            hit = _points_at(env, comp, spec, target)
+            if hit:
+                found.append((comp, spec))
+            elif hit is None:
+                unresolved.append(comp)
+        if any(not _unmet(c, s) for c, s in found):
+            continue
+        if found:
+            comp, spec = found[0]
+            name, wanted, got = _unmet(comp, spec)[0]
+            at = comp.attribute(name) or comp
+            if got.is_unknown:
+                yield ctx.undecided(at=at, node=comp, message=f"{comp.address}: {name} cannot be resolved ({got.reason})")
+                continue
+            shown = "not set" if got.is_absent else f"= {fmt(got.value)}"
+            yield ctx.finding(
+                at=at,
+                node=comp,
+                message=f"{comp.address} (for {target.address}): {name} {shown}, expected {fmt(wanted)}: {params.problem}",
+                related=[target.span],
+            )
+            continue
+        if unresolved:
+            yield ctx.undecided(
+                at=target,
+                node=target,
+                message=f"{target.address}: {unresolved[0].address} may cover it but what it references cannot be resolved",
+            )
+            continue
+        kinds = " / ".join(sorted({s.type for s in params.companions}))
+        yield ctx.finding(
+            at=target,
+            node=target,
+            message=f"{target.address} has no {kinds} referencing it: {params.problem}",
+        )

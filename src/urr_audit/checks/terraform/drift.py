@@ -1,0 +1,71 @@
+"""Arguments that change on every plan (apply-time functions), so the plan never settles."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._model import iter_attributes, resource_exists, trace
+from urr_audit.model.terraform import Environment, Expression
+
+
+class PerpetualDiffParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    functions: list[str] = ["timestamp", "plantimestamp", "uuid"]
+    # arguments whose whole point is to change every run (null_resource triggers, ...)
+    intentional_arguments: list[str] = ["triggers", "triggers_replace", "keepers"]
+
+
+def _ignored(lifecycle_expr: Expression | None) -> tuple[bool, set[str]]:
+    """(ignore all, top-level argument names under ignore_changes)."""
+    if lifecycle_expr is None:
+        return False, set()
+    text = lifecycle_expr.text.strip()
+    if text in ("all", '"all"'):
+        return True, set()
+    names = set(re.findall(r"[\[,]\s*\"?([A-Za-z_][\w-]*)", text))
+    return False, names
+
+
+@check("tf-perpetual-diff", scope="terraform.environment", params=PerpetualDiffParams)
+def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
+    """A managed resource argument that calls an apply-time function (directly or through
+    locals and module arguments) and is not under `lifecycle { ignore_changes }`."""
+    wanted = set(params.functions)
+    for ri in env.resources():
+        if ri.resource.mode != "managed" or not resource_exists(ri):
+            continue
+        lifecycle = ri.resource.body.blocks_of("lifecycle")
+        ignore_all, ignored = _ignored(lifecycle[0].attr("ignore_changes").expr if lifecycle and lifecycle[0].attr("ignore_changes") else None)
+        if ignore_all:
+            continue
+        for path, attr in iter_attributes(ri.resource.body, skip=("lifecycle", "provisioner", "connection")):
+            top = path.split(".", 1)[0]
+            if top in ignored or top in params.intentional_arguments:
+                continue
+            found = wanted & set(attr.expr.functions)
+            via = ""
+            if not found:
+                for reach in trace(env, ri.instance, attr.expr):
+                    decl_expr = getattr(reach.decl, "expr", None) if reach.kind in ("local", "output") else None
+                    if reach.kind == "var" and reach.instance.call is not None:
+                        arg = reach.instance.call.arguments.get(reach.name)
+                        decl_expr = arg.expr if arg else None
+                    if decl_expr is not None and wanted & set(decl_expr.functions):
+                        found = wanted & set(decl_expr.functions)
+                        via = f" through {' -> '.join(reach.chain)} ({reach.span})"
+                        break
+            if not found:
+                continue
+            fn = sorted(found)[0]
+            yield ctx.finding(
+                at=attr,
+                node=ri,
+                message=(
+                    f"{ri.address}: `{path}` uses {fn}(){via}, which changes on every run: every plan "
+                    f"shows a change (add `{top}` to lifecycle.ignore_changes, or use a time_static resource)"
+                ),
+            )

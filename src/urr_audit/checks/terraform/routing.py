@@ -1,0 +1,93 @@
+"""Route tables: which subnets have no way out of the VPC."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._model import attribute_targets, live_resources
+from urr_audit.model.common import Value
+from urr_audit.model.terraform import Environment
+
+
+class IsolatedRouteTableParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Route targets that leave the VPC (internet, NAT, transit, ...). A route with one of them
+    # written (known non-null, or not known until apply) is an exit.
+    exit_targets: list[str] = [
+        "gateway_id",
+        "nat_gateway_id",
+        "transit_gateway_id",
+        "egress_only_gateway_id",
+        "network_interface_id",
+        "carrier_gateway_id",
+        "core_network_arn",
+        "local_gateway_id",
+    ]
+    # Report a table only when this many distinct subnet resources (tiers) are associated with it.
+    min_subnet_groups: int = 1
+
+
+def _is_exit(v: Value) -> bool:
+    return v.is_unknown or (v.is_known and v.value not in (None, ""))
+
+
+@check("tf-isolated-route-table", scope="terraform.environment", params=IsolatedRouteTableParams)
+def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTableParams):
+    """Route tables with only the VPC-local route, and the subnet tiers associated with them.
+
+    Routes and associations are matched to tables by what their `route_table_id` refers to
+    (followed through locals, module arguments and outputs), in any module instance of the
+    environment. Subnets associated with no table use the VPC main route table, which is not
+    modelled here (`aws_main_route_table_association` / `aws_default_route_table` are not read).
+    """
+    tables = list(live_resources(env, "aws_route_table"))
+    if not tables:
+        return
+    routes = list(live_resources(env, "aws_route"))
+    assocs = list(live_resources(env, "aws_route_table_association"))
+    unresolved_routes = [r for r in routes if not attribute_targets(env, r, "route_table_id")]
+    for table in tables:
+        if any(b.labels == ["route"] for b in table.resource.body.blocks_of("dynamic")):
+            continue  # dynamic routes: contents unknown; not worth an undecided per table
+        if any(_is_exit(b.get(t)) for b in table.blocks("route") for t in params.exit_targets):
+            continue
+        mine = [r for r in routes if table.address in (attribute_targets(env, r, "route_table_id") or set())]
+        if any(_is_exit(r.get(t)) for r in mine for t in params.exit_targets):
+            continue
+        subnet_assocs = [
+            a for a in assocs if table.address in (attribute_targets(env, a, "route_table_id") or set())
+        ]
+        subnets: dict[str, list] = {}
+        for a in subnet_assocs:
+            for target in sorted(attribute_targets(env, a, "subnet_id") or ()):
+                if ".aws_subnet." in f".{target}":
+                    subnets.setdefault(target, []).append(a)
+        if len(subnets) < max(params.min_subnet_groups, 1):
+            continue
+        if unresolved_routes:
+            yield ctx.undecided(
+                at=table,
+                node=table,
+                message=(
+                    f"{table.address} has no exit route of its own, but "
+                    f"{unresolved_routes[0].address} adds a route to a table that cannot be resolved"
+                ),
+            )
+            continue
+        names = ", ".join(sorted(subnets))
+        shared = (
+            f"; {len(subnets)} subnet tiers share this one table, so none can get an exit route alone"
+            if len(subnets) > 1
+            else ""
+        )
+        yield ctx.finding(
+            at=table,
+            node=table,
+            message=(
+                f"{table.address} has no route out of the VPC (no internet, NAT or transit gateway "
+                f"route): subnets {names} are isolated{shared}"
+            ),
+            related=[a.span for group in subnets.values() for a in group],
+        )

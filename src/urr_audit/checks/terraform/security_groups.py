@@ -1,0 +1,209 @@
+"""Security group rules: what is reachable from (or can reach) the whole internet, on which ports.
+
+Rules come from three places: inline `ingress`/`egress` blocks of `aws_security_group`,
+`aws_security_group_rule` (by `type`), and `aws_vpc_security_group_{ingress,egress}_rule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._model import resource_exists
+from urr_audit.model.common import Span, Value
+from urr_audit.model.terraform import ResourceInstance
+
+ALL_PROTOCOLS = ("-1", "all")
+ICMP = ("1", "icmp", "58", "icmpv6")
+SG_TYPES = (
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+)
+
+
+@dataclass
+class SgRule:
+    direction: str
+    protocol: Value
+    from_port: Value
+    to_port: Value
+    cidrs: list[Value]  # one Value per CIDR attribute written (lists or single strings)
+    other_source: bool  # a security group, prefix list or `self` is (also) the peer
+    span: Span
+
+
+def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
+    if ri.type == "aws_security_group":
+        for direction in ("ingress", "egress"):
+            for b in ri.blocks(direction):
+                yield SgRule(
+                    direction,
+                    b.get("protocol"),
+                    b.get("from_port"),
+                    b.get("to_port"),
+                    [b.get("cidr_blocks"), b.get("ipv6_cidr_blocks")],
+                    any(not b.get(a).is_absent for a in ("security_groups", "prefix_list_ids", "self")),
+                    b.span,
+                )
+    elif ri.type == "aws_security_group_rule":
+        t = ri.get("type")
+        if not t.is_known:
+            return
+        yield SgRule(
+            t.value,
+            ri.get("protocol"),
+            ri.get("from_port"),
+            ri.get("to_port"),
+            [ri.get("cidr_blocks"), ri.get("ipv6_cidr_blocks")],
+            any(not ri.get(a).is_absent for a in ("source_security_group_id", "prefix_list_ids", "self")),
+            ri.span,
+        )
+    else:
+        direction = "ingress" if ri.type.endswith("ingress_rule") else "egress"
+        yield SgRule(
+            direction,
+            ri.get("ip_protocol"),
+            ri.get("from_port"),
+            ri.get("to_port"),
+            [ri.get("cidr_ipv4"), ri.get("cidr_ipv6")],
+            any(not ri.get(a).is_absent for a in ("referenced_security_group_id", "prefix_list_id")),
+            ri.span,
+        )
+
+
+def _world(rule: SgRule, world: list[str]) -> bool | None:
+    """True when a CIDR is the whole internet, None when some CIDR cannot be resolved."""
+    unknown = False
+    for v in rule.cidrs:
+        if v.is_unknown:
+            unknown = True
+        elif v.is_known and v.value is not None:
+            values = v.value if isinstance(v.value, list) else [v.value]
+            for c in values:
+                if isinstance(c, Value):
+                    if not c.is_known:
+                        unknown = True
+                        continue
+                    c = c.value
+                if c in world:
+                    return True
+                if not isinstance(c, str):
+                    unknown = True
+    return None if unknown else False
+
+
+def _ports(rule: SgRule) -> tuple[str, int, int] | None:
+    """(protocol, from, to); ports 0-65535 for every protocol; None when unknown."""
+    p = rule.protocol
+    if not p.is_known:
+        return None
+    proto = str(p.value).lower()
+    if proto in ALL_PROTOCOLS:
+        return proto, 0, 65535
+    f, t = rule.from_port, rule.to_port
+    if f.is_absent and t.is_absent:
+        return proto, 0, 65535
+    if not (f.is_known and t.is_known):
+        return None
+    try:
+        return proto, int(f.value), int(t.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt(proto: str, lo: int, hi: int) -> str:
+    if proto in ALL_PROTOCOLS:
+        return "all protocols and ports"
+    return f"{proto} {lo}" if lo == hi else f"{proto} {lo}-{hi}"
+
+
+class OpenPortParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    world_cidrs: list[str] = ["0.0.0.0/0", "::/0"]
+    allowed_ports: list[int] = [80, 443]
+
+
+@check("tf-sg-world-open-port", scope="terraform.resource", params=OpenPortParams, types=SG_TYPES)
+def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
+    """Ingress from the whole internet on a port that is not in the allowed list."""
+    if not resource_exists(ri):
+        return
+    for rule in _rules(ri):
+        if rule.direction != "ingress":
+            continue
+        world = _world(rule, params.world_cidrs)
+        if world is False:
+            continue
+        ports = _ports(rule)
+        if ports is not None and ports[0] in ICMP:
+            continue
+        if world is None or ports is None:
+            yield ctx.undecided(at=rule.span, node=ri, message=f"{ri.address}: ingress source or ports cannot be resolved")
+            continue
+        proto, lo, hi = ports
+        outside = [p for p in range(lo, hi + 1) if p not in params.allowed_ports] if hi - lo < 70000 else [lo]
+        if not outside:
+            continue
+        yield ctx.finding(
+            at=rule.span,
+            node=ri,
+            message=(
+                f"{ri.address}: ingress from the internet on {_fmt(proto, lo, hi)}; only ports "
+                f"{', '.join(map(str, params.allowed_ports))} may be open to the world"
+            ),
+        )
+
+
+class AllPortsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["ingress", "egress"]
+    # "world": only rules whose CIDRs include world_cidrs; "any": whatever the peer (a security
+    # group referring to itself is always left out: members of one group talking to each other).
+    peer: Literal["world", "any"] = "world"
+    world_cidrs: list[str] = ["0.0.0.0/0", "::/0"]
+
+
+@check("tf-sg-all-ports", scope="terraform.resource", params=AllPortsParams, types=SG_TYPES)
+def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
+    """A rule spanning every port (protocol -1/all, or 0-65535)."""
+    if not resource_exists(ri):
+        return
+    for rule in _rules(ri):
+        if rule.direction != params.direction:
+            continue
+        if _self_only(ri, rule):
+            continue
+        world = _world(rule, params.world_cidrs)
+        if params.peer == "world" and world is False:
+            continue
+        ports = _ports(rule)
+        if ports is None or (params.peer == "world" and world is None):
+            yield ctx.undecided(at=rule.span, node=ri, message=f"{ri.address}: {params.direction} peer or ports cannot be resolved")
+            continue
+        proto, lo, hi = ports
+        if proto in ICMP or lo > 0 or hi < 65535:
+            continue
+        peer = "the internet" if world else "its peers"
+        toward = "from" if params.direction == "ingress" else "to"
+        yield ctx.finding(
+            at=rule.span,
+            node=ri,
+            message=f"{ri.address}: {params.direction} {toward} {peer} on {_fmt(proto, lo, hi)}",
+        )
+
+
+def _self_only(ri: ResourceInstance, rule: SgRule) -> bool:
+    if ri.type == "aws_security_group_rule":
+        if ri.get("self").known_or(False) is True:
+            return True
+        src, dst = ri.attribute("source_security_group_id"), ri.attribute("security_group_id")
+        return bool(src and dst and src.expr.text.strip() == dst.expr.text.strip())
+    return False

@@ -1,0 +1,97 @@
+"""Finding kustomizations in a workspace: overlays, leaves, environments."""
+
+from __future__ import annotations
+
+from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
+from urr_audit.model.common import LoadError, Span
+from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject, Overlay
+from urr_audit.workspace import OutsideRoot, Workspace
+
+
+def kustomization_dirs(ws: Workspace) -> list[str]:
+    dirs = set()
+    for f in ws.files:
+        d, _, base = f.rpartition("/")
+        if base in KUSTOMIZATION_FILES:
+            dirs.add(d or ".")
+    return sorted(dirs)
+
+
+def _local_refs(ws: Workspace, k: Kustomization, key: str) -> list[str]:
+    out = []
+    for ref in k.list(key):
+        try:
+            out.append(ws.join(k.dir, str(ref)))
+        except OutsideRoot:
+            continue
+    return out
+
+
+def to_objects(resources, environment: str | None) -> list[K8sObject]:
+    return [
+        K8sObject(
+            api_version=r.api_version,
+            kind=r.kind,
+            name=r.name,
+            namespace=r.namespace or None,
+            body=r.body,
+            span=r.span,
+            field_origins=dict(r.origins),
+            environment=environment,
+        )
+        for r in resources
+    ]
+
+
+def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesProject, list[LoadError]]:
+    renderer = renderer or Renderer(ws)
+    errors: list[LoadError] = []
+    overlays: list[Overlay] = []
+    used: set[str] = set()
+    kusts: dict[str, Kustomization] = {}
+    for d in kustomization_dirs(ws):
+        k = renderer.kustomization(d)
+        if isinstance(k, LoadError):
+            errors.append(k)
+            continue
+        if k is None:
+            continue
+        kusts[d] = k
+        for key in ("resources", "bases", "components"):
+            used.update(r for r in _local_refs(ws, k, key) if ws.is_dir(r))
+    for d, k in kusts.items():
+        resources = _local_refs(ws, k, "resources")
+        bases = [r for r in resources + _local_refs(ws, k, "bases") if ws.is_dir(r) and renderer.kustomization_file(r)]
+        overlays.append(
+            Overlay(
+                path=d,
+                span=k.file_span,
+                resources=resources,
+                bases=bases,
+                is_leaf=d not in used and not k.is_component,
+            )
+        )
+    leaves = [o for o in overlays if o.is_leaf]
+    names = _environment_names([o.path for o in leaves])
+    environments = []
+    for o in leaves:
+        built = renderer.build(o.path)
+        name = names[o.path]
+        environments.append(K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name)))
+        errors.extend(built.errors)
+    unique: dict[tuple, LoadError] = {}
+    for e in errors:
+        unique.setdefault((e.kind, e.path, e.line, e.message), e)
+    return KubernetesProject(overlays=overlays, environments=environments), list(unique.values())
+
+
+def _environment_names(paths: list[str]) -> dict[str, str]:
+    """Leaf directory basename; the parent path joins in only when two leaves share a basename."""
+    base = {p: p.rsplit("/", 1)[-1] if p != "." else "root" for p in paths}
+    counts: dict[str, int] = {}
+    for b in base.values():
+        counts[b] = counts.get(b, 0) + 1
+    return {p: (b if counts[b] == 1 else p.replace("/", "-")) for p, b in base.items()}
+
+
+__all__ = ["load", "to_objects", "kustomization_dirs", "Span"]

@@ -1,0 +1,747 @@
+"""Expression evaluator for one module instance: three-state, lazy, memoised.
+
+Internally values are plain Python values in which `Unknown` may appear at any depth, so
+`merge(local.tags, {Name = aws_x.id})["Env"]` stays known. At the boundary (`evaluate`), a
+value containing any `Unknown` becomes `Value.unknown` with that reason: rules never receive
+half-known structures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Node
+
+from urr_audit.loaders.terraform.functions import APPLY_TIME, FUNCTIONS, EvalError, norm_number, tf_str, type_name
+from urr_audit.loaders.terraform.jsonsyntax import JNode, JsonValue, _template
+from urr_audit.loaders.terraform.parse import NON_REFERENCE_ROOTS, node_text, number, string_lit_value, unescape
+from urr_audit.model.common import Value
+from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir
+from urr_audit.workspace import OutsideRoot, Workspace
+
+
+class Unknown:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
+
+
+def first_unknown(v: Any) -> Unknown | None:
+    if isinstance(v, Unknown):
+        return v
+    if isinstance(v, list):
+        for x in v:
+            u = first_unknown(x)
+            if u is not None:
+                return u
+    elif isinstance(v, dict):
+        for x in v.values():
+            u = first_unknown(x)
+            if u is not None:
+                return u
+    return None
+
+
+def to_internal(v: Value, what: str) -> Any:
+    if v.is_known:
+        return v.value
+    if v.is_unknown:
+        return Unknown(v.reason or f"{what} is unknown")
+    return Unknown(f"{what} has no value")
+
+
+def to_value(v: Any, expr: Expression | None = None) -> Value:
+    span = expr.span if expr is not None else None
+    u = first_unknown(v)
+    if u is not None:
+        return Value.unknown(u.reason, span)
+    return Value.known(v, span)
+
+
+@dataclass
+class Context:
+    """What an instance's expressions can see."""
+
+    ws: Workspace
+    module: ModuleDir
+    root_dir: str  # repo-relative root module directory: file() paths are relative to it
+    path_module: str  # path.module as Terraform gives it: relative to the root module dir
+    variables: dict[str, Value] = field(default_factory=dict)
+    # module call name -> evaluator of the child instance, or a reason why it is not evaluated
+    children: dict[str, Evaluator | str] = field(default_factory=dict)
+
+
+_TRAVERSAL = ("get_attr", "index", "splat")
+
+
+class Evaluator:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self._memo: dict[int, tuple[Expression, Value]] = {}
+        self._locals: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+        self._busy: set[str] = set()
+
+    # --- public ---------------------------------------------------------------------------
+    def evaluate(self, expr: Expression) -> Value:
+        hit = self._memo.get(id(expr))
+        if hit is not None:
+            return hit[1]
+        try:
+            raw = self.raw(expr)
+        except EvalError as e:
+            raw = Unknown(f"invalid expression: {e}")
+        except RecursionError:
+            raw = Unknown("expression nested too deeply")
+        value = to_value(raw, expr)
+        self._memo[id(expr)] = (expr, value)
+        return value
+
+    def raw(self, expr: Expression) -> Any:
+        node = expr._node
+        if node is None:
+            return expr.literal.value if expr.literal.is_known else Unknown("not evaluated")
+        if isinstance(node, JsonValue):
+            return self.json_value(node.node, node)
+        return self.ev(node, {})
+
+    def local(self, name: str) -> Any:
+        if name in self._locals:
+            return self._locals[name]
+        loc = self.ctx.module.locals.get(name)
+        if loc is None:
+            raise EvalError(f"local.{name} is not declared")
+        key = "local." + name
+        if key in self._busy:
+            return Unknown(f"local.{name} refers to itself")
+        self._busy.add(key)
+        try:
+            v = self.raw(loc.expr)
+        finally:
+            self._busy.discard(key)
+        self._locals[name] = v
+        return v
+
+    def output(self, name: str) -> Any:
+        if name in self._outputs:
+            return self._outputs[name]
+        out = self.ctx.module.outputs.get(name)
+        if out is None:
+            raise EvalError(f"output {name!r} is not declared in {self.ctx.module.path}")
+        key = "output." + name
+        if key in self._busy:
+            return Unknown(f"output {name} refers to itself")
+        self._busy.add(key)
+        try:
+            v = self.raw(out.expr)
+        except EvalError as e:
+            v = Unknown(f"invalid expression: {e}")
+        finally:
+            self._busy.discard(key)
+        self._outputs[name] = v
+        return v
+
+    # --- JSON syntax ----------------------------------------------------------------------
+    def json_value(self, n: JNode, holder: JsonValue) -> Any:
+        tpl = holder.templates.get(id(n))
+        if tpl is not None:
+            v = self.ev(tpl.node, {})
+            return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
+        if n.pairs is not None:
+            return {k: self.json_value(v, holder) for k, _, v in n.pairs}
+        if n.items is not None:
+            return [self.json_value(v, holder) for v in n.items]
+        return n.value
+
+    # --- nodes ----------------------------------------------------------------------------
+    def ev(self, node: Node, scope: dict[str, Any]) -> Any:
+        t = node.type
+        if t == "expression":
+            children = node.children
+            first = children[0]
+            if first.type == "(":
+                return self.ev(children[1], scope)
+            if first.type == "variable_expr":
+                value, rest = self.traversal(children, scope)
+            else:
+                value, rest = self.ev(first, scope), children[1:]
+            return self.apply_ops(value, rest, scope)
+        method = _DISPATCH.get(t)
+        if method is None:
+            if t == "ERROR" or node.is_missing:
+                raise EvalError("syntax error")
+            raise EvalError(f"unsupported syntax {t}")
+        return method(self, node, scope)
+
+    def literal_value(self, node: Node, scope: dict[str, Any]) -> Any:
+        c = node.children[0]
+        if c.type == "numeric_lit":
+            return number(node_text(c))
+        if c.type == "bool_lit":
+            return node_text(c) == "true"
+        if c.type == "null_lit":
+            return None
+        if c.type == "string_lit":
+            return string_lit_value(c)
+        raise EvalError(f"unsupported literal {c.type}")
+
+    def collection(self, node: Node, scope: dict[str, Any]) -> Any:
+        c = node.children[0]
+        if c.type == "tuple":
+            return [self.ev(e, scope) for e in c.children if e.type == "expression"]
+        out: dict[str, Any] = {}
+        for elem in c.children:
+            if elem.type != "object_elem":
+                continue
+            k_node, v_node = [x for x in elem.children if x.type == "expression"]
+            kc = k_node.children
+            if len(kc) == 1 and kc[0].type == "variable_expr":
+                key: Any = node_text(kc[0])  # a bare identifier key is its name, not a reference
+            else:
+                key = self.ev(k_node, scope)
+            if isinstance(key, Unknown):
+                return Unknown(key.reason)
+            out[tf_str(key)] = self.ev(v_node, scope)
+        return out
+
+    def variable_expr(self, node: Node, scope: dict[str, Any]) -> Any:
+        value, _ = self.traversal([node], scope)
+        return value
+
+    def traversal(self, children: list[Node], scope: dict[str, Any]) -> tuple[Any, list[Node]]:
+        """Resolve the root of a traversal; return its value and the operations left."""
+        root = node_text(children[0])
+        rest = children[1:]
+        if root in scope:
+            return scope[root], rest
+        names: list[str] = []
+        for c in rest:
+            if c.type != "get_attr":
+                break
+            names.append(node_text(c.children[-1]))
+
+        def need(n: int, what: str) -> None:
+            if len(names) < n:
+                raise EvalError(f"{what} needs an attribute name")
+
+        if root == "var":
+            need(1, "var")
+            name = names[0]
+            if name not in self.ctx.variables:
+                raise EvalError(f"var.{name} is not declared in {self.ctx.module.path}")
+            return to_internal(self.ctx.variables[name], f"var.{name}"), rest[1:]
+        if root == "local":
+            need(1, "local")
+            return self.local(names[0]), rest[1:]
+        if root == "module":
+            need(1, "module")
+            name = names[0]
+            call = self.ctx.module.module_calls.get(name)
+            if call is None:
+                raise EvalError(f"module.{name} is not declared")
+            child = self.ctx.children.get(name)
+            if not isinstance(child, Evaluator):
+                return Unknown(child or f"module.{name} is not evaluated"), rest[1:]
+            if call.count is not None or call.for_each is not None:
+                return Unknown(f"module.{name} uses count/for_each"), rest[1:]
+            if len(names) >= 2:
+                return child.output(names[1]), rest[2:]
+            return {o: child.output(o) for o in child.ctx.module.outputs}, rest[1:]
+        if root == "path":
+            need(1, "path")
+            which = names[0]
+            if which == "module":
+                return self.ctx.path_module, rest[1:]
+            if which in ("root", "cwd"):
+                return ".", rest[1:]
+            raise EvalError(f"unknown path.{which}")
+        if root == "terraform":
+            need(1, "terraform")
+            if names[0] == "workspace":
+                return "default", rest[1:]
+            return Unknown(f"terraform.{names[0]}"), rest[1:]
+        if root in NON_REFERENCE_ROOTS:
+            return Unknown(f"{root}.* is only known per instance"), []
+        if root == "data":
+            shown = ".".join(["data"] + names[:3])
+            return Unknown(f"depends on {shown}"), []
+        shown = ".".join([root] + names[:2])
+        return Unknown(f"depends on {shown}"), []
+
+    def apply_ops(self, value: Any, ops: list[Node], scope: dict[str, Any]) -> Any:
+        for op in ops:
+            if isinstance(value, Unknown):
+                return value
+            if op.type == "get_attr":
+                value = self.get_attr(value, node_text(op.children[-1]))
+            elif op.type == "index":
+                inner = op.children[0]
+                if inner.type == "legacy_index":
+                    key: Any = int(node_text(inner)[1:])
+                else:
+                    key = self.ev(next(c for c in inner.children if c.type == "expression"), scope)
+                value = self.index(value, key)
+            elif op.type == "splat":
+                return self.splat(value, op.children[0], scope)
+        return value
+
+    def splat(self, value: Any, splat: Node, scope: dict[str, Any]) -> Any:
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        ops = [c for c in splat.children if c.type in _TRAVERSAL]
+        return [self.apply_ops(item, ops, scope) for item in items]
+
+    @staticmethod
+    def get_attr(value: Any, name: str) -> Any:
+        if isinstance(value, dict):
+            if name not in value:
+                raise EvalError(f"no attribute {name!r}")
+            return value[name]
+        raise EvalError(f"cannot read attribute {name!r} of {type_name(value)}")
+
+    @staticmethod
+    def index(value: Any, key: Any) -> Any:
+        if isinstance(key, Unknown):
+            return key
+        if isinstance(value, list):
+            try:
+                i = int(key)
+            except (TypeError, ValueError):
+                raise EvalError(f"invalid index {key!r}") from None
+            if not 0 <= i < len(value):
+                raise EvalError(f"index {i} out of range")
+            return value[i]
+        if isinstance(value, dict):
+            k = tf_str(key)
+            if k not in value:
+                raise EvalError(f"no key {k!r}")
+            return value[k]
+        raise EvalError(f"cannot index {type_name(value)}")
+
+    # --- operators ------------------------------------------------------------------------
+    def operation(self, node: Node, scope: dict[str, Any]) -> Any:
+        op = node.children[0]
+        if op.type == "unary_operation":
+            sym = node_text(op.children[0])
+            v = self.ev(_operand(op.children[1:]), scope)
+            if isinstance(v, Unknown):
+                return v
+            if sym == "-":
+                return -_number(v)
+            if not isinstance(v, bool):
+                raise EvalError("! needs a bool")
+            return not v
+        kids = op.children
+        sym_i = next(i for i, c in enumerate(kids) if not c.is_named and c.type not in ("(", ")") and i > 0)
+        left, sym_node, right = _operand(kids[:sym_i]), kids[sym_i], _operand(kids[sym_i + 1 :])
+        sym = node_text(sym_node)
+        a = self.ev(left, scope)
+        b = self.ev(right, scope)
+        for x in (a, b):
+            if isinstance(x, Unknown):
+                return x
+        if sym in ("==", "!="):
+            eq = a == b and (type_name(a) == type_name(b) or a is None or b is None)
+            if first_unknown(a) or first_unknown(b):
+                return first_unknown(a) or first_unknown(b)
+            return eq if sym == "==" else not eq
+        if sym in ("&&", "||"):
+            if not isinstance(a, bool) or not isinstance(b, bool):
+                raise EvalError(f"{sym} needs bools")
+            return (a and b) if sym == "&&" else (a or b)
+        x, y = _number(a), _number(b)
+        if sym == "+":
+            return norm_number(x + y)
+        if sym == "-":
+            return norm_number(x - y)
+        if sym == "*":
+            return norm_number(x * y)
+        if sym == "/":
+            if y == 0:
+                raise EvalError("division by zero")
+            return norm_number(x / y)
+        if sym == "%":
+            if y == 0:
+                raise EvalError("modulo by zero")
+            return norm_number(x % y)
+        return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[sym]
+
+    def conditional(self, node: Node, scope: dict[str, Any]) -> Any:
+        cond_n, yes_n, no_n = [c for c in node.children if c.type == "expression"]
+        cond = self.ev(cond_n, scope)
+        if isinstance(cond, Unknown):
+            yes, no = self._safe(yes_n, scope), self._safe(no_n, scope)
+            if yes is not _ERR and first_unknown(yes) is None and yes == no and type_name(yes) == type_name(no):
+                return yes
+            return Unknown(cond.reason)
+        if not isinstance(cond, bool):
+            cond = _tobool_cond(cond)
+        return self.ev(yes_n if cond else no_n, scope)
+
+    def _safe(self, node: Node, scope: dict[str, Any]) -> Any:
+        try:
+            return self.ev(node, scope)
+        except EvalError:
+            return _ERR
+
+    # --- for expressions ------------------------------------------------------------------
+    def for_expr(self, node: Node, scope: dict[str, Any]) -> Any:
+        inner = node.children[0]
+        intro = inner.children[1]
+        names = [node_text(c) for c in intro.children if c.type == "identifier"]
+        coll = self.ev(next(c for c in intro.children if c.type == "expression"), scope)
+        if isinstance(coll, Unknown):
+            return coll
+        exprs = [c for c in inner.children[2:] if c.type == "expression"]
+        cond = next((c for c in inner.children if c.type == "for_cond"), None)
+        cond_expr = next((c for c in cond.children if c.type == "expression"), None) if cond else None
+        grouping = any(c.type == "ellipsis" for c in inner.children)
+        if isinstance(coll, dict):
+            pairs = [(k, coll[k]) for k in sorted(coll)]
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        else:
+            raise EvalError(f"cannot iterate over {type_name(coll)}")
+        is_object = inner.type == "for_object_expr"
+        out_list: list[Any] = []
+        out_map: dict[str, Any] = {}
+        for k, v in pairs:
+            local = dict(scope)
+            if len(names) == 2:
+                local[names[0]], local[names[1]] = k, v
+            else:
+                local[names[0]] = v
+            if cond_expr is not None:
+                c = self.ev(cond_expr, local)
+                if isinstance(c, Unknown):
+                    return c
+                if not c:
+                    continue
+            if is_object:
+                key = self.ev(exprs[0], local)
+                if isinstance(key, Unknown):
+                    return key
+                val = self.ev(exprs[1], local)
+                key = tf_str(key)
+                if grouping:
+                    out_map.setdefault(key, []).append(val)
+                elif key in out_map:
+                    raise EvalError(f"duplicate key {key!r} in for expression")
+                else:
+                    out_map[key] = val
+            else:
+                out_list.append(self.ev(exprs[0], local))
+        return out_map if is_object else out_list
+
+    # --- functions ------------------------------------------------------------------------
+    def function_call(self, node: Node, scope: dict[str, Any]) -> Any:
+        name = node_text(node.children[0])
+        args_node = next((c for c in node.children if c.type == "function_arguments"), None)
+        arg_nodes = [c for c in args_node.children if c.type == "expression"] if args_node else []
+        expand = args_node is not None and any(c.type == "ellipsis" for c in args_node.children)
+        if name.startswith("provider::"):
+            return Unknown(f"provider function {name}")
+        if name in APPLY_TIME:
+            return Unknown(f"{name}() is only known at apply time")
+        if name in ("try", "can"):
+            return self.try_can(name, arg_nodes, scope)
+        args = [self.ev(a, scope) for a in arg_nodes]
+        if expand and args:
+            last = args.pop()
+            if isinstance(last, Unknown):
+                return last
+            args.extend(last if isinstance(last, list) else [last])
+        for a in args:
+            if isinstance(a, Unknown):
+                return a
+        if name in ("file", "templatefile", "fileexists", "filebase64"):
+            return self.file_function(name, args)
+        fn = FUNCTIONS.get(name)
+        if fn is None:
+            return Unknown(f"function {name}() is not supported")
+        nested = next((u for u in map(first_unknown, args) if u is not None), None)
+        try:
+            return fn(*args)
+        except EvalError:
+            if nested is not None:
+                return nested
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, re.error, UnicodeDecodeError) as e:
+            if nested is not None:
+                return nested
+            raise EvalError(f"{name}(): {e}") from None
+
+    def try_can(self, name: str, arg_nodes: list[Node], scope: dict[str, Any]) -> Any:
+        for a in arg_nodes:
+            try:
+                v = self.ev(a, scope)
+            except EvalError:
+                continue
+            if name == "can":
+                return Unknown(v.reason) if isinstance(v, Unknown) else True
+            return v
+        if name == "can":
+            return False
+        raise EvalError("try: no argument could be evaluated")
+
+    def file_function(self, name: str, args: list[Any]) -> Any:
+        if not args or not isinstance(args[0], str):
+            raise EvalError(f"{name}() needs a path")
+        try:
+            rel = self.ctx.ws.join(self.ctx.root_dir, args[0])
+            if name == "fileexists":
+                return self.ctx.ws.is_file(rel)
+            if not self.ctx.ws.is_file(rel):
+                if self.ctx.ws.exists(rel) or not _escapes(self.ctx.ws, rel):
+                    raise EvalError(f"{name}(): no file {rel}")
+                raise OutsideRoot(rel)
+            if name == "filebase64":
+                import base64
+
+                return base64.b64encode(self.ctx.ws.read_bytes(rel)).decode()
+            text = self.ctx.ws.read_text(rel)
+        except OutsideRoot:
+            return Unknown(f"{name}() refers to {args[0]!r}, outside the scanned root")
+        if name == "file":
+            return text
+        tpl_vars = args[1] if len(args) > 1 else {}
+        if not isinstance(tpl_vars, dict):
+            raise EvalError("templatefile(): vars must be a map")
+        tpl = _template(text)
+        if tpl is None:
+            raise EvalError(f"templatefile(): template syntax error in {rel}")
+        v = self.ev(tpl.node, dict(tpl_vars))
+        return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
+
+    # --- templates ------------------------------------------------------------------------
+    def template_expr(self, node: Node, scope: dict[str, Any]) -> Any:
+        tmpl = node.children[0]
+        src = tmpl.text or b""
+        base = tmpl.start_byte
+        if tmpl.type == "quoted_template":
+            kids = [c for c in tmpl.children if c.type not in ("quoted_template_start", "quoted_template_end")]
+            start = tmpl.children[0].end_byte
+            end = tmpl.children[-1].start_byte if tmpl.children[-1].type == "quoted_template_end" else tmpl.end_byte
+            if len(kids) == 1 and kids[0].type == "template_interpolation" and _gap(src, base, start, kids[0].start_byte) == "" \
+                    and _gap(src, base, kids[0].end_byte, end) == "":
+                # "${x}" alone yields x itself, not its string form
+                return self.ev(_interp_expr(kids[0]), scope)
+            r = _Render(self, src, base, quoted=True, indent=0)
+            r.seq(kids, start, end, scope)
+            return r.result()
+        # heredoc: body runs from the line after `<<EOT` to the line holding the closing marker
+        idents = [c for c in tmpl.children if c.type == "heredoc_identifier"]
+        strip_indent = node_text(tmpl.children[0]).strip() == "<<-"
+        open_end = idents[0].end_byte
+        start = src.index(b"\n", open_end - base) + base + 1 if b"\n" in src[open_end - base :] else open_end
+        close = idents[-1] if len(idents) > 1 else None
+        if close is not None:
+            line_start = src.rfind(b"\n", 0, close.start_byte - base) + 1 + base
+            end = max(line_start, start)
+        else:
+            end = tmpl.end_byte
+        kids = [c for c in tmpl.children if c.start_byte >= start and c.end_byte <= end and c.type != "heredoc_identifier"]
+        indent = 0
+        if strip_indent:
+            body = src[start - base : end - base].decode("utf-8", "replace")
+            widths = [len(ln) - len(ln.lstrip(" \t")) for ln in body.split("\n") if ln.strip()]
+            indent = min(widths) if widths else 0
+        r = _Render(self, src, base, quoted=False, indent=indent)
+        r.seq(kids, start, end, scope)
+        return r.result()
+
+    def string_lit(self, node: Node, scope: dict[str, Any]) -> Any:
+        return string_lit_value(node)
+
+
+def _interp_expr(interp: Node) -> Node:
+    return next(c for c in interp.children if c.type == "expression")
+
+
+def _gap(src: bytes, base: int, a: int, b: int) -> str:
+    return src[a - base : b - base].decode("utf-8", "replace") if b > a else ""
+
+
+def _escapes(ws: Workspace, rel: str) -> bool:
+    try:
+        ws._real(rel)
+    except OutsideRoot:
+        return True
+    return False
+
+
+class _Render:
+    """Accumulates a template's output; handles `~` strip markers and `<<-` indentation."""
+
+    def __init__(self, ev: Evaluator, src: bytes, base: int, quoted: bool, indent: int):
+        self.ev, self.src, self.base, self.quoted, self.indent = ev, src, base, quoted, indent
+        self.parts: list[str] = []
+        self.unknown: Unknown | None = None
+        self.strip_next = False
+        self.at_line_start = True
+
+    def result(self) -> Any:
+        return self.unknown if self.unknown is not None else "".join(self.parts)
+
+    def literal(self, text: str) -> None:
+        if not text:
+            return
+        text = unescape(text, quoted=self.quoted)
+        if self.indent:
+            lines = text.split("\n")
+            for i, ln in enumerate(lines):
+                if i > 0 or self.at_line_start:
+                    n = 0
+                    while n < self.indent and n < len(ln) and ln[n] in " \t":
+                        n += 1
+                    lines[i] = ln[n:]
+            text = "\n".join(lines)
+        if self.strip_next:
+            text = text.lstrip()
+            self.strip_next = False
+        self.parts.append(text)
+        self.at_line_start = text.endswith("\n")
+
+    def _markers(self, node: Node) -> tuple[bool, bool]:
+        kids = node.children
+        left = len(kids) > 1 and kids[1].type == "strip_marker"
+        right = len(kids) > 1 and kids[-2].type == "strip_marker"
+        return left, right
+
+    def _strip_left(self) -> None:
+        if self.parts:
+            self.parts[-1] = self.parts[-1].rstrip()
+
+    def seq(self, kids: list[Node], start: int, end: int, scope: dict[str, Any]) -> None:
+        pos = start
+        for k in kids:
+            self.literal(_gap(self.src, self.base, pos, k.start_byte))
+            self.item(k, scope)
+            pos = k.end_byte
+        self.literal(_gap(self.src, self.base, pos, end))
+
+    def item(self, k: Node, scope: dict[str, Any]) -> None:
+        t = k.type
+        self.at_line_start = False
+        if t == "template_literal":
+            self.literal(node_text(k))
+        elif t == "template_interpolation":
+            left, right = self._markers(k)
+            if left:
+                self._strip_left()
+            v = self.ev.ev(_interp_expr(k), scope)
+            self.emit(v)
+            self.strip_next = right
+        elif t == "template_directive":
+            d = k.children[0]
+            if d.type == "template_if":
+                self.if_directive(d, scope)
+            elif d.type == "template_for":
+                self.for_directive(d, scope)
+
+    def emit(self, v: Any) -> None:
+        if isinstance(v, Unknown):
+            self.unknown = self.unknown or v
+            return
+        u = first_unknown(v)
+        if u is not None:
+            self.unknown = self.unknown or u
+            return
+        self.parts.append(tf_str(v))
+
+    def _open(self, intro: Node) -> None:
+        left, right = self._markers(intro)
+        if left:
+            self._strip_left()
+        self.strip_next = right
+
+    def if_directive(self, d: Node, scope: dict[str, Any]) -> None:
+        intro = d.children[0]
+        else_intro = next((c for c in d.children if c.type == "template_else_intro"), None)
+        end = d.children[-1]
+        cond = self.ev.ev(next(c for c in intro.children if c.type == "expression"), scope)
+        if isinstance(cond, Unknown):
+            self.unknown = self.unknown or cond
+            return
+        self._open(intro)
+        if cond:
+            stop = else_intro if else_intro is not None else end
+            branch = [c for c in d.children[1:] if c.end_byte <= stop.start_byte]
+            self.seq(branch, intro.end_byte, stop.start_byte, scope)
+        elif else_intro is not None:
+            self._open(else_intro)
+            branch = [c for c in d.children if c.start_byte >= else_intro.end_byte and c is not end and c.end_byte <= end.start_byte]
+            self.seq(branch, else_intro.end_byte, end.start_byte, scope)
+        self._open(end)
+
+    def for_directive(self, d: Node, scope: dict[str, Any]) -> None:
+        intro, end = d.children[0], d.children[-1]
+        names = [node_text(c) for c in intro.children if c.type == "identifier"]
+        coll = self.ev.ev(next(c for c in intro.children if c.type == "expression"), scope)
+        if isinstance(coll, Unknown):
+            self.unknown = self.unknown or coll
+            return
+        pairs = [(k, coll[k]) for k in sorted(coll)] if isinstance(coll, dict) else list(enumerate(coll or []))
+        body = [c for c in d.children[1:-1]]
+        for k, v in pairs:
+            self._open(intro)
+            local = dict(scope)
+            if len(names) == 2:
+                local[names[0]], local[names[1]] = k, v
+            else:
+                local[names[0]] = v
+            self.seq(body, intro.end_byte, end.start_byte, local)
+            self._open(end)
+
+
+_ERR = object()
+
+
+def _operand(nodes: list[Node]) -> Node:
+    # a parenthesised operand arrives as the tokens `(`, expression, `)`
+    return nodes[1] if nodes and nodes[0].type == "(" else nodes[0]
+
+
+def _number(v: Any) -> int | float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, str):
+            try:
+                return norm_number(float(v))
+            except ValueError:
+                pass
+        raise EvalError(f"a number is required, got {type_name(v)}")
+    return v
+
+
+def _tobool_cond(v: Any) -> bool:
+    if v in ("true", "false"):
+        return v == "true"
+    raise EvalError(f"condition must be a bool, got {type_name(v)}")
+
+
+_DISPATCH: dict[str, Callable[[Evaluator, Node, dict[str, Any]], Any]] = {
+    "literal_value": Evaluator.literal_value,
+    "collection_value": Evaluator.collection,
+    "variable_expr": Evaluator.variable_expr,
+    "operation": Evaluator.operation,
+    "conditional": Evaluator.conditional,
+    "for_expr": Evaluator.for_expr,
+    "function_call": Evaluator.function_call,
+    "template_expr": Evaluator.template_expr,
+    "string_lit": Evaluator.string_lit,
+}
+
+
+def make_evaluator(ctx: Context) -> Evaluator:
+    return Evaluator(ctx)
+
+
+__all__ = ["Context", "Evaluator", "ModuleCall", "Unknown", "make_evaluator"]

@@ -1,0 +1,264 @@
+"""Directories -> `ModuleDir`s; root modules -> evaluated `Environment`s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from urr_audit.loaders.terraform.evaluate import Context, Evaluator
+from urr_audit.loaders.terraform.jsonsyntax import parse_tf_json, parse_tfvars_json
+from urr_audit.loaders.terraform.module import add_blocks
+from urr_audit.loaders.terraform.parse import ParsedFile, parse_hcl
+from urr_audit.model.common import LoadError, Span, Value
+from urr_audit.model.terraform import Environment, ModuleDir, ModuleInstance, TerraformProject, TfvarsFile
+from urr_audit.workspace import OutsideRoot, Workspace
+
+TF_SUFFIXES = (".tf", ".tf.json")
+
+
+def _dirname(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else "."
+
+
+def _basename(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1]
+
+
+def tfvars_kind(name: str) -> str | None:
+    """How Terraform treats a variables file found in a root module directory."""
+    if name in ("terraform.tfvars",):
+        return "tfvars"
+    if name == "terraform.tfvars.json":
+        return "json"
+    if name.endswith((".auto.tfvars", ".auto.tfvars.json")):
+        return "auto"
+    if ".tfvars" in name:
+        return "example"  # *.tfvars.example, prod.tfvars (needs -var-file): never loaded implicitly
+    return None
+
+
+def _read(ws: Workspace, rel: str, errors: list[LoadError]) -> str | None:
+    try:
+        return ws.read_text(rel)
+    except OutsideRoot:
+        errors.append(LoadError(kind="fs.outside-root", path=rel, message="file resolves outside the scanned root; not read"))
+    except OSError as e:
+        errors.append(LoadError(kind="terraform.parse", path=rel, message=f"cannot read file: {e.strerror or e}"))
+    return None
+
+
+def parse_file(ws: Workspace, rel: str, errors: list[LoadError]) -> ParsedFile | None:
+    text = _read(ws, rel, errors)
+    if text is None:
+        return None
+    parsed = parse_tf_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
+    errors.extend(parsed.errors)
+    return parsed
+
+
+def load_module_dirs(ws: Workspace, errors: list[LoadError]) -> dict[str, ModuleDir]:
+    by_dir: dict[str, list[str]] = {}
+    for rel in ws.glob(TF_SUFFIXES):
+        if "/.terraform/" in f"/{rel}":
+            continue
+        by_dir.setdefault(_dirname(rel), []).append(rel)
+    tfvars_by_dir: dict[str, list[str]] = {}
+    for rel in ws.files:
+        if ".tfvars" in _basename(rel) and _dirname(rel) in by_dir:
+            tfvars_by_dir.setdefault(_dirname(rel), []).append(rel)
+    modules: dict[str, ModuleDir] = {}
+    for d in sorted(by_dir):
+        mod = ModuleDir(path=d, files=sorted(by_dir[d]))
+        for rel in mod.files:
+            parsed = parse_file(ws, rel, errors)
+            if parsed is not None:
+                add_blocks(mod, parsed.blocks, errors)
+        for rel in sorted(tfvars_by_dir.get(d, [])):
+            kind = tfvars_kind(_basename(rel))
+            if kind is None:
+                continue
+            mod.tfvars.append(load_tfvars(ws, rel, kind, errors))
+        modules[d] = mod
+    return modules
+
+
+def load_tfvars(ws: Workspace, rel: str, kind: str, errors: list[LoadError]) -> TfvarsFile:
+    own: list[LoadError] = []
+    text = _read(ws, rel, own)
+    values = {}
+    lines = 1
+    if text is not None:
+        lines = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        parsed = parse_tfvars_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
+        own.extend(parsed.errors)
+        values = parsed.attributes
+    if kind != "example":  # an example file is documentation: its syntax is not ours to judge
+        errors.extend(own)
+    return TfvarsFile(path=rel, span=Span(path=rel, line=1, end_line=lines), kind=kind, values=values)
+
+
+def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[LoadError]) -> set[str]:
+    """Fill `resolved_dir` of local module calls; return every directory used as a source."""
+    used: set[str] = set()
+    for mod in modules.values():
+        for call in mod.module_calls.values():
+            if call.source_kind != "local":
+                continue
+            try:
+                target = ws.join(mod.path, call.source.split("//", 1)[0] if "//" in call.source[3:] else call.source)
+            except OutsideRoot:
+                errors.append(
+                    LoadError(kind="terraform.module-outside-root", path=call.span.path, line=call.span.line,
+                              message=f'module "{call.name}" source {call.source!r} resolves outside the scanned root; not read',
+                              address=f"module.{call.name}")
+                )
+                continue
+            if not ws.is_dir(target) or target not in modules:
+                kind = "terraform.module-outside-root" if ws.exists(target) is False and _escapes(ws, target) else "terraform.module-missing"
+                errors.append(
+                    LoadError(kind=kind, path=call.span.path, line=call.span.line,
+                              message=f'module "{call.name}" source {call.source!r}: no Terraform module at {target}',
+                              address=f"module.{call.name}")
+                )
+                continue
+            call.resolved_dir = target
+            used.add(target)
+    return used
+
+
+def _escapes(ws: Workspace, rel: str) -> bool:
+    try:
+        ws._real(rel)
+    except OutsideRoot:
+        return True
+    return False
+
+
+class LazyVariables(Mapping[str, Value]):
+    """Variable values computed on first use: a module argument may read a sibling module's
+    output, whose instance must exist before the value can be computed."""
+
+    def __init__(self, names: list[str], resolve: Callable[[str], Value]):
+        self._names = names
+        self._resolve = resolve
+        self._cache: dict[str, Value] = {}
+        self._busy: set[str] = set()
+
+    def __getitem__(self, name: str) -> Value:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._cache:
+            if name in self._busy:
+                return Value.unknown(f"var.{name} depends on itself")
+            self._busy.add(name)
+            try:
+                self._cache[name] = self._resolve(name)
+            finally:
+                self._busy.discard(name)
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _relpath(from_dir: str, to_dir: str) -> str:
+    a = [] if from_dir == "." else from_dir.split("/")
+    b = [] if to_dir == "." else to_dir.split("/")
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    parts = [".."] * (len(a) - i) + b[i:]
+    return "/".join(parts) if parts else "."
+
+
+class _EnvBuilder:
+    def __init__(self, ws: Workspace, modules: dict[str, ModuleDir], root: ModuleDir, name: str, errors: list[LoadError]):
+        self.ws, self.modules, self.root, self.name, self.errors = ws, modules, root, name, errors
+        self.instances: list[tuple[ModuleInstance, LazyVariables]] = []
+        self.tfvars_loaded: list[str] = []
+        self.tfvars_ignored: list[str] = []
+
+    def build(self) -> Environment:
+        tfvars = self.root_tfvars()
+        self.instantiate(self.root, "", None, None, tfvars, [self.root.path])
+        for inst, lazy in self.instances:
+            inst.variables = {n: lazy[n] for n in lazy}
+        return Environment(
+            name=self.name, path=self.root.path, module=self.root, instances=[i for i, _ in self.instances],
+            tfvars_loaded=self.tfvars_loaded, tfvars_ignored=self.tfvars_ignored,
+        )
+
+    def root_tfvars(self) -> dict[str, Any]:
+        order = {"tfvars": 0, "json": 1, "auto": 2}
+        files = sorted((f for f in self.root.tfvars if f.kind in order), key=lambda f: (order[f.kind], f.path))
+        values: dict[str, Any] = {}
+        for f in files:
+            self.tfvars_loaded.append(f.path)
+            values.update(f.values)
+        self.tfvars_ignored = [f.path for f in self.root.tfvars if f.kind not in order]
+        return values
+
+    def instantiate(self, mod: ModuleDir, address: str, call, parent: Evaluator | None, tfvars: dict[str, Any],
+                    stack: list[str]) -> None:
+        ctx = Context(ws=self.ws, module=mod, root_dir=self.root.path, path_module=_relpath(self.root.path, mod.path))
+        ev = Evaluator(ctx)
+        inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call)
+        inst._evaluate = ev.evaluate
+
+        def resolve(name: str) -> Value:
+            var = mod.variables[name]
+            if call is not None and parent is not None:
+                arg = call.arguments.get(name)
+                if arg is not None:
+                    v = parent.evaluate(arg.expr)
+                    if not (v.is_known and v.value is None and not var.nullable):
+                        return v
+            elif name in tfvars:
+                return ev.evaluate(tfvars[name].expr)
+            if var.default is not None:
+                return ev.evaluate(var.default)
+            return Value.absent(var.span)
+
+        lazy = LazyVariables(list(mod.variables), resolve)
+        ctx.variables = lazy  # type: ignore[assignment]
+        self.instances.append((inst, lazy))
+        for name, c in mod.module_calls.items():
+            child_addr = f"{address}.module.{name}" if address else f"module.{name}"
+            if c.source_kind != "local":
+                ctx.children[name] = f"module.{name} has a {c.source_kind} source ({c.source}), not fetched"
+                continue
+            if c.resolved_dir is None or c.resolved_dir not in self.modules:
+                ctx.children[name] = f"module.{name} source {c.source!r} could not be resolved"
+                continue
+            if c.resolved_dir in stack:
+                self.errors.append(
+                    LoadError(kind="terraform.module-cycle", path=c.span.path, line=c.span.line,
+                              message=f'module "{name}" calls {c.resolved_dir}, which is already being evaluated: cycle',
+                              address=child_addr, environment=self.name)
+                )
+                ctx.children[name] = f"module.{name} is part of a module cycle"
+                continue
+            before = len(self.instances)
+            self.instantiate(self.modules[c.resolved_dir], child_addr, c, ev, {}, stack + [c.resolved_dir])
+            ctx.children[name] = _evaluator_of(self.instances[before][0])
+
+
+def _evaluator_of(inst: ModuleInstance) -> Evaluator:
+    return inst._evaluate.__self__  # type: ignore[union-attr]
+
+
+def load(ws: Workspace) -> tuple[TerraformProject, list[LoadError]]:
+    errors: list[LoadError] = []
+    modules = load_module_dirs(ws, errors)
+    used = resolve_sources(ws, modules, errors)
+    environments = []
+    for d, mod in modules.items():
+        if d in used:
+            continue
+        name = ws.root.name if d == "." else _basename(d)
+        environments.append(_EnvBuilder(ws, modules, mod, name, errors).build())
+    errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
+    return TerraformProject(modules=modules, environments=environments), errors

@@ -1,0 +1,68 @@
+"""The Terraform weaknesses of seed section 10.2 on the URR miniature, and their absence on
+the mended twin (the false-positive guard)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXTURES
+from urr_audit.scan import scan
+
+# seed 10.2 weakness -> (rule, file, line of the evidence)
+SEED_10_2 = {
+    "staging has no remote backend": ("URR-TF-001", "terraform/environments/staging/main.tf", 3),
+    "no variable files (prod)": ("URR-TF-003", "terraform/environments/prod/main.tf", 29),
+    "no variable files (staging)": ("URR-TF-003", "terraform/environments/staging/main.tf", 22),
+    "Lambda@Edge secret baked into config.json": ("URR-TF-005", "terraform/modules/cloudfront/main.tf", 13),
+    "vpc-cni pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 269),
+    "kube-proxy pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 279),
+    "coredns pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 288),
+    "ebs-csi pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 299),
+    "db and cache share an isolated route table": ("URR-TF-008", "terraform/modules/vpc/main.tf", 221),
+}
+RULES_10_2 = sorted({rule for rule, _, _ in SEED_10_2.values()})
+
+
+@pytest.fixture(scope="module")
+def urr():
+    return scan(FIXTURES / "repos" / "urr", select=["URR-TF"])
+
+
+@pytest.fixture(scope="module")
+def urr_fixed():
+    return scan(FIXTURES / "repos" / "urr-fixed", select=["URR-TF"])
+
+
+@pytest.mark.parametrize("weakness", sorted(SEED_10_2))
+def test_seed_weakness_reported_with_evidence(urr, weakness):
+    rule, path, line = SEED_10_2[weakness]
+    got = {(f.path, f.line) for f in urr.result.findings if f.rule_id == rule}
+    assert (path, line) in got, sorted(got)
+
+
+def test_10_2_rules_fire_only_where_the_seed_says(urr):
+    expected_files = {(rule, path) for rule, path, _ in SEED_10_2.values()}
+    got = {(f.rule_id, f.path) for f in urr.result.findings if f.rule_id in RULES_10_2}
+    assert got == expected_files
+
+
+def test_staging_backend_finding_concerns_staging_only(urr):
+    [f] = [f for f in urr.result.findings if f.rule_id == "URR-TF-001"]
+    assert f.environments == ["staging"]
+
+
+def test_pinned_addons_hold_in_both_environments(urr):
+    pins = [f for f in urr.result.findings if f.rule_id == "URR-TF-004"]
+    assert len(pins) == 4
+    assert all(f.environments == ["prod", "staging"] for f in pins)
+    assert all("variables.tf" in f.message for f in pins)  # where the pinned value is written
+
+
+def test_shared_route_table_names_both_tiers(urr):
+    [f] = [f for f in urr.result.findings if f.rule_id == "URR-TF-008"]
+    assert "aws_subnet.db" in f.message and "aws_subnet.cache" in f.message
+
+
+def test_mended_repo_has_none_of_the_10_2_findings(urr_fixed):
+    assert [f for f in urr_fixed.result.findings if f.rule_id in RULES_10_2] == []
+    assert [f for f in urr_fixed.result.undecided if f.rule_id in RULES_10_2] == []

@@ -1,0 +1,21 @@
+"""Shared by the differential tests: run `kubectl kustomize` as a reference oracle."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+KUBECTL = shutil.which("kubectl")
+
+
+def parse_stream(text: str) -> list:
+    return [d for d in YAML(typ="safe", pure=True).load_all(text) if d is not None]
+
+
+def kubectl_build(directory: Path) -> tuple[int, str, str]:
+    assert KUBECTL is not None
+    proc = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    return proc.returncode, proc.stdout, proc.stderr

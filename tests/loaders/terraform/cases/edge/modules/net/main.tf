@@ -1,0 +1,7 @@
+variable "cidr" {}
+variable "name" {}
+
+module "subnets" {
+  source = "./subnets"
+  cidr   = var.cidr
+}

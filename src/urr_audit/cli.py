@@ -124,7 +124,8 @@ def scan(
 
     threshold = None if fail_on is FailOn.none else Severity(fail_on.value)
     failing = at_or_above(report.result.findings, threshold)
-    raise typer.Exit(EXIT_FINDINGS if failing or report.result.errors else EXIT_OK)
+    unreadable = [e for e in report.result.errors if e.level == "error"]
+    raise typer.Exit(EXIT_FINDINGS if failing or unreadable else EXIT_OK)
 
 
 @rules_app.command("list")
@@ -209,9 +210,9 @@ def render(
         _usage_error(f"{directory} is outside --root {root}")
     objects, errors = do_render(ws, rel)
     for e in errors:
-        typer.echo(f"{e.path}:{e.line}: {e.kind}: {e.message}", err=True)
+        typer.echo(f"{e.path}:{e.line}: {e.level}: {e.kind}: {e.message}", err=True)
     sys.stdout.write(to_yaml_stream(objects))
-    raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if any(e.level == "error" for e in errors) else EXIT_OK)
 
 
 def main() -> None:

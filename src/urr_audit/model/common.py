@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -100,3 +100,6 @@ class LoadError(BaseModel):
     message: str
     address: str | None = None
     environment: str | None = None
+    # "note": deliberately not read (a remote URL recorded, never fetched); it does not make
+    # the exit code fail. "error": input that should have been readable and was not.
+    level: Literal["error", "note"] = "error"

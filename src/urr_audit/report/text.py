@@ -6,6 +6,7 @@ import io
 from itertools import groupby
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from urr_audit.model.common import Severity
@@ -22,29 +23,39 @@ STYLE = {
 
 def render_text(report, color: bool = False) -> str:
     buf = io.StringIO()
-    con = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
+    con = Console(file=buf, force_terminal=color, no_color=not color, width=None if color else 120, highlight=False)
     findings = [f for f in report.result.findings if not f.suppressed]
     for path, group in groupby(findings, key=lambda f: f.path):
         con.print(Text(path, style="bold underline"))
+        table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+        table.add_column(justify="right", width=6, no_wrap=True)
+        table.add_column(width=8, no_wrap=True)
+        table.add_column(width=12, no_wrap=True)
+        table.add_column(ratio=1, overflow="fold")
         for f in group:
-            line = Text(f"  {f.line:>4}  ")
-            line.append(f"{f.severity.value:<8}", style=STYLE[f.severity])
-            line.append(f" {f.rule_id}  ", style="bold")
-            line.append(f.message)
+            message = Text(f.message)
             if f.environment:
-                line.append(f"  [{f.environment}]", style="magenta")
-            con.print(line)
+                message.append(f"  [{f.environment}]", style="magenta")
+            table.add_row(
+                str(f.line), Text(f.severity.value, style=STYLE[f.severity]), Text(f.rule_id, style="bold"), message
+            )
+        con.print(table)
         con.print()
     if report.result.undecided:
         con.print(Text("Could not decide (values unknown before apply):", style="bold"))
         for f in report.result.undecided:
             con.print(f"  {f.path}:{f.line}  {f.rule_id}  {f.message}")
         con.print()
-    if report.result.errors:
-        con.print(Text("Input that could not be read:", style="bold red"))
-        for e in report.result.errors:
-            con.print(f"  {e.path}:{e.line}  {e.kind}  {e.message}")
-        con.print()
+    for level, heading, style in (
+        ("error", "Input that could not be read:", "bold red"),
+        ("note", "Recorded but not read (remote or outside the root):", "bold"),
+    ):
+        listed = [e for e in report.result.errors if e.level == level]
+        if listed:
+            con.print(Text(heading, style=style))
+            for e in listed:
+                con.print(f"  {e.path}:{e.line}  {e.kind}  {e.message}")
+            con.print()
     s = summary(report)
     counts = Text()
     for sev in Severity:

@@ -52,8 +52,8 @@ def egress_coverage(ctx: Context, env, params: EgressParams):
             if e.port is None or e.port not in wanted or (e.host, e.port) in blocked:
                 continue
             target = f.resolve_host(e.host, w.namespace, params.cluster_domain)
-            if target.kind == "local":
-                continue
+            if target.kind == "local" or (target.service is not None and w.key in {x.key for x in f.service_workloads(target.service)}):
+                continue  # loopback, or the pod's own Service (an advertised listener, not a dependency)
             if not f.egress_allows(w, target, e.port, wanted[e.port].protocol):
                 blocked[(e.host, e.port)] = e
         if not blocked:

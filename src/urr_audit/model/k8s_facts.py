@@ -285,14 +285,22 @@ class Workload(_Fact):
         names = list(self.volume_config_maps)
         for c in self.all_containers:
             names += [r.name for r in c.env_from if r.kind == "ConfigMap"]
-            names += [e.value_from.name for e in c.env if e.value_from and e.value_from.source == "configMapKeyRef" and e.value_from.name]
+            names += [
+                e.value_from.name
+                for e in c.env
+                if e.value_from and e.value_from.source == "configMapKeyRef" and e.value_from.name
+            ]
         return sorted(set(names))
 
     def secrets_read(self) -> list[str]:
         names = list(self.volume_secrets)
         for c in self.all_containers:
             names += [r.name for r in c.env_from if r.kind == "Secret"]
-            names += [e.value_from.name for e in c.env if e.value_from and e.value_from.source == "secretKeyRef" and e.value_from.name]
+            names += [
+                e.value_from.name
+                for e in c.env
+                if e.value_from and e.value_from.source == "secretKeyRef" and e.value_from.name
+            ]
         return sorted(set(names))
 
 
@@ -547,7 +555,10 @@ class Endpoint(_Fact):
 class HostTarget(_Fact):
     """What a hostname means inside the environment's cluster."""
 
-    kind: Literal["service", "unknown-service", "external", "ip", "local"]
+    # service: a Service of the environment; unknown-service: a cluster name in a rendered
+    # namespace that no Service has; foreign: a cluster name in a namespace this environment
+    # does not render (deployed elsewhere: cannot be judged); external: leaves the cluster.
+    kind: Literal["service", "unknown-service", "foreign", "external", "ip", "local"]
     host: str
     name: str | None = None  # service name for service / unknown-service
     namespace: str | None = None
@@ -555,7 +566,7 @@ class HostTarget(_Fact):
 
     @property
     def in_cluster(self) -> bool:
-        return self.kind in ("service", "unknown-service")
+        return self.kind in ("service", "unknown-service", "foreign")
 
 
 # --- parsing helpers -------------------------------------------------------------------------
@@ -683,7 +694,11 @@ def _container(owner: K8sObject, pod_path: str, pod: dict, raw: dict, init: bool
         init=init,
         image=ImageRef.parse(_s(image)) if image else None,
         ports=tuple(
-            ContainerPort(name=_s(p.get("name")) or None, number=_int(p.get("containerPort")), protocol=_s(p.get("protocol")) or "TCP")
+            ContainerPort(
+                name=_s(p.get("name")) or None,
+                number=_int(p.get("containerPort")),
+                protocol=_s(p.get("protocol")) or "TCP",
+            )
             for p in _list(raw.get("ports"))
             if isinstance(p, dict)
         ),
@@ -816,9 +831,20 @@ def _hpa(obj: K8sObject) -> HorizontalPodAutoscaler:
         target = _dict(inner.get("target"))
         name = inner.get("name") or _get(inner, "metric.name")
         value = next((target[k] for k in ("averageUtilization", "averageValue", "value") if k in target), None)
-        metrics.append(HPAMetric(type=mtype, name=_s(name) or None, target_type=_s(target.get("type")) or None, target=_s(value) or None))
+        metrics.append(
+            HPAMetric(
+                type=mtype, name=_s(name) or None, target_type=_s(target.get("type")) or None, target=_s(value) or None
+            )
+        )
     if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
-        metrics.append(HPAMetric(type="Resource", name="cpu", target_type="Utilization", target=_s(spec["targetCPUUtilizationPercentage"])))
+        metrics.append(
+            HPAMetric(
+                type="Resource",
+                name="cpu",
+                target_type="Utilization",
+                target=_s(spec["targetCPUUtilizationPercentage"]),
+            )
+        )
     return HorizontalPodAutoscaler(
         obj=obj,
         name=obj.name,
@@ -845,13 +871,17 @@ def _rules(raw: Any, direction: Literal["ingress", "egress"]) -> tuple[PolicyRul
                 PolicyPeer(
                     pod_selector=LabelSelector.parse(p.get("podSelector")),
                     namespace_selector=LabelSelector.parse(p.get("namespaceSelector")),
-                    ip_block=IPBlock(cidr=_s(block.get("cidr")), excepts=tuple(_s(x) for x in _list(block.get("except"))))
+                    ip_block=IPBlock(
+                        cidr=_s(block.get("cidr")), excepts=tuple(_s(x) for x in _list(block.get("except")))
+                    )
                     if block.get("cidr")
                     else None,
                 )
             )
         ports = tuple(
-            PolicyPort(protocol=_s(p.get("protocol")) or "TCP", port=_port(p.get("port")), end_port=_int(p.get("endPort")))
+            PolicyPort(
+                protocol=_s(p.get("protocol")) or "TCP", port=_port(p.get("port")), end_port=_int(p.get("endPort"))
+            )
             for p in _list(r.get("ports"))
             if isinstance(p, dict)
         )
@@ -890,7 +920,9 @@ def _secret(obj: K8sObject) -> Secret:
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*(?::[A-Za-z][A-Za-z0-9+.\-]*)*)://(?P<authority>[^/\s?#\"']*)")
 _HOSTPORT = re.compile(r"^(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?):(?P<port>\d{1,5})$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*$")
-DEFAULT_HOST_KEYS = r"(?i)(^|_)(HOST|HOSTNAME|SERVER|SERVERS|ADDR|ADDRESS|ADDRESSES|ENDPOINT|BROKERS?|BOOTSTRAP_SERVERS)$"
+DEFAULT_HOST_KEYS = (
+    r"(?i)(^|_)(HOST|HOSTNAME|SERVER|SERVERS|ADDR|ADDRESS|ADDRESSES|ENDPOINT|BROKERS?|BOOTSTRAP_SERVERS)$"
+)
 
 
 def _split_hostport(item: str) -> tuple[str, int | None] | None:
@@ -975,7 +1007,7 @@ class EnvironmentFacts(BaseModel):
 
     _workload_index: dict[tuple[str, str, str], Workload] = PrivateAttr(default_factory=dict)
 
-    def model_post_init(self, __context: Any) -> None:
+    def model_post_init(self, context: Any, /) -> None:
         self._workload_index = {w.key: w for w in self.workloads}
 
     # --- lookups ---------------------------------------------------------------------------
@@ -1014,10 +1046,18 @@ class EnvironmentFacts(BaseModel):
         return self.pods_matching(pdb.selector, pdb.namespace)
 
     def pdbs_for(self, w: Workload) -> list[PodDisruptionBudget]:
-        return [p for p in self.pdbs if p.namespace == w.namespace and p.selector is not None and p.selector.matches(w.pod_labels)]
+        return [
+            p
+            for p in self.pdbs
+            if p.namespace == w.namespace and p.selector is not None and p.selector.matches(w.pod_labels)
+        ]
 
     def services_for(self, w: Workload) -> list[Service]:
-        return [s for s in self.services if s.namespace == w.namespace and s.selector is not None and s.selector.matches(w.pod_labels)]
+        return [
+            s
+            for s in self.services
+            if s.namespace == w.namespace and s.selector is not None and s.selector.matches(w.pod_labels)
+        ]
 
     def policies_for(self, w: Workload, direction: Literal["Ingress", "Egress"] | None = None) -> list[NetworkPolicy]:
         return [
@@ -1037,10 +1077,12 @@ class EnvironmentFacts(BaseModel):
             return None
         namespaces = self._namespaces_matching(peer.namespace_selector, policy.namespace)
         sel = peer.pod_selector or LabelSelector()
-        return [w for w in self.workloads if w.namespace in namespaces and w.template_path and sel.matches(w.pod_labels)]
+        return [
+            w for w in self.workloads if w.namespace in namespaces and w.template_path and sel.matches(w.pod_labels)
+        ]
 
-    def _namespaces_matching(self, selector: LabelSelector | None, own: str) -> set[str]:
-        known = set(self.namespaces) | {w.namespace for w in self.workloads}
+    def _namespaces_matching(self, selector: LabelSelector | None, own: str, extra: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+        known = set(self.namespaces) | {w.namespace for w in self.workloads} | set(extra)
         if selector is None:
             return {own}
         out = set()
@@ -1056,7 +1098,11 @@ class EnvironmentFacts(BaseModel):
 
     def hpa_for(self, w: Workload) -> HorizontalPodAutoscaler | None:
         return next(
-            (h for h in self.hpas if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name),
+            (
+                h
+                for h in self.hpas
+                if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
+            ),
             None,
         )
 
@@ -1075,7 +1121,11 @@ class EnvironmentFacts(BaseModel):
     def replaced_by_rollout(self, w: Workload) -> Workload | None:
         """The Rollout that takes over `w`'s pods and scales `w` down itself, if any."""
         return next(
-            (r for r in self.rollouts_referencing(w) if r.workload_ref and r.workload_ref.scale_down in ROLLOUT_SCALES_DOWN_REF),
+            (
+                r
+                for r in self.rollouts_referencing(w)
+                if r.workload_ref and r.workload_ref.scale_down in ROLLOUT_SCALES_DOWN_REF
+            ),
             None,
         )
 
@@ -1099,7 +1149,7 @@ class EnvironmentFacts(BaseModel):
         for ref in c.env_from:
             if ref.kind == "ConfigMap":
                 cm = self.config_map(w.namespace, ref.name)
-                for k, v in (cm.data.items() if cm else ()):
+                for k, v in cm.data.items() if cm else ():
                     seen[ref.prefix + k] = ResolvedEnv(
                         name=ref.prefix + k, value=v, source="configmap", span=cm.origin(k), config_map=cm.name
                     )
@@ -1145,7 +1195,9 @@ class EnvironmentFacts(BaseModel):
             for e in env:
                 if e.value is None:
                     continue
-                for host, port, scheme in parse_endpoints(e.name, e.value, host_keys=host_keys, scheme_ports=scheme_ports):
+                for host, port, scheme in parse_endpoints(
+                    e.name, e.value, host_keys=host_keys, scheme_ports=scheme_ports
+                ):
                     if port is None and scheme is None:
                         sibling = _port_sibling(e.name, by_name)
                         port = _int(sibling.value) if sibling else None
@@ -1177,8 +1229,8 @@ class EnvironmentFacts(BaseModel):
         name, ns = None, None
         if len(parts) == 1:
             name, ns = parts[0], namespace
-        elif h.endswith(".svc") or h.endswith(f".svc.{cluster_domain}"):
-            core = h[: -len(f".svc.{cluster_domain}")] if h.endswith(f".svc.{cluster_domain}") else h[: -len(".svc")]
+        elif h.endswith((".svc", f".svc.{cluster_domain}")):
+            core = h.removesuffix(f".{cluster_domain}").removesuffix(".svc")
             core_parts = core.split(".")
             if len(core_parts) == 2:
                 name, ns = core_parts
@@ -1190,7 +1242,8 @@ class EnvironmentFacts(BaseModel):
             return HostTarget(kind="external", host=host)
         svc = self.service(ns, name)
         if svc is None:
-            return HostTarget(kind="unknown-service", host=host, name=name, namespace=ns)
+            rendered = ns == namespace or ns in self._known_namespaces()
+            return HostTarget(kind="unknown-service" if rendered else "foreign", host=host, name=name, namespace=ns)
         return HostTarget(kind="service", host=host, name=name, namespace=ns, service=svc)
 
     def _known_namespaces(self) -> set[str]:
@@ -1231,10 +1284,18 @@ class EnvironmentFacts(BaseModel):
             if isinstance(sp.target_port, int):
                 ports.add(sp.target_port)
             elif isinstance(sp.target_port, str):
-                ports |= {p.number for w in pods for c in w.containers for p in c.ports if p.name == sp.target_port and p.number}
+                ports |= {
+                    p.number
+                    for w in pods
+                    for c in w.containers
+                    for p in c.ports
+                    if p.name == sp.target_port and p.number
+                }
         return pods, ports
 
-    def _peer_reaches(self, pol: NetworkPolicy, peer: PolicyPeer, target: HostTarget, dest_pods: list[Workload] | None) -> bool:
+    def _peer_reaches(
+        self, pol: NetworkPolicy, peer: PolicyPeer, target: HostTarget, dest_pods: list[Workload] | None
+    ) -> bool:
         if peer.ip_block is not None:
             if peer.ip_block.is_everything:
                 return True
@@ -1242,6 +1303,13 @@ class EnvironmentFacts(BaseModel):
                 return bool(peer.ip_block.contains(target.host))
             # Outside the cluster (or behind a selector-less Service): the address is unknown here.
             return dest_pods is None and target.kind in ("external", "service")
+        if target.kind == "foreign":  # pods unknown: a peer admitting that whole namespace reaches it
+            return (
+                peer.namespace_selector is not None
+                and target.namespace
+                in self._namespaces_matching(peer.namespace_selector, pol.namespace, extra={target.namespace or ""})
+                and (peer.pod_selector is None or peer.pod_selector.is_empty)
+            )
         if dest_pods is None:
             return False
         selected = self.peer_workloads(pol, peer) or []
@@ -1256,7 +1324,9 @@ def _port_sibling(variable: str, env: Mapping[str, ResolvedEnv]) -> ResolvedEnv 
     return env.get(m.group(1) + "PORT") or env.get(m.group(1) + "port")
 
 
-def _rule_port_matches(ports: Iterable[PolicyPort], pod_ports: set[int], protocol: str, dest_pods: list[Workload] | None) -> bool:
+def _rule_port_matches(
+    ports: Iterable[PolicyPort], pod_ports: set[int], protocol: str, dest_pods: list[Workload] | None
+) -> bool:
     ports = list(ports)
     if not ports:
         return True

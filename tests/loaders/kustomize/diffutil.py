@@ -17,5 +17,7 @@ def parse_stream(text: str) -> list:
 
 def kubectl_build(directory: Path) -> tuple[int, str, str]:
     assert KUBECTL is not None
-    proc = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [KUBECTL, "kustomize", str(directory)], check=False, capture_output=True, text=True, timeout=60
+    )
     return proc.returncode, proc.stdout, proc.stderr

@@ -36,6 +36,15 @@ KNOWN_CASES = [
     ("path.module", "locals { out = path.module }", "."),
     ("terraform.workspace", "locals { out = terraform.workspace }", "default"),
     ("conditional", 'locals { out = 1 > 2 ? "a" : "b" }', "b"),
+    # operands of operators arrive without a wrapping `expression` node: a traversal there
+    # is several sibling nodes (variable_expr, get_attr, index)
+    ("traversal operands", 'variable "env" { default = "prod" }\nlocals { out = var.env == "prod" ? 1 : 2 }', 1),
+    (
+        "traversal operands everywhere",
+        'variable "c" { default = { d = false } }\nlocals {\n  b = [3]\n'
+        "  out = [(length(var.c) + 1) * 2 > local.b[0] && !var.c.d, -local.b[0], (local.b)[0]]\n}",
+        [True, -3, 3],
+    ),
     ("arithmetic", "locals { out = [1 + 2 * 3, 7 / 2, 7 % 3, -(2 - 5)] }", [7, 3.5, 1, 3]),
     ("comparison and logic", 'locals { out = [1 == 1, "1" == 1, !true || 2 >= 2, true && false] }',
      [True, False, True, False]),

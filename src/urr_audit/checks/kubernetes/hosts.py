@@ -23,7 +23,9 @@ class UnknownHostParams(BaseModel):
 
 
 def _others(name: str, env_name: str, all_facts: list[EnvironmentFacts]) -> list[str]:
-    return sorted({f.environment for f in all_facts if f.environment != env_name and any(s.name == name for s in f.services)})
+    return sorted(
+        {f.environment for f in all_facts if f.environment != env_name and any(s.name == name for s in f.services)}
+    )
 
 
 @check("k8s-unknown-service-host", scope="project", params=UnknownHostParams)
@@ -36,7 +38,9 @@ def unknown_service_host(ctx: Context, project: Project, params: UnknownHostPara
 
     def unknown(f: EnvironmentFacts, namespace: str, variable: str, value: str):
         seen = set()
-        for host, _, _ in parse_endpoints(variable, value, host_keys=params.host_keys, scheme_ports=params.scheme_ports):
+        for host, _, _ in parse_endpoints(
+            variable, value, host_keys=params.host_keys, scheme_ports=params.scheme_ports
+        ):
             if host in seen or any(p.fullmatch(host) for p in ignore):
                 continue
             seen.add(host)

@@ -3,6 +3,7 @@ configuration talks to, and environments without a default-deny baseline."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,8 @@ class EgressParams(BaseModel):
     scheme_ports: dict[str, int] = Field(default_factory=dict)  # URL scheme -> port when the URL has none
     host_keys: str = DEFAULT_HOST_KEYS  # variables whose bare value is a host name
     cluster_domain: str = "cluster.local"
+    # Variables whose value the pod never dials itself (e.g. browser-side build variables).
+    ignore_variables: list[str] = Field(default_factory=list)  # regexes, full match
 
 
 def _describe(e: Endpoint) -> str:
@@ -43,6 +46,7 @@ def egress_coverage(ctx: Context, env, params: EgressParams):
     rules, else the deny-all one), one finding per workload listing what is unreachable."""
     f = facts(env)
     wanted = {d.port: d for d in params.ports}
+    ignored = [re.compile(p) for p in params.ignore_variables]
     for w in f.pod_workloads():
         policies = f.policies_for(w, "Egress")
         if not policies:
@@ -51,8 +55,12 @@ def egress_coverage(ctx: Context, env, params: EgressParams):
         for e in f.endpoints(w, host_keys=params.host_keys, scheme_ports=params.scheme_ports):
             if e.port is None or e.port not in wanted or (e.host, e.port) in blocked:
                 continue
+            if any(p.fullmatch(e.variable) for p in ignored):
+                continue
             target = f.resolve_host(e.host, w.namespace, params.cluster_domain)
-            if target.kind == "local" or (target.service is not None and w.key in {x.key for x in f.service_workloads(target.service)}):
+            if target.kind == "local" or (
+                target.service is not None and w.key in {x.key for x in f.service_workloads(target.service)}
+            ):
                 continue  # loopback, or the pod's own Service (an advertised listener, not a dependency)
             if not f.egress_allows(w, target, e.port, wanted[e.port].protocol):
                 blocked[(e.host, e.port)] = e

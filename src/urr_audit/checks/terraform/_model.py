@@ -78,7 +78,18 @@ def instance_exists(env: Environment, inst: ModuleInstance) -> bool:
 
 
 def resource_exists(ri: ResourceInstance) -> bool:
-    """False when `count`/`for_each` is known to create no instance in this environment."""
+    """False when `count`/`for_each` is known to create no instance in this environment.
+
+    Resource-scope checks have no Environment, so a module call's own count/for_each is only
+    honoured here when written as a literal (`count = 0`); environment-scope checks use
+    `live_resources`, which evaluates it in the caller. (Contract gap: the evaluator could
+    mark module instances that do not exist.)
+    """
+    call = ri.instance.call
+    if call is not None:
+        for e in (call.count, call.for_each):
+            if e is not None and e.literal.is_known and e.literal.value in (0, False, [], {}):
+                return False
     return not _known_empty(ri.instance, ri.resource.count, ri.resource.for_each)
 
 

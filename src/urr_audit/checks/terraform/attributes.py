@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from urr_audit.checks.api import Context, check
 from urr_audit.checks.terraform._model import EnvironmentFilter, fmt, resource_exists
@@ -16,10 +16,12 @@ class AttributeValueParams(EnvironmentFilter):
 
     resource_types: list[str]
     attribute: str  # dotted for nested blocks: "vpc_config.endpoint_public_access"
-    bad_values: list[Any] = []  # known values that fail
+    bad_values: list[Any] = Field(default_factory=list)  # known values that fail
     absent_is_bad: bool = False  # the provider default is the bad value
     below: float | None = None  # known numbers below this fail too
-    unless_set: list[str] = []  # skip resources where one of these is written (e.g. replicas)
+    unless_set: list[str] = Field(default_factory=list)  # skip resources where one of these is written (e.g. replicas)
+    # a value only known at apply time (e.g. the ARN of a resource) counts as set, not undecided
+    unknown_is_set: bool = False
     problem: str  # what is wrong, for the message
 
 
@@ -37,6 +39,8 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         if params.absent_is_bad:
             how = "not set (provider default)" if attr is None else "null (provider default)"
             yield ctx.finding(at=attr or ri, node=ri, message=f"{ri.address}: {params.attribute} {how}: {params.problem}")
+        return
+    if value.is_unknown and params.unknown_is_set:
         return
     if value.is_unknown:
         yield ctx.undecided(
@@ -62,7 +66,7 @@ class BlockRequiredParams(EnvironmentFilter):
     resource_types: list[str]
     block: str
     enabled_attribute: str | None = None  # inside the block; must be known true
-    skip_when: dict[str, list[Any]] = {}  # attribute -> values for which the block does not apply
+    skip_when: dict[str, list[Any]] = Field(default_factory=dict)  # attribute -> values for which the block does not apply
     problem: str
 
 

@@ -60,7 +60,7 @@ def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
                         break
             if not found:
                 continue
-            fn = sorted(found)[0]
+            fn = min(found)
             yield ctx.finding(
                 at=attr,
                 node=ri,

@@ -137,7 +137,7 @@ def _document_statements(attr: Attribute, ri: ResourceInstance) -> Iterator[Stat
             yield Statement(st, Span(path=attr.span.path, line=line, end_line=line))
         return
     text = attr.expr.text
-    body = re.sub(r"^\s*<<-?(\w+)\n(.*)\n\s*\1\s*$", r"\2", text, flags=re.S)
+    body = _heredoc_body(text)
     shift = 1 if body != text else 0
     doc = _read(body, attr.expr.span.line + shift)
     if not isinstance(doc, dict):
@@ -148,8 +148,13 @@ def _document_statements(attr: Attribute, ri: ResourceInstance) -> Iterator[Stat
             yield Statement(st, Span(path=attr.span.path, line=line, end_line=line))
 
 
+def _heredoc_body(text: str) -> str:
+    return re.sub(r"^\s*<<-?(\w+)\n(.*)\n\s*\1\s*$", r"\2", text, flags=re.DOTALL)
+
+
 def _statement_lines(attr: Attribute) -> list[int]:
-    doc = _read(re.sub(r"^\s*<<-?(\w+)\n(.*)\n\s*\1\s*$", r"\2", attr.expr.text, flags=re.S), attr.expr.span.line)
+    body = _heredoc_body(attr.expr.text)
+    doc = _read(body, attr.expr.span.line + (1 if body != attr.expr.text else 0))
     if isinstance(doc, dict):
         return [s.get("__line__", attr.span.line) for s in _as_list(doc.get("Statement", [])) if isinstance(s, dict)]
     return []
@@ -189,9 +194,7 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> list[str] | No
         if a in p.resource_star_only:
             continue
         verb = a.split(":", 1)[-1]
-        if "*" in verb and not any(verb.startswith(r) and verb != "*" for r in p.read_prefixes):
-            out.append(a)
-        elif "*" not in verb and not any(verb.startswith(r) for r in p.read_prefixes):
+        if "*" in verb and not any(verb.startswith(r) and verb != "*" for r in p.read_prefixes) or "*" not in verb and not any(verb.startswith(r) for r in p.read_prefixes):
             out.append(a)
     return out
 

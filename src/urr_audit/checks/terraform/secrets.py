@@ -36,8 +36,8 @@ def _attrs_at(block: Block, path: str) -> list[Attribute]:
 
 def _why_secret(r: Reach, p: SecretInFileParams) -> str | None:
     def named(name: str) -> bool:
-        return bool(re.search(p.secret_name_pattern, name, re.I)) and not re.search(
-            p.not_secret_name_pattern, name, re.I
+        return bool(re.search(p.secret_name_pattern, name, re.IGNORECASE)) and not re.search(
+            p.not_secret_name_pattern, name, re.IGNORECASE
         )
 
     if r.kind == "var":
@@ -66,7 +66,7 @@ def _why_secret(r: Reach, p: SecretInFileParams) -> str | None:
 
 def _identifier(r: Reach, p: SecretInFileParams) -> bool:
     """An ARN/ID/name of a secret derives from the secret but is not the secret: stop there."""
-    return r.kind in ("var", "local", "output") and bool(re.search(p.not_secret_name_pattern, r.name, re.I))
+    return r.kind in ("var", "local", "output") and bool(re.search(p.not_secret_name_pattern, r.name, re.IGNORECASE))
 
 
 @check("tf-secret-in-bundled-file", scope="terraform.environment", params=SecretInFileParams)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -200,10 +200,17 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
         )
 
 
+_PEER_ATTRIBUTE = {
+    "aws_security_group_rule": "source_security_group_id",
+    "aws_vpc_security_group_ingress_rule": "referenced_security_group_id",
+    "aws_vpc_security_group_egress_rule": "referenced_security_group_id",
+}
+
+
 def _self_only(ri: ResourceInstance, rule: SgRule) -> bool:
-    if ri.type == "aws_security_group_rule":
-        if ri.get("self").known_or(False) is True:
-            return True
-        src, dst = ri.attribute("source_security_group_id"), ri.attribute("security_group_id")
-        return bool(src and dst and src.expr.text.strip() == dst.expr.text.strip())
-    return False
+    """A rule whose peer is the group itself (written as `self = true` or the same reference)."""
+    if ri.type == "aws_security_group_rule" and ri.get("self").known_or(False) is True:
+        return True
+    peer = _PEER_ATTRIBUTE.get(ri.type)
+    src, dst = (ri.attribute(peer) if peer else None), ri.attribute("security_group_id")
+    return bool(src and dst and src.expr.text.strip() == dst.expr.text.strip())

@@ -29,11 +29,39 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 KNOWN_FIELDS = frozenset(
     {
-        "apiVersion", "kind", "metadata", "resources", "bases", "components", "patches", "patchesStrategicMerge",
-        "patchesJson6902", "images", "replicas", "namespace", "namePrefix", "nameSuffix", "labels",
-        "commonLabels", "commonAnnotations", "configMapGenerator", "secretGenerator", "generatorOptions",
-        "sortOptions", "crds", "configurations", "openapi", "buildMetadata", "vars", "replacements",
-        "generators", "transformers", "validators", "helmCharts", "helmGlobals", "imageTags",
+        "apiVersion",
+        "kind",
+        "metadata",
+        "resources",
+        "bases",
+        "components",
+        "patches",
+        "patchesStrategicMerge",
+        "patchesJson6902",
+        "images",
+        "replicas",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "labels",
+        "commonLabels",
+        "commonAnnotations",
+        "configMapGenerator",
+        "secretGenerator",
+        "generatorOptions",
+        "sortOptions",
+        "crds",
+        "configurations",
+        "openapi",
+        "buildMetadata",
+        "vars",
+        "replacements",
+        "generators",
+        "transformers",
+        "validators",
+        "helmCharts",
+        "helmGlobals",
+        "imageTags",
     }
 )
 UNSUPPORTED = ("vars", "replacements", "generators", "transformers", "validators", "helmCharts", "configurations")
@@ -124,7 +152,9 @@ class Renderer:
                 docs = self.docs(file)
                 doc = docs[0] if docs else Doc(data={}, start=1, end=1)
                 if not isinstance(doc.data, dict):
-                    result = LoadError(kind="kustomize.invalid", path=file, line=doc.start, message="kustomization is not a mapping")
+                    result = LoadError(
+                        kind="kustomize.invalid", path=file, line=doc.start, message="kustomization is not a mapping"
+                    )
                 else:
                     result = Kustomization(dir=dir_rel, file=file, data=doc.data, doc=doc)
             except YamlError as exc:
@@ -137,7 +167,10 @@ class Renderer:
         """The final rendered resources of `dir_rel`, as `kustomize build` prints them."""
         k = self.kustomization(dir_rel)
         if k is None:
-            return Built([], [LoadError(kind="kustomize.missing-file", path=dir_rel, message="no kustomization file in directory")])
+            return Built(
+                [],
+                [LoadError(kind="kustomize.missing-file", path=dir_rel, message="no kustomization file in directory")],
+            )
         if isinstance(k, LoadError):
             return Built([], [k])
         acc = self._accumulate(dir_rel, ())
@@ -165,10 +198,20 @@ class Renderer:
         errs = out.errors
         for key in k.data:
             if key not in KNOWN_FIELDS:
-                errs.append(self._err("kustomize.invalid", k.span(key), f"unknown kustomization field {key!r}: kustomize refuses the file"))
+                errs.append(
+                    self._err(
+                        "kustomize.invalid",
+                        k.span(key),
+                        f"unknown kustomization field {key!r}: kustomize refuses the file",
+                    )
+                )
             elif key in UNSUPPORTED and k.data[key]:
                 errs.append(
-                    self._err("kustomize.unsupported", k.span(key), f"{key!r} is not rendered by urr-audit; objects may differ from kustomize's")
+                    self._err(
+                        "kustomize.unsupported",
+                        k.span(key),
+                        f"{key!r} is not rendered by urr-audit; objects may differ from kustomize's",
+                    )
                 )
         for key in ("resources", "bases"):
             for i, ref in enumerate(k.list(key)):
@@ -183,16 +226,28 @@ class Renderer:
 
     def _resolve(self, k: Kustomization, ref: str, entry: Span, errs: list[LoadError], what: str) -> str | None:
         if _REMOTE.search(ref):
-            errs.append(self._err("kustomize.remote", entry, f"remote {what} {ref!r} is not fetched; its objects are missing from the render"))
+            errs.append(
+                self._err(
+                    "kustomize.remote",
+                    entry,
+                    f"remote {what} {ref!r} is not fetched; its objects are missing from the render",
+                )
+            )
             return None
         try:
             rel = self.ws.join(k.dir, ref)
         except OutsideRoot:
-            errs.append(self._err("kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read"))
+            errs.append(
+                self._err("kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read")
+            )
             return None
         if not self.ws.exists(rel):
-            if self.ws.exists(rel) is False and self._escapes(rel):
-                errs.append(self._err("kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read"))
+            if self._escapes(rel):  # a symlink leading out of the root
+                errs.append(
+                    self._err(
+                        "kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read"
+                    )
+                )
                 return None
             errs.append(self._err("kustomize.missing-file", entry, f"{what} {ref!r} does not exist{self._hint(rel)}"))
             return None
@@ -211,20 +266,34 @@ class Renderer:
             names = self.ws.listdir(parent or ".")
         except OSError:
             return ""
-        near = [n for n in names if n != base and n.startswith(base + ".") or n in (base + ".example", base + ".sample", base + ".template")]
-        near += [n for n in names if n not in near and n.startswith(base.rsplit(".", 1)[0]) and n.endswith((".example", ".sample", ".template", ".dist"))]
+        near = [
+            n
+            for n in names
+            if n != base and n.startswith(base + ".") or n in (base + ".example", base + ".sample", base + ".template")
+        ]
+        near += [
+            n
+            for n in names
+            if n not in near
+            and n.startswith(base.rsplit(".", 1)[0])
+            and n.endswith((".example", ".sample", ".template", ".dist"))
+        ]
         if near:
             return f" (beside it: {', '.join(sorted(set(near)))} — probably a template of a git-ignored file)"
         return ""
 
-    def _sub(self, k: Kustomization, rel: str, entry: Span, out: Built, stack: tuple[str, ...], component: bool) -> Kustomization | None:
+    def _sub(
+        self, k: Kustomization, rel: str, entry: Span, out: Built, stack: tuple[str, ...], component: bool
+    ) -> Kustomization | None:
         if rel in stack:
             chain = " -> ".join(stack + (rel,))
             out.errors.append(self._err("kustomize.cycle", entry, f"kustomization cycle: {chain}"))
             return None
         sub = self.kustomization(rel)
         if sub is None:
-            out.errors.append(self._err("kustomize.missing-file", entry, f"directory {rel!r} has no kustomization file"))
+            out.errors.append(
+                self._err("kustomize.missing-file", entry, f"directory {rel!r} has no kustomization file")
+            )
             return None
         if isinstance(sub, LoadError):
             out.errors.append(sub)
@@ -251,15 +320,25 @@ class Renderer:
         try:
             docs = self.docs(rel)
         except YamlError as exc:
-            out.errors.append(LoadError(kind="kustomize.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}"))
+            out.errors.append(
+                LoadError(kind="kustomize.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}")
+            )
             return
         for doc in docs:
             for body, start, end in _expand_list(doc):
                 if not isinstance(body, dict) or not body.get("kind"):
-                    out.errors.append(LoadError(kind="kustomize.invalid", path=rel, line=start, message="document has no kind"))
+                    out.errors.append(
+                        LoadError(kind="kustomize.invalid", path=rel, line=start, message="document has no kind")
+                    )
                     continue
-                if body.get("kind") in ("Kustomization", "Component") and str(body.get("apiVersion", "")).startswith("kustomize.config"):
-                    out.errors.append(self._err("kustomize.invalid", entry, f"{ref!r} is a kustomization file; list its directory instead"))
+                if body.get("kind") in ("Kustomization", "Component") and str(body.get("apiVersion", "")).startswith(
+                    "kustomize.config"
+                ):
+                    out.errors.append(
+                        self._err(
+                            "kustomize.invalid", entry, f"{ref!r} is a kustomization file; list its directory instead"
+                        )
+                    )
                     continue
                 self._append(out, Res(body=deep_copy(body), span=Span(path=rel, line=start, end_line=end)), entry)
 
@@ -267,7 +346,11 @@ class Renderer:
         key = r.cur_key()
         if any(o.cur_key() == key for o in out.resources):
             out.errors.append(
-                self._err("kustomize.invalid", entry, f"{r.kind} {r.name!r} is already registered: kustomize refuses duplicate ids")
+                self._err(
+                    "kustomize.invalid",
+                    entry,
+                    f"{r.kind} {r.name!r} is already registered: kustomize refuses duplicate ids",
+                )
             )
             return
         out.resources.append(r)
@@ -295,7 +378,9 @@ class Renderer:
                 if r is not None:
                     self._absorb(k, out, r, k.span(key, i))
 
-    def _make_generated(self, k: Kustomization, kind: str, gen: dict, at: tuple, gopts: dict, errs: list[LoadError]) -> Res | None:
+    def _make_generated(
+        self, k: Kustomization, kind: str, gen: dict, at: tuple, gopts: dict, errs: list[LoadError]
+    ) -> Res | None:
         entry = k.span(*at)
         name = str(gen.get("name") or "")
         if not name:
@@ -308,7 +393,13 @@ class Renderer:
 
         def put(key: str, value: str, span: Span, raw: bytes | None = None) -> None:
             if key in dup_seen:
-                errs.append(self._err("kustomize.duplicate-key", span, f"{kind} {name!r} repeats the key {key!r} (first at {dup_seen[key]})"))
+                errs.append(
+                    self._err(
+                        "kustomize.duplicate-key",
+                        span,
+                        f"{kind} {name!r} repeats the key {key!r} (first at {dup_seen[key]})",
+                    )
+                )
                 return
             dup_seen[key] = span
             if kind == "Secret":
@@ -376,24 +467,39 @@ class Renderer:
             body["binaryData"] = binary
         if immutable:
             body["immutable"] = True
-        r = Res(body=body, span=entry, origins=origins, needs_hash=not disable_hash, behavior=str(gen.get("behavior") or "create"))
-        r.name_origin = entry
+        r = Res(
+            body=body,
+            span=entry,
+            origins=origins,
+            needs_hash=not disable_hash,
+            behavior=str(gen.get("behavior") or "create"),
+        )
+        r.name_origin = r.generator = entry
         return r
 
     def _absorb(self, k: Kustomization, out: Built, r: Res, entry: Span) -> None:
         matches = [
             o
             for o in out.resources
-            if o.kind == r.kind and any(n == r.name and (ns == r.effective_ns(r.namespace) or not r.namespace) for ns, n in o.ids())
+            if o.kind == r.kind
+            and any(n == r.name and (ns == r.effective_ns(r.namespace) or not r.namespace) for ns, n in o.ids())
         ]
         if not matches:
             if r.behavior in ("merge", "replace"):
-                out.errors.append(self._err("kustomize.invalid", entry, f"{r.kind} {r.name!r} does not exist; cannot {r.behavior}"))
+                out.errors.append(
+                    self._err("kustomize.invalid", entry, f"{r.kind} {r.name!r} does not exist; cannot {r.behavior}")
+                )
                 return
             out.resources.append(r)
             return
         if r.behavior not in ("merge", "replace"):
-            out.errors.append(self._err("kustomize.invalid", entry, f"{r.kind} {r.name!r} is already registered: use behavior merge or replace"))
+            out.errors.append(
+                self._err(
+                    "kustomize.invalid",
+                    entry,
+                    f"{r.kind} {r.name!r} is already registered: use behavior merge or replace",
+                )
+            )
             return
         old = matches[0]
         idx = out.resources.index(old)
@@ -417,7 +523,7 @@ class Renderer:
         r.history = list(old.history)
         r.prefixes, r.suffixes = list(old.prefixes), list(old.suffixes)
         r.needs_hash = old.needs_hash
-        r.name_origin = entry
+        r.name_origin = r.generator = entry
         out.resources[idx] = r
 
     # --- transformers ----------------------------------------------------------------
@@ -442,6 +548,7 @@ class Renderer:
             tf.add_prefix_suffix(res, prefix, "", k.span("namePrefix"))
         if suffix:
             tf.add_prefix_suffix(res, "", suffix, k.span("nameSuffix"))
+        self._check_string_maps(k, errs)
         common = k.data.get("commonLabels")
         if isinstance(common, dict) and common:
             for key, value in common.items():
@@ -463,19 +570,44 @@ class Renderer:
                 tf.set_map_entries(res, {str(key): _str(value)}, COMMON_ANNOTATIONS, k.span("commonAnnotations", key))
         for i, p in enumerate(k.list("patchesJson6902")):
             if not isinstance(p, dict) or not isinstance(p.get("target"), dict):
-                errs.append(self._err("kustomize.invalid", k.span("patchesJson6902", i), "patchesJson6902 entry needs a target"))
+                errs.append(
+                    self._err("kustomize.invalid", k.span("patchesJson6902", i), "patchesJson6902 entry needs a target")
+                )
                 continue
             patch = self._patch_of_entry(k, p, ("patchesJson6902", i), errs)
             if patch is not None:
                 self._apply_patch(k, patch, p["target"], out)
         for i, rep in enumerate(k.list("replicas")):
-            if isinstance(rep, dict) and rep.get("name") is not None:
-                if not tf.set_replicas(res, str(rep["name"]), rep.get("count"), k.span("replicas", i)):
-                    errs.append(self._err("kustomize.invalid", k.span("replicas", i), f"replicas: no workload named {rep['name']!r}"))
+            named = isinstance(rep, dict) and rep.get("name") is not None
+            if named and not tf.set_replicas(res, str(rep["name"]), rep.get("count"), k.span("replicas", i)):
+                errs.append(
+                    self._err(
+                        "kustomize.invalid", k.span("replicas", i), f"replicas: no workload named {rep['name']!r}"
+                    )
+                )
         for key in ("images", "imageTags"):
             for i, img in enumerate(k.list(key)):
                 if isinstance(img, dict):
                     tf.set_images(res, img, k.span(key, i))
+
+    def _check_string_maps(self, k: Kustomization, errs: list[LoadError]) -> None:
+        maps: list[tuple[tuple, Any]] = [
+            (("commonLabels",), k.data.get("commonLabels")),
+            (("commonAnnotations",), k.data.get("commonAnnotations")),
+        ]
+        maps += [
+            (("labels", i, "pairs"), e.get("pairs")) for i, e in enumerate(k.list("labels")) if isinstance(e, dict)
+        ]
+        for at, m in maps:
+            for key, value in (m or {}).items() if isinstance(m, dict) else ():
+                if not isinstance(value, str):
+                    errs.append(
+                        self._err(
+                            "kustomize.invalid",
+                            k.span(*at, key),
+                            f"{key!r} must be a string (quote it): kustomize refuses the file",
+                        )
+                    )
 
     # --- patches ---------------------------------------------------------------------
     def _patch_of_entry(self, k: Kustomization, p: dict, at: tuple, errs: list[LoadError]) -> Patch | None:
@@ -489,7 +621,9 @@ class Renderer:
         errs.append(self._err("kustomize.invalid", k.span(*at), "patch has neither `path` nor `patch`"))
         return None
 
-    def _load_patch(self, k: Kustomization, value: Any, at: tuple, errs: list[LoadError], path_entry: bool) -> Patch | None:
+    def _load_patch(
+        self, k: Kustomization, value: Any, at: tuple, errs: list[LoadError], path_entry: bool
+    ) -> Patch | None:
         entry = k.span(*at)
         if path_entry:
             rel = self._resolve(k, str(value), entry, errs, "patch")
@@ -498,7 +632,9 @@ class Renderer:
             try:
                 return Patch(self.docs(rel), rel, 0, entry)
             except YamlError as exc:
-                errs.append(LoadError(kind="kustomize.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}"))
+                errs.append(
+                    LoadError(kind="kustomize.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}")
+                )
                 return None
         text = str(value)
         try:
@@ -540,7 +676,7 @@ class Renderer:
 
     def _by_patch_id(self, data: dict, resources: list[Res]) -> list[Res]:
         av = str(data.get("apiVersion") or "")
-        group, version = (av.split("/", 1) if "/" in av else ("", av))
+        group, version = av.split("/", 1) if "/" in av else ("", av)
         kind = data.get("kind")
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         name, ns = meta.get("name"), meta.get("namespace") or ""
@@ -572,7 +708,11 @@ class Renderer:
 
         builtin = r.group in BUILTIN_GROUPS
         if data.get("$patch") == "replace":
-            keep = {"apiVersion": r.body.get("apiVersion"), "kind": r.body.get("kind"), "metadata": r.body.get("metadata")}
+            keep = {
+                "apiVersion": r.body.get("apiVersion"),
+                "kind": r.body.get("kind"),
+                "metadata": r.body.get("metadata"),
+            }
             body.pop("$patch", None)
             r.body = merge_map(keep, body, "", (), rec, builtin) or keep
             return
@@ -589,7 +729,9 @@ class Renderer:
                 body, where = apply_op(body, op)
             except JsonPatchError as exc:
                 out.errors.append(
-                    self._err("kustomize.invalid", patch.span(doc, (i,)), f"JSON patch on {r.kind} {r.name!r} failed: {exc}")
+                    self._err(
+                        "kustomize.invalid", patch.span(doc, (i,)), f"JSON patch on {r.kind} {r.name!r} failed: {exc}"
+                    )
                 )
                 return
             if where:
@@ -702,7 +844,9 @@ def _select(resources: list[Res], target: dict) -> list[Res]:
             continue
         if kind is not None and not kind.match(r.kind):
             continue
-        if target.get("labelSelector") and not _label_selector_matches(str(target["labelSelector"]), r.meta.get("labels") or {}):
+        if target.get("labelSelector") and not _label_selector_matches(
+            str(target["labelSelector"]), r.meta.get("labels") or {}
+        ):
             continue
         if target.get("annotationSelector") and not _label_selector_matches(
             str(target["annotationSelector"]), r.meta.get("annotations") or {}

@@ -59,7 +59,12 @@ COMMON_LABELS = METADATA_LABELS + TEMPLATE_LABELS + SELECTOR_LABELS
 COMMON_ANNOTATIONS = [
     _fs("metadata/annotations", create=True),
     *[
-        _fs("spec/template/metadata/annotations", (k,), "batch" if k == "Job" else ("apps" if k == "StatefulSet" else None), create=True)
+        _fs(
+            "spec/template/metadata/annotations",
+            (k,),
+            "batch" if k == "Job" else ("apps" if k == "StatefulSet" else None),
+            create=True,
+        )
         for k in _WORKLOADS_TEMPLATE
     ],
     _fs("spec/jobTemplate/metadata/annotations", ("CronJob",), "batch", create=True),

@@ -47,7 +47,9 @@ def parse_env_file(text: str, path: str) -> KvResult:
             # kustomize would read the variable from its own process environment; a
             # scanner must not, so the value is unknowable here.
             out.problems.append(
-                KvProblem("kustomize.invalid", f"{line.strip()!r} has no '=': value comes from the build environment", path, n)
+                KvProblem(
+                    "kustomize.invalid", f"{line.strip()!r} has no '=': value comes from the build environment", path, n
+                )
             )
             continue
         key, value = line.split("=", 1)

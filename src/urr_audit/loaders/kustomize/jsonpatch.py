@@ -52,7 +52,9 @@ def dotted(doc: Any, tokens: list[str]) -> str:
         if isinstance(node, list):
             i = len(node) - 1 if t == "-" else (int(t) if t.isdigit() else -1)
             item = node[i] if 0 <= i < len(node) else None
-            out += item_label(SCHEMA_MERGE_KEYS.get(field) or ("name" if isinstance(item, dict) and "name" in item else None), item, i)
+            out += item_label(
+                SCHEMA_MERGE_KEYS.get(field) or ("name" if isinstance(item, dict) and "name" in item else None), item, i
+            )
             node = item
         else:
             out = f"{out}.{t}" if out else t

@@ -94,4 +94,4 @@ def _environment_names(paths: list[str]) -> dict[str, str]:
     return {p: (b if counts[b] == 1 else p.replace("/", "-")) for p, b in base.items()}
 
 
-__all__ = ["load", "to_objects", "kustomization_dirs", "Span"]
+__all__ = ["Span", "kustomization_dirs", "load", "to_objects"]

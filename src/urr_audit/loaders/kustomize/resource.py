@@ -10,12 +10,31 @@ from urr_audit.model.common import Span
 # Kinds the namespace transformer leaves alone (cluster-scoped built-ins).
 CLUSTER_SCOPED = frozenset(
     {
-        "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
-        "ClusterRoleBinding", "PriorityClass", "APIService", "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-        "CSIDriver", "CSINode", "VolumeAttachment", "RuntimeClass", "PodSecurityPolicy", "IngressClass",
-        "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration", "ComponentStatus",
-        "ClusterIssuer", "ClusterSecretStore",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PriorityClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "RuntimeClass",
+        "PodSecurityPolicy",
+        "IngressClass",
+        "CertificateSigningRequest",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "ComponentStatus",
+        "ClusterIssuer",
+        "ClusterSecretStore",
     }
 )
 
@@ -32,6 +51,7 @@ class Res:
     needs_hash: bool = False
     behavior: str = "create"
     name_origin: Span | None = None  # what last renamed it (namePrefix, generator hash, ...)
+    generator: Span | None = None  # the generator entry that made (or last merged into) it
 
     def clone(self) -> Res:
         return Res(
@@ -44,6 +64,7 @@ class Res:
             needs_hash=self.needs_hash,
             behavior=self.behavior,
             name_origin=self.name_origin,
+            generator=self.generator,
         )
 
     # --- identity --------------------------------------------------------------------

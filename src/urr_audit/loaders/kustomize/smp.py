@@ -36,10 +36,24 @@ SCHEMA_MERGE_KEYS: dict[str, str] = {
 
 BUILTIN_GROUPS = frozenset(
     {
-        "", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-        "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io", "discovery.k8s.io",
-        "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
-        "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+        "",
+        "apps",
+        "batch",
+        "policy",
+        "autoscaling",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "node.k8s.io",
+        "discovery.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
     }
 )
 
@@ -132,7 +146,10 @@ def merge_list(field: str, dest: list, patch: list, dpath: str, ppath: tuple, re
     for i, pe in enumerate(patch):
         if not isinstance(pe, dict) or key not in pe:
             continue
-        idx = next((j for j, de in enumerate(dest) if j not in touched and isinstance(de, dict) and de.get(key) == pe[key]), None)
+        idx = next(
+            (j for j, de in enumerate(dest) if j not in touched and isinstance(de, dict) and de.get(key) == pe[key]),
+            None,
+        )
         label = item_label(key, pe, i)
         if idx is not None:
             touched.add(idx)

@@ -19,6 +19,9 @@ def set_namespace(resources: list[Res], ns: str, why: Span) -> None:
     for r in resources:
         if r.namespaced:
             r.set_namespace(ns, why)
+        elif r.kind == "Namespace" and r.group == "":
+            # kustomize renames Namespace objects to the kustomization's namespace.
+            r.rename(ns, why)
         if r.kind in ("RoleBinding", "ClusterRoleBinding"):
             # kustomize's default subject mode: only the `default` ServiceAccount follows.
             for s in r.body.get("subjects") or []:
@@ -166,7 +169,7 @@ def set_images(resources: list[Res], entry: dict, why: Span) -> None:
 def add_hashes(resources: list[Res]) -> None:
     for r in resources:
         if r.needs_hash:
-            r.rename(f"{r.name}-{content_hash(r.body)}", r.name_origin or r.span)
+            r.rename(f"{r.name}-{content_hash(r.body)}", r.generator or r.span)
 
 
 # (referenced kind, referrer kinds or None for pod-spec workloads, path inside the referrer/pod spec)
@@ -242,7 +245,11 @@ def _sites(r: Res) -> Iterator[tuple[str, dict, str, str]]:
             for holder, key, dotted in _ref_sites(r.body, path, ""):
                 if kind in ("Role", "ClusterRole") and holder.get("kind") != kind:
                     continue
-                if referrer.endswith("RoleBinding") and path[0] == "subjects" and holder.get("kind") != "ServiceAccount":
+                if (
+                    referrer.endswith("RoleBinding")
+                    and path[0] == "subjects"
+                    and holder.get("kind") != "ServiceAccount"
+                ):
                     continue
                 if referrer == "HorizontalPodAutoscaler" and holder.get("kind") != kind:
                     continue
@@ -267,7 +274,8 @@ def fix_references(resources: list[Res]) -> None:
             hits = [
                 c
                 for c in candidates
-                if any(n == old for _, n in c.ids()) and (not c.namespaced or not r.namespaced or c.effective_ns(c.namespace) == ns)
+                if any(n == old for _, n in c.ids())
+                and (not c.namespaced or not r.namespaced or c.effective_ns(c.namespace) == ns)
             ]
             if len(hits) > 1:
                 hits = [c for c in hits if c.prefixes == r.prefixes and c.suffixes == r.suffixes] or hits
@@ -283,10 +291,28 @@ def fix_references(resources: list[Res]) -> None:
 # --- output order ----------------------------------------------------------------------
 
 _ORDER_FIRST = [
-    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
-    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret",
-    "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim",
-    "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget",
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
 ]
 _ORDER_LAST = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
 _RANK = {k: i - len(_ORDER_FIRST) for i, k in enumerate(_ORDER_FIRST)} | {k: i + 1 for i, k in enumerate(_ORDER_LAST)}

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 Path = tuple  # of str keys and int indices
 
-_YAML = YAML(typ="rt")
-_YAML.allow_duplicate_keys = False
+# Composing nodes with the safe (non round-trip) parser keeps every position we need and
+# skips ruamel's comment bookkeeping, which is most of the round-trip loader's cost.
+_YAML = YAML(typ="safe", pure=True)
 
 
 @dataclass
@@ -42,48 +43,67 @@ class YamlError(Exception):
         self.line = line
 
 
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if node.style is not None or tag.endswith(":str"):
+        return value
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":bool"):
+        return _BOOL.get(value, value)
+    if tag.endswith(":int"):
+        try:
+            v = value.replace("_", "")
+            if v.startswith(("0x", "-0x", "+0x")):
+                return int(v, 16)
+            if v.startswith(("0o", "-0o", "+0o")):
+                return int(v, 8)
+            return int(v)
+        except ValueError:
+            return value
+    if tag.endswith(":float"):
+        low = value.lower()
+        if low in (".inf", "+.inf"):
+            return float("inf")
+        if low == "-.inf":
+            return float("-inf")
+        if low == ".nan":
+            return float("nan")
+        try:
+            return float(value.replace("_", ""))
+        except ValueError:
+            return value
+    return value
+
+
 def _plain(node: Any, path: Path, lines: dict[Path, int], last: list[int]) -> Any:
-    if isinstance(node, CommentedMap):
-        out = {}
-        for key, value in node.items():
-            try:
-                ln = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError):
-                ln = None
-            k = key if isinstance(key, str) else _scalar(key)
-            sub = path + (k,)
-            if ln is not None:
-                lines[sub] = ln
-                last[0] = max(last[0], ln)
-            out[k] = _plain(value, sub, lines, last)
+    if isinstance(node, MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, ScalarNode) else str(key_node.value)
+            if key == "<<" and key_node.tag.endswith(":merge") and isinstance(value_node, MappingNode):
+                for k, v in _plain(value_node, path, {}, last).items():
+                    out.setdefault(k, v)
+                continue
+            ln = key_node.start_mark.line + 1
+            if key in out:
+                raise YamlError(f"duplicate key {key!r}", ln)
+            sub = path + (key,)
+            lines[sub] = ln
+            last[0] = max(last[0], value_node.end_mark.line + (0 if value_node.end_mark.column == 0 else 1))
+            out[key] = _plain(value_node, sub, lines, last)
         return out
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, SequenceNode):
         out_l = []
-        for i, value in enumerate(node):
-            try:
-                ln = node.lc.item(i)[0] + 1
-            except (KeyError, TypeError, IndexError):
-                ln = None
+        for i, item in enumerate(node.value):
             sub = path + (i,)
-            if ln is not None:
-                lines[sub] = ln
-                last[0] = max(last[0], ln)
-            out_l.append(_plain(value, sub, lines, last))
+            lines[sub] = item.start_mark.line + 1
+            out_l.append(_plain(item, sub, lines, last))
         return out_l
     return _scalar(node)
-
-
-def _scalar(v: Any) -> Any:
-    # ruamel's scalar subclasses (ScalarFloat, LiteralScalarString, ...) -> builtins
-    if v is None or isinstance(v, bool):
-        return v
-    if isinstance(v, str):
-        return str(v)
-    if isinstance(v, int):
-        return int(v)
-    if isinstance(v, float):
-        return float(v)
-    return str(v) if not isinstance(v, (list, dict)) else v
 
 
 def load_docs(text: str) -> list[Doc]:
@@ -92,29 +112,20 @@ def load_docs(text: str) -> list[Doc]:
     text_lines = text.splitlines()
     separators = [i + 1 for i, ln in enumerate(text_lines) if ln.startswith("---") and ln[3:4] in ("", " ", "\t")]
     try:
-        for raw in _YAML.load_all(text):
-            if raw is None:
+        for node in _YAML.compose_all(text):
+            if node is None or (isinstance(node, ScalarNode) and node.tag.endswith(":null")):
                 continue
             lines: dict[Path, int] = {}
-            start = _first_line(raw)
+            start = node.start_mark.line + 1
             last = [start]
-            data = _plain(raw, (), lines, last)
+            data = _plain(node, (), lines, last)
             end = _doc_end(text_lines, separators, start, last[0])
             docs.append(Doc(data=data, start=start, end=end, lines=lines))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise YamlError(str(exc.problem or exc).strip(), line) from exc
-    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. DuplicateKeyFutureWarning)
-        raise YamlError(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 1) from exc
     return docs
-
-
-def _first_line(raw: Any) -> int:
-    lc = getattr(raw, "lc", None)
-    if lc is not None and lc.line is not None:
-        return lc.line + 1
-    return 1
 
 
 def _doc_end(text_lines: list[str], separators: list[int], start: int, last_key: int) -> int:

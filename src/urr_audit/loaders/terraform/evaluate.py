@@ -164,21 +164,25 @@ class Evaluator:
     def ev(self, node: Node, scope: dict[str, Any]) -> Any:
         t = node.type
         if t == "expression":
-            children = node.children
-            first = children[0]
-            if first.type == "(":
-                return self.ev(children[1], scope)
-            if first.type == "variable_expr":
-                value, rest = self.traversal(children, scope)
-            else:
-                value, rest = self.ev(first, scope), children[1:]
-            return self.apply_ops(value, rest, scope)
+            return self.ev_terms(node.children, scope)
         method = _DISPATCH.get(t)
         if method is None:
             if t == "ERROR" or node.is_missing:
                 raise EvalError("syntax error")
             raise EvalError(f"unsupported syntax {t}")
         return method(self, node, scope)
+
+    def ev_terms(self, children: list[Node], scope: dict[str, Any]) -> Any:
+        """A term and its postfix traversals, as found in `expression` nodes and, without the
+        wrapping node, in the operands of unary and binary operations."""
+        first = children[0]
+        if first.type == "(":
+            return self.apply_ops(self.ev(children[1], scope), children[3:], scope)
+        if first.type == "variable_expr":
+            value, rest = self.traversal(children, scope)
+        else:
+            value, rest = self.ev(first, scope), children[1:]
+        return self.apply_ops(value, rest, scope)
 
     def literal_value(self, node: Node, scope: dict[str, Any]) -> Any:
         c = node.children[0]
@@ -331,7 +335,7 @@ class Evaluator:
         op = node.children[0]
         if op.type == "unary_operation":
             sym = node_text(op.children[0])
-            v = self.ev(_operand(op.children[1:]), scope)
+            v = self.ev_terms(op.children[1:], scope)
             if isinstance(v, Unknown):
                 return v
             if sym == "-":
@@ -341,10 +345,9 @@ class Evaluator:
             return not v
         kids = op.children
         sym_i = next(i for i, c in enumerate(kids) if not c.is_named and c.type not in ("(", ")") and i > 0)
-        left, sym_node, right = _operand(kids[:sym_i]), kids[sym_i], _operand(kids[sym_i + 1 :])
-        sym = node_text(sym_node)
-        a = self.ev(left, scope)
-        b = self.ev(right, scope)
+        sym = node_text(kids[sym_i])
+        a = self.ev_terms(kids[:sym_i], scope)
+        b = self.ev_terms(kids[sym_i + 1 :], scope)
         for x in (a, b):
             if isinstance(x, Unknown):
                 return x
@@ -703,11 +706,6 @@ class _Render:
 
 
 _ERR = object()
-
-
-def _operand(nodes: list[Node]) -> Node:
-    # a parenthesised operand arrives as the tokens `(`, expression, `)`
-    return nodes[1] if nodes and nodes[0].type == "(" else nodes[0]
 
 
 def _number(v: Any) -> int | float:

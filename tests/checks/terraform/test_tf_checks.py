@@ -1,0 +1,215 @@
+"""Subtle logic of the Terraform checks: unknowns, per-environment resolution, conditionals."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from urr_audit.scan import scan
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    return root
+
+
+def run(root: Path, rule: str):
+    r = scan(root, select=[rule]).result
+    return (
+        [(f.path, f.line, f.environment) for f in r.findings if f.rule_id == rule],
+        [(f.path, f.line) for f in r.undecided if f.rule_id == rule],
+        r,
+    )
+
+
+def test_addon_version_without_value_is_undecided_and_data_source_is_floating(tmp_path):
+    write(tmp_path, {"main.tf": """
+        variable "v" {
+          type = string
+        }
+        data "aws_eks_addon_version" "c" {
+          addon_name         = "coredns"
+          kubernetes_version = "1.29"
+          most_recent        = true
+        }
+        resource "aws_eks_addon" "a" {
+          cluster_name  = "c"
+          addon_name    = "vpc-cni"
+          addon_version = var.v
+        }
+        resource "aws_eks_addon" "b" {
+          cluster_name  = "c"
+          addon_name    = "coredns"
+          addon_version = data.aws_eks_addon_version.c.version
+        }
+    """})
+    found, undecided, _ = run(tmp_path, "URR-TF-004")
+    assert found == []
+    assert undecided == [("main.tf", 13)]
+
+
+def test_pinned_version_from_tfvars_names_its_source(tmp_path):
+    write(tmp_path, {
+        "main.tf": """
+            variable "v" {
+              type = string
+            }
+            resource "aws_eks_addon" "a" {
+              cluster_name  = "c"
+              addon_name    = "vpc-cni"
+              addon_version = var.v
+            }
+        """,
+        "terraform.tfvars": 'v = "v1.2.3"\n',
+    })
+    _, _, r = run(tmp_path, "URR-TF-004")
+    [f] = r.findings
+    assert '"v1.2.3"' in f.message and "terraform.tfvars:1" in f.message
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        'contains(["prod"], var.env)',
+        'var.env == "prod"',
+    ],
+)
+def test_deletion_protection_conditional_per_environment(tmp_path, condition):
+    module = """
+        variable "env" {
+          type = string
+        }
+        resource "aws_db_instance" "db" {
+          identifier          = "db"
+          instance_class      = "db.t4g.micro"
+          deletion_protection = CONDITION ? true : false
+        }
+    """.replace("CONDITION", condition)
+    write(tmp_path, {
+        "modules/db/main.tf": module,
+        "envs/prod/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "prod"\n}\n',
+        "envs/production-eu/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "production-eu"\n}\n',
+    })
+    found, undecided, _ = run(tmp_path, "URR-TF-009")
+    # the conditional is true in prod; production-eu matches the prod-like pattern and gets false
+    assert found == [("modules/db/main.tf", 8, "production-eu")]
+    assert undecided == []
+
+
+def test_world_ingress_with_unknown_cidrs_is_undecided(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_vpc" "v" {
+          cidr_block = "10.0.0.0/16"
+        }
+        resource "aws_security_group_rule" "r" {
+          type              = "ingress"
+          security_group_id = "sg-1"
+          protocol          = "tcp"
+          from_port         = 22
+          to_port           = 22
+          cidr_blocks       = [aws_vpc.v.cidr_block]
+        }
+    """})
+    found, undecided, _ = run(tmp_path, "URR-TF-006")
+    assert found == [] and undecided == [("main.tf", 5)]
+
+
+def test_module_with_count_zero_is_not_checked(tmp_path):
+    write(tmp_path, {
+        "modules/logs/main.tf": 'resource "aws_cloudwatch_log_group" "g" {\n  name = "g"\n}\n',
+        "main.tf": 'module "logs" {\n  source = "./modules/logs"\n  count  = 0\n}\n',
+    })
+    found, _, _ = run(tmp_path, "URR-TF-013")
+    assert found == []
+
+
+def test_heredoc_policy_anchors_at_the_statement(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_iam_policy" "admin" {
+          name   = "admin"
+          policy = <<-JSON
+            {
+              "Version": "2012-10-17",
+              "Statement": [
+                { "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*" },
+                { "Effect": "Allow", "Action": "s3:*", "Resource": "*" }
+              ]
+            }
+          JSON
+        }
+    """})
+    found, _, _ = run(tmp_path, "URR-TF-016")
+    assert [(p, line) for p, line, _ in found] == [("main.tf", 9)]
+
+
+def test_route_to_unresolvable_table_makes_isolation_undecided(tmp_path):
+    write(tmp_path, {"main.tf": """
+        variable "table_id" {
+          type = string
+        }
+        resource "aws_subnet" "db" {
+          vpc_id     = "vpc-1"
+          cidr_block = "10.0.1.0/24"
+        }
+        resource "aws_subnet" "cache" {
+          vpc_id     = "vpc-1"
+          cidr_block = "10.0.2.0/24"
+        }
+        resource "aws_route_table" "data" {
+          vpc_id = "vpc-1"
+        }
+        resource "aws_route_table_association" "db" {
+          subnet_id      = aws_subnet.db.id
+          route_table_id = aws_route_table.data.id
+        }
+        resource "aws_route_table_association" "cache" {
+          subnet_id      = aws_subnet.cache.id
+          route_table_id = aws_route_table.data.id
+        }
+        resource "aws_route" "maybe" {
+          route_table_id         = var.table_id
+          destination_cidr_block = "0.0.0.0/0"
+          nat_gateway_id         = "nat-1"
+        }
+    """})
+    found, undecided, _ = run(tmp_path, "URR-TF-008")
+    assert found == [] and undecided == [("main.tf", 13)]
+
+
+def test_required_input_mentions_example_file(tmp_path):
+    write(tmp_path, {
+        "main.tf": 'variable "domain" {\n  type = string\n}\n',
+        "terraform.tfvars.example": 'domain = "example.com"\n',
+    })
+    _, _, r = run(tmp_path, "URR-TF-003")
+    [f] = r.findings
+    assert "terraform.tfvars.example:1" in f.message
+
+
+def test_secret_arn_is_not_a_secret(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "random_password" "p" {
+          length = 32
+        }
+        resource "aws_secretsmanager_secret" "s" {
+          name = "s"
+        }
+        locals {
+          secret_arn = aws_secretsmanager_secret.s.arn
+        }
+        resource "local_file" "cfg" {
+          filename = "cfg.json"
+          content  = jsonencode({ arn = local.secret_arn })
+        }
+        resource "local_file" "leak" {
+          filename = "leak.txt"
+          content  = random_password.p.result
+        }
+    """})
+    found, _, _ = run(tmp_path, "URR-TF-005")
+    assert [(p, line) for p, line, _ in found] == [("main.tf", 17)]

@@ -110,3 +110,15 @@ def test_environment_scoping():
     assert {tuple(f.environments) for f in res.findings} == {("prod",)}
     skip_stg = _rule("t-every-object").model_copy(update={"skip_environments": ["stag.*"]})
     assert {tuple(f.environments) for f in run(_project(), [skip_stg], CHECKS).findings} == {("prod",)}
+
+
+def test_base_object_in_overlays_with_different_namespaces_is_one_finding():
+    p = _project()
+    for env in p.kubernetes.environments:
+        for o in env.objects:
+            o.namespace = f"ns-{env.name}"
+    res = run(p, [_rule("t-every-object")], CHECKS)
+    assert [(f.line, f.environments, f.address) for f in res.findings] == [
+        (3, ["prod", "staging"], None),
+        (20, ["prod", "staging"], None),
+    ]

@@ -70,3 +70,38 @@ def test_exports_are_deterministic_and_parseable(graph):
     mermaid = export(graph, "mermaid")
     assert mermaid.startswith("flowchart LR") and '"lambda_worker"' in mermaid
     assert export(graph, "dot").startswith("digraph")
+
+
+K8S = "k8s:prod/{}/urr-spring/{}"
+
+
+def _edge_kinds(g, node):
+    return {(v, d["kind"]) for _, v, d in g.out_edges(node, data=True)}
+
+
+def test_kubernetes_links(graph):
+    ticket = K8S.format("apps/v1/Deployment", "ticket-service")
+    assert (ticket, "selects") in _edge_kinds(graph, K8S.format("v1/Service", "ticket-service"))
+    assert (ticket, "scales") in _edge_kinds(graph, K8S.format("autoscaling/v2/HorizontalPodAutoscaler", "ticket-service"))
+    assert (ticket, "applies_to") in _edge_kinds(graph, K8S.format("networking.k8s.io/v1/NetworkPolicy", "default-deny-all"))
+    assert (ticket, "protects") in _edge_kinds(graph, K8S.format("policy/v1/PodDisruptionBudget", "ticket-service"))
+    assert ("kustomize:k8s/spring/base", "builds_on") in _edge_kinds(graph, "kustomize:k8s/spring/overlays/prod")
+    assert ("kustomize:k8s/spring/overlays/prod", "renders") in _edge_kinds(graph, "k8s:prod")
+
+
+def test_workload_nodes_carry_the_review_facts(graph):
+    catalog = graph.nodes[K8S.format("apps/v1/Deployment", "catalog-service")]
+    assert catalog["replicas"] == 2 and catalog["pdb"] == [] and catalog["hpa"] == []
+    ticket = graph.nodes[K8S.format("apps/v1/Deployment", "ticket-service")]
+    assert ticket["hpa"] == [{"name": "ticket-service", "min": 3, "max": 10}]
+    assert ticket["ports"] == [3002] and "ticket-service" in ticket["services"]
+    assert any(cm.startswith("spring-prod-config") for cm in ticket["config_maps"])
+
+
+def test_restrict_to_one_framework(graph):
+    from urr_audit.graph import restrict
+
+    tf = restrict(graph, "terraform")
+    assert tf.nodes and all(n.startswith("tf:") for n in tf.nodes)
+    k8s = restrict(graph, "kubernetes")
+    assert k8s.nodes and not any(n.startswith("tf:") for n in k8s.nodes)

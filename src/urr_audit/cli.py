@@ -36,6 +36,12 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
+class GraphPart(str, Enum):
+    all = "all"
+    terraform = "terraform"
+    kubernetes = "kubernetes"
+
+
 class FailOn(str, Enum):
     critical = "critical"
     high = "high"

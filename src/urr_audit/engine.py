@@ -132,16 +132,20 @@ def run(
 
 
 def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
-    """One finding per place and message; a base object wrong in several environments is one finding."""
+    """One finding per place and message: a base object wrong in several environments is one
+    finding listing them, even when overlays gave it different namespaces (and so addresses)."""
     groups: dict[tuple, list[Hit]] = {}
     for h in hits:
-        key = (h.span.path, h.span.line, _strip_env(h.address, h.environment), h.message, h.undecided)
-        groups.setdefault(key, []).append(h)
+        groups.setdefault((h.span.path, h.span.line, h.message, h.undecided), []).append(h)
     out = []
-    for (path, line, address, message, undecided), group in groups.items():
+    for (path, line, message, undecided), group in groups.items():
         envs = sorted({h.environment for h in group if h.environment})
+        addresses = sorted({_strip_env(h.address, h.environment) for h in group})
         first = group[0]
-        addr = first.address if len(envs) <= 1 else address
+        if len(envs) <= 1 and len({h.address for h in group}) == 1:
+            address = first.address or ""
+        else:
+            address = addresses[0] if len(addresses) == 1 else ""
         finding = Finding(
             rule_id=rule.id,
             title=rule.title,
@@ -150,11 +154,11 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             path=path,
             line=line,
             end_line=max(first.span.end_line, line),
-            address=addr or None,
+            address=address or None,
             environment=", ".join(envs) or None,
             environments=envs,
             message=message,
-            fingerprint=_fingerprint(rule.id, path, address, message),
+            fingerprint=_fingerprint(rule.id, path, address and _strip_env(address, first.environment), message),
             related=first.related,
         )
         out.append((finding, undecided))

@@ -82,3 +82,12 @@ def build_graph(project: Project) -> nx.DiGraph:
         return g
     add_kubernetes(g, project)
     return g
+
+
+PARTS = {"terraform": ("tf:",), "kubernetes": ("k8s:", "kustomize:")}
+
+
+def restrict(g: nx.DiGraph, part: str) -> nx.DiGraph:
+    """The subgraph of one framework: `terraform` or `kubernetes`."""
+    prefixes = PARTS[part]
+    return g.subgraph([n for n in g.nodes if n.startswith(prefixes)]).copy()

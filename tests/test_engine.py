@@ -122,3 +122,10 @@ def test_base_object_in_overlays_with_different_namespaces_is_one_finding():
         (3, ["prod", "staging"], None),
         (20, ["prod", "staging"], None),
     ]
+
+
+def test_path_scoping():
+    rule = _rule("t-every-object").model_copy(update={"skip_paths": [r"(^|/)base/"]})
+    assert run(_project(), [rule], CHECKS).findings == []
+    rule = _rule("t-every-object").model_copy(update={"skip_paths": [r"(^|/)examples/"]})
+    assert len(run(_project(), [rule], CHECKS).findings) == 2

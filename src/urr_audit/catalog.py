@@ -40,7 +40,20 @@ class Rule(BaseModel):
     # local `kind` overlay, a prod-only rule can name its environments.
     environments: list[str] = Field(default_factory=list)
     skip_environments: list[str] = Field(default_factory=list)
+    # Path scoping (regexes searched in the finding's repo-relative path), e.g. to leave
+    # `examples/` and `tests/` roots out of a rule about deployed environments.
+    skip_paths: list[str] = Field(default_factory=list)
     source: str = ""  # the YAML file it came from
+
+    @field_validator("environments", "skip_environments", "skip_paths")
+    @classmethod
+    def _regexes(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return v
 
     @field_validator("id")
     @classmethod
@@ -99,8 +112,10 @@ def _builtin_rules() -> tuple[Rule, ...]:
     return tuple(load_rule_file(p) for p in sorted(d.glob("*.yaml")))
 
 
-def applies_to(rule: Rule, environment: str | None) -> bool:
-    """Whether a finding in `environment` (None: not about one) is in the rule's scope."""
+def applies_to(rule: Rule, environment: str | None, path: str = "") -> bool:
+    """Whether a finding at `path` in `environment` (None: not about one) is in the rule's scope."""
+    if path and any(re.search(p, path) for p in rule.skip_paths):
+        return False
     if environment is None:
         return True
     if rule.environments and not any(re.fullmatch(p, environment) for p in rule.environments):

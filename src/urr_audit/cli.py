@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -99,6 +100,10 @@ def scan(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")
     ] = None,
+    skip_path: Annotated[
+        list[str] | None,
+        typer.Option("--skip-path", help="Drop findings whose path matches this regex (repeatable)."),
+    ] = None,
 ) -> None:
     """Scan PATH and report findings. Exit 0: clean; 1: findings at/above --fail-on or unreadable input; 2: usage error."""
     from urr_audit.catalog import CatalogError
@@ -108,8 +113,13 @@ def scan(
     from urr_audit.scan import scan as do_scan
 
     _check_root(path)
+    for pattern in skip_path or []:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            _usage_error(f"--skip-path {pattern!r}: not a regular expression: {exc}")
     try:
-        report = do_scan(path, _split(select), _split(ignore), tuple(rules_dir or ()))
+        report = do_scan(path, _split(select), _split(ignore), tuple(rules_dir or ()), skip_path or [])
     except (CatalogError, RegistryError) as exc:
         _usage_error(str(exc))
     if not report.rules:

@@ -111,7 +111,9 @@ def run(
             if spec.types and _node_type(node) not in spec.types:
                 continue
             try:
-                hits.extend(h for h in iter_hits(spec.fn(ctx, node, params)) if applies_to(rule, h.environment))
+                hits.extend(
+                    h for h in iter_hits(spec.fn(ctx, node, params)) if applies_to(rule, h.environment, h.span.path)
+                )
             except Exception as exc:  # noqa: BLE001 -- a crashing check must not end the scan
                 span = getattr(node, "span", None)
                 result.errors.append(

@@ -29,10 +29,14 @@ def scan(
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     rule_dirs: tuple[Path, ...] = (),
+    skip_paths: list[str] | None = None,
 ) -> ScanReport:
+    """`skip_paths`: regexes; findings in matching paths are dropped, for every rule."""
     started = time.perf_counter()
     ws = Workspace(path)
     rules = select_rules(load_rules(rule_dirs), select or [], ignore or [])
+    if skip_paths:
+        rules = [r.model_copy(update={"skip_paths": [*r.skip_paths, *skip_paths]}) for r in rules]
     project = load_project(ws.root, ws)
     result = run(project, rules, load_checks(), read_line=_line_reader(ws))
     return ScanReport(ws.root, project, rules, result, time.perf_counter() - started)

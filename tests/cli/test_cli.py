@@ -120,3 +120,9 @@ def test_bad_params_in_rule_file_is_usage_error(tmp_path):
 def test_graph_formats(fmt):
     r = invoke("graph", str(CLEAN), "--format", fmt)
     assert r.exit_code == 0 and r.stdout.strip()
+
+
+def test_skip_path_drops_findings_there():
+    r = invoke("scan", str(BROKEN), "--select", "URR-TF-000", "--skip-path", r"^main\.tf$", "-f", "json")
+    assert json.loads(r.stdout)["findings"] == []
+    assert invoke("scan", str(BROKEN), "--skip-path", "(").exit_code == 2

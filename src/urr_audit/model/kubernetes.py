@@ -2,9 +2,13 @@
 
 The renderer (loaders/kustomize) produces, per leaf overlay (an *environment*), the rendered
 objects as `kustomize build` would, each remembering where it came from: the resource file
-and line, and for individual fields the patch / kustomization entry that last changed them
-(`field_origins`, keyed by dotted path such as `spec.replicas` or
-`spec.template.spec.containers[name=app].image`).
+and line, the line of every field as written in that file (`source`), and for individual
+fields the patch / kustomization entry that last changed them (`field_origins`, keyed by
+dotted path such as `spec.replicas` or `spec.template.spec.containers[name=app].image`).
+
+Dotted paths: mapping keys joined by `.` (a key may itself contain dots, e.g.
+`metadata.labels.app.kubernetes.io/name`), list items as `[key=value]` (containers, env,
+volumes ... by `name`, or their merge key) or `[i]`.
 
 Typed views for rules (workloads, containers, services, PDBs, HPAs, NetworkPolicies, ...)
 are built from these objects in `model/k8s_facts.py`; rules use those, not `body`.
@@ -14,12 +18,99 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.model.common import Span
 
+Path = tuple[str | int, ...]  # keys and list indices into a plain document
+
+
+class SourceDoc:
+    """A YAML document as written (plain data) with the line of every key and list item.
+
+    Shared, never mutated: every object rendered from the document (in every environment)
+    refers to the same instance. Lines are looked up lazily, by dotted path.
+    """
+
+    __slots__ = ("data", "lines", "root")
+
+    def __init__(self, data: Any, lines: dict[Path, int], root: Path = ()):
+        self.data = data  # the whole document
+        self.lines = lines  # path from the document root -> 1-based line in the file
+        self.root = root  # where the object sits in the document (`("items", 3)` in a List)
+
+    def line(self, dotted: str) -> int | None:
+        """Line of the field at `dotted` (below `root`), else of its nearest written ancestor;
+        None when not even the first segment is written (then the whole object is meant)."""
+        node: Any = self.data
+        for key in self.root:
+            node = node[key]
+        found = resolve(node, dotted)
+        while found:
+            line = self.lines.get(self.root + found)
+            if line is not None:
+                return line
+            found = found[:-1]
+        return None
+
+
+def resolve(node: Any, dotted: str) -> Path:
+    """The longest prefix of `dotted` present in `node`, as keys and list indices."""
+    out: list[str | int] = []
+    rest = dotted
+    while rest:
+        if rest[0] == "[":
+            end = _label_end(rest)
+            label, rest = rest[1:end], rest[end + 1 :]
+            if not isinstance(node, list):
+                break
+            idx = _item(node, label)
+            if idx is None:
+                break
+            out.append(idx)
+            node = node[idx]
+            continue
+        if rest[0] == ".":
+            rest = rest[1:]
+        if not isinstance(node, dict):
+            break
+        # Keys may contain dots: take the longest key that ends at a segment boundary.
+        best: Any = None
+        best_len = -1
+        for key in node:
+            k = str(key)
+            if len(k) > best_len and rest.startswith(k) and (len(rest) == len(k) or rest[len(k)] in ".["):
+                best, best_len = key, len(k)
+        if best is None:
+            break
+        out.append(best)
+        node = node[best]
+        rest = rest[best_len:]
+    return tuple(out)
+
+
+def _label_end(rest: str) -> int:
+    """Index of the `]` closing the label at the start of `rest` (values may hold `]`)."""
+    end = rest.find("]")
+    while end != -1 and end + 1 < len(rest) and rest[end + 1] not in ".[":
+        end = rest.find("]", end + 1)
+    return end if end != -1 else len(rest)
+
+
+def _item(items: list, label: str) -> int | None:
+    key, eq, value = label.partition("=")
+    if eq:
+        return next(
+            (i for i, it in enumerate(items) if isinstance(it, dict) and key in it and str(it[key]) == value), None
+        )
+    if label.isdigit() and int(label) < len(items):
+        return int(label)
+    return None
+
 
 class K8sObject(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     api_version: str
     kind: str
     name: str
@@ -28,6 +119,10 @@ class K8sObject(BaseModel):
     span: Span  # the resource document that produced it (file, first and last line)
     field_origins: dict[str, Span] = Field(default_factory=dict)
     environment: str | None = None
+    # The document in `span.path` as written, for the line of each field the overlays left alone.
+    source: SourceDoc | None = Field(default=None, exclude=True, repr=False)
+    # For a generated ConfigMap/Secret: its name before kustomize appended the content hash.
+    generated_name: str | None = None
 
     @property
     def group(self) -> str:
@@ -35,17 +130,30 @@ class K8sObject(BaseModel):
 
     @property
     def address(self) -> str:
-        """Stable id, e.g. `prod/apps/v1/Deployment/urr-spring/ticket-service`."""
+        """Stable id, e.g. `prod/apps/v1/Deployment/urr-spring/ticket-service`.
+
+        A generated ConfigMap/Secret is addressed by its name before the content hash
+        (`prod/v1/ConfigMap/urr-spring/spring-config`, not `...-4g42b7dd9m`), so findings and
+        baselines keep their fingerprint when its data changes."""
         ns = self.namespace or "_"
-        return f"{self.environment or '_'}/{self.api_version}/{self.kind}/{ns}/{self.name}"
+        return f"{self.environment or '_'}/{self.api_version}/{self.kind}/{ns}/{self.generated_name or self.name}"
 
     def origin(self, path: str) -> Span:
-        """The span a user must edit to change `path`: the longest recorded prefix, else the resource."""
-        best, best_len = self.span, -1
+        """The span a user must edit to change `path`.
+
+        The patch / kustomization entry that last changed `path` or an ancestor of it (the
+        longest recorded prefix); else the line of the field in the resource file (or of its
+        nearest written ancestor); else the resource document."""
+        best, best_len = None, -1
         for key, span in self.field_origins.items():
             if (path == key or path.startswith(key + ".") or path.startswith(key + "[")) and len(key) > best_len:
                 best, best_len = span, len(key)
-        return best
+        if best is not None:
+            return best
+        line = self.source.line(path) if self.source is not None and path else None
+        if line is None:
+            return self.span
+        return Span(path=self.span.path, line=line, end_line=line)
 
 
 class Overlay(BaseModel):
@@ -62,6 +170,14 @@ class K8sEnvironment(BaseModel):
     name: str  # directory name of the leaf overlay: dev, kind, staging, prod
     path: str
     objects: list[K8sObject] = Field(default_factory=list)
+    overlay: Overlay | None = None  # the leaf overlay it is built from (its kustomization file: overlay.span)
+
+    @property
+    def span(self) -> Span:
+        """The environment's kustomization file: where environment-wide additions belong."""
+        if self.overlay is not None:
+            return self.overlay.span
+        return Span(path=f"{self.path}/kustomization.yaml", line=1, end_line=1)
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
         return [o for o in self.objects if o.kind in kinds]

@@ -17,6 +17,8 @@ def rule_markdown(rule: Rule) -> str:
         lines.append(f"- only in environments matching: {', '.join(rule.environments)}")
     if rule.skip_environments:
         lines.append(f"- skipped in environments matching: {', '.join(rule.skip_environments)}")
+    if rule.skip_paths:
+        lines.append(f"- skipped in paths matching: {', '.join(rule.skip_paths)}")
     if rule.aliases:
         lines.append(f"- former ids: {', '.join(rule.aliases)}")
     if rule.params:

@@ -48,23 +48,60 @@ class ValueState(str, Enum):
     ABSENT = "absent"  # not written at all
 
 
+class UnknownLeaf:
+    """A part of a partially known value that is only known at apply time.
+
+    Appears inside `Value.partial` (and in the documents of `get_structured`), never inside
+    the `value` of a known `Value`. Equal only to itself.
+    """
+
+    __slots__ = ("reason", "decoded")
+
+    def __init__(self, reason: str, decoded: Any = None):
+        self.reason = reason
+        # a string made by jsonencode() of a partially known value (or a JSON template with
+        # unknown interpolations): the document it encodes, with its own unknown leaves
+        self.decoded = decoded
+
+    def __repr__(self) -> str:
+        return f"UnknownLeaf({self.reason!r})"
+
+
+ValuePath = tuple[str | int, ...]
+
+
 class Value(BaseModel):
-    """A value in one of three states. Rules must decide visibly what to do with unknowns."""
+    """A value in one of three states. Rules must decide visibly what to do with unknowns.
+
+    A known value is wholly known. An unknown collection may still be partially known: its
+    known parts are in `partial`, the others are `UnknownLeaf`s (`{"a": "x", "b": aws_vpc.v.id}`
+    gives `partial == {"a": "x", "b": UnknownLeaf(...)}`); rules that can decide on the known
+    parts read it explicitly, the others see an unknown value as before.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     state: ValueState
     value: Any = None
     reason: str = ""
-    span: Span | None = None
+    span: Span | None = None  # where the value is used (the expression evaluated)
+    # unknown values only: the known parts (see the class docstring); None when nothing is known
+    partial: Any = None
+    # unknown JSON strings (jsonencode() of a partially known value...): the encoded document
+    decoded: Any = None
+    # where the value was set, for `var.x` (through module levels): the module argument,
+    # tfvars attribute or variable default it comes from; None otherwise
+    origin: Span | None = None
+    # where parts of a collection are written, by path (`("Statement", 1)`); see `span_at`
+    located: dict[ValuePath, Span] | None = None
 
     @classmethod
     def known(cls, value: Any, span: Span | None = None) -> Value:
         return cls(state=ValueState.KNOWN, value=value, span=span)
 
     @classmethod
-    def unknown(cls, reason: str = "", span: Span | None = None) -> Value:
-        return cls(state=ValueState.UNKNOWN, reason=reason, span=span)
+    def unknown(cls, reason: str = "", span: Span | None = None, partial: Any = None, decoded: Any = None) -> Value:
+        return cls(state=ValueState.UNKNOWN, reason=reason, span=span, partial=partial, decoded=decoded)
 
     @classmethod
     def absent(cls, span: Span | None = None) -> Value:
@@ -84,6 +121,46 @@ class Value(BaseModel):
 
     def known_or(self, default: Any) -> Any:
         return self.value if self.is_known else default
+
+    @property
+    def is_partially_known(self) -> bool:
+        return self.is_unknown and self.partial is not None
+
+    def parts(self) -> Any:
+        """As much of the value as is known: `value` when known, `partial` (with `UnknownLeaf`s)
+        when partially known, an `UnknownLeaf` when unknown, None when absent."""
+        if self.is_known:
+            return self.value
+        if self.is_unknown:
+            return self.partial if self.partial is not None else UnknownLeaf(self.reason)
+        return None
+
+    def span_at(self, *path: str | int) -> Span | None:
+        """Where the part at `path` of this collection is written: the innermost located
+        collection on the path, else the value's span."""
+        located = self.located or {}
+        for n in range(len(path), -1, -1):
+            hit = located.get(tuple(path[:n]))
+            if hit is not None:
+                return hit
+        return self.span
+
+
+def find_unknown(v: Any) -> UnknownLeaf | None:
+    """The first `UnknownLeaf` inside a (partially known) value, depth-first; None if none."""
+    if isinstance(v, UnknownLeaf):
+        return v
+    if isinstance(v, list):
+        for x in v:
+            u = find_unknown(x)
+            if u is not None:
+                return u
+    elif isinstance(v, dict):
+        for x in v.values():
+            u = find_unknown(x)
+            if u is not None:
+                return u
+    return None
 
 
 class LoadError(BaseModel):

@@ -177,7 +177,8 @@ class K8sEnvironment(BaseModel):
         """The environment's kustomization file: where environment-wide additions belong."""
         if self.overlay is not None:
             return self.overlay.span
-        return Span(path=f"{self.path}/kustomization.yaml", line=1, end_line=1)
+        file = "kustomization.yaml" if self.path in ("", ".") else f"{self.path}/kustomization.yaml"
+        return Span(path=file, line=1, end_line=1)
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
         return [o for o in self.objects if o.kind in kinds]

@@ -36,8 +36,33 @@ def test_strategic_merge_patch_field_points_at_patch_line():
     assert at(d.origin("spec.replicas")) == ("overlay/patch.yaml", 6)
     level = d.origin("spec.template.spec.containers[name=app].env[name=LEVEL].value")
     assert at(level) == ("overlay/patch.yaml", 16)
-    # Untouched fields still point at the resource itself.
-    assert d.origin("spec.selector.matchLabels.app") == d.span
+    # Untouched fields point at their own line in the base manifest.
+    assert at(d.origin("spec.selector.matchLabels.app")) == ("base/deployment.yaml", 11)
+
+
+def test_base_fields_point_at_their_own_line():
+    d = one("smp-path", "Deployment")
+    app = "spec.template.spec.containers[name=app]"
+    assert at(d.origin(f"{app}.image")) == ("base/deployment.yaml", 19)  # the patch left it alone
+    assert at(d.origin(app)) == ("base/deployment.yaml", 18)  # the `- name: app` line
+    assert at(d.origin(f"{app}.env[name=MODE].value")) == ("base/deployment.yaml", 25)
+    assert at(d.origin(f"{app}.ports[containerPort=8080].name")) == ("base/deployment.yaml", 22)
+    assert at(d.origin(f"{app}.ports[0]")) == ("base/deployment.yaml", 21)
+    # Absent: the nearest ancestor written in the base.
+    assert at(d.origin(f"{app}.securityContext.readOnlyRootFilesystem")) == ("base/deployment.yaml", 18)
+    assert at(d.origin("metadata.labels.app")) == ("base/deployment.yaml", 6)
+    # Added by the patch: the patch line, whatever the base says about ancestors.
+    assert at(d.origin("spec.template.spec.containers[name=sidecar].image")) == ("overlay/patch.yaml", 10)
+    assert d.origin("") == d.span
+    assert d.origin("nothere.at.all") == d.span
+
+
+def test_base_lines_of_list_items_and_dotted_keys():
+    objects, errors = render(Workspace(CORPUS / "list-kind"), ".")
+    assert errors == []
+    two = next(o for o in objects if o.name == "two")
+    assert at(two.origin("metadata.name")) == ("list.yaml", 11)
+    assert at(two.origin("metadata")) == ("list.yaml", 10)
 
 
 def test_images_rewrite_points_at_images_entry():
@@ -87,3 +112,34 @@ def test_urr_prod_images_point_at_the_overlay_not_the_base():
     text = (FIXTURES / "repos/urr" / origin.path).read_text().splitlines()
     assert text[origin.line - 1].strip() == "- name: urr/ticket-service"
     assert d.span.path == "k8s/spring/base/ticket-service/deployment.yaml"
+
+
+def test_generated_objects_are_addressed_by_their_name_before_the_hash():
+    objects, errors = render(Workspace(CORPUS / "generator-refs"), "overlay")
+    assert errors == []
+    cm = next(o for o in objects if o.kind == "ConfigMap")
+    assert cm.name.startswith("prod-app-config-") and cm.name != "prod-app-config"
+    assert cm.generated_name == "prod-app-config"
+    assert cm.address.endswith("/ConfigMap/_/prod-app-config")
+    d = next(o for o in objects if o.kind == "Deployment")
+    assert d.generated_name is None and d.address.endswith("/" + d.name)
+
+
+def test_dotted_keys_resolve_to_their_line():
+    from urr_audit.model.kubernetes import SourceDoc
+
+    data = {"metadata": {"labels": {"app.kubernetes.io/name": "x", "app": "y"}}, "data": {"a.b.c": "1"}}
+    lines = {
+        ("metadata",): 3,
+        ("metadata", "labels"): 4,
+        ("metadata", "labels", "app.kubernetes.io/name"): 5,
+        ("metadata", "labels", "app"): 6,
+        ("data",): 7,
+        ("data", "a.b.c"): 8,
+    }
+    src = SourceDoc(data, lines)
+    assert src.line("metadata.labels.app.kubernetes.io/name") == 5
+    assert src.line("metadata.labels.app") == 6
+    assert src.line("data.a.b.c") == 8
+    assert src.line("data.a.b") == 7
+    assert src.line("spec.replicas") is None

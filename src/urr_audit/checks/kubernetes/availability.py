@@ -85,13 +85,12 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
     controller keeps at zero, and the Rollout is never autoscaled."""
     f = facts(env)
     for hpa in f.hpas:
-        at = hpa.obj.origin("spec.scaleTargetRef")
         target = f.workload(hpa.target_kind, hpa.namespace, hpa.target_name) or f.object(
             hpa.target_kind, hpa.namespace, hpa.target_name
         )
         if target is None:
             yield ctx.finding(
-                at=at,
+                at=hpa.obj.origin("spec.scaleTargetRef.name"),
                 node=hpa,
                 message=f"HorizontalPodAutoscaler {hpa.name} targets {hpa.target_kind} {hpa.target_name}, "
                 "which this environment does not deploy",
@@ -102,7 +101,7 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
             if rollouts:
                 r = rollouts[0]
                 yield ctx.finding(
-                    at=at,
+                    at=hpa.obj.origin("spec.scaleTargetRef.kind"),
                     node=hpa,
                     related=[r.origin("spec.workloadRef")],
                     message=f"HorizontalPodAutoscaler {hpa.name} scales {target.kind} {target.name}, but "
@@ -128,7 +127,7 @@ def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoP
             d = f.workload(ref.kind, r.namespace, ref.name)
             if d is None:
                 yield ctx.finding(
-                    at=r.origin("spec.workloadRef"),
+                    at=r.origin("spec.workloadRef.name"),
                     node=r,
                     message=f"Rollout {r.name}: workloadRef names {ref.kind} {ref.name}, "
                     "which this environment does not deploy: the Rollout has no pod template",

@@ -80,7 +80,7 @@ def drop_all_capabilities(ctx: Context, env: K8sEnvironment, params: ContainerPa
             continue
         has = "capabilities" in c.security.source
         yield ctx.finding(
-            at=c.origin("securityContext.capabilities") if has else c.origin(),
+            at=c.origin("securityContext.capabilities.drop") if has else c.origin(),
             node=w,
             message=f"{_who(w, c)} does not drop ALL capabilities",
         )
@@ -137,11 +137,10 @@ def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoP
         sa = f.object("ServiceAccount", w.namespace, "default")
         if sa is not None and sa.body.get("automountServiceAccountToken") is False:
             continue
-        at = (
-            w.template_owner.origin(f"{w.pod_spec_path}.automountServiceAccountToken")
-            if w.automount_token is True
-            else w.template_owner.origin(w.pod_spec_path)
-        )
+        # Where to set automountServiceAccountToken: false (or a ServiceAccount): the line that
+        # mounts the token, else serviceAccountName, else the pod spec (nearest written line).
+        field = "automountServiceAccountToken" if w.automount_token is True else "serviceAccountName"
+        at = w.template_owner.origin(f"{w.pod_spec_path}.{field}")
         yield ctx.finding(
             at=at,
             node=w,

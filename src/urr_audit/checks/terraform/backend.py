@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._roots import looks_deployed
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ModuleDir
 
@@ -15,6 +16,8 @@ class RemoteBackendParams(BaseModel):
     # Backend types that keep state on the machine running Terraform. `cloud {}` is recorded
     # by the loader as type "cloud" and is remote.
     local_types: list[str] = ["local"]
+    # Only roots that show they are deployed (see _roots.py); False checks every root module.
+    deployed_only: bool = True
 
 
 def _first_block(module: ModuleDir) -> Span | None:
@@ -43,6 +46,8 @@ def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams):
     """A root module must keep its state in a remote backend (every file of the directory counts)."""
     backends = env.module.backends
     if any(b.type not in params.local_types for b in backends):
+        return
+    if params.deployed_only and not looks_deployed(env):
         return
     settings = sorted(env.module.settings, key=lambda s: (s.span.path, s.span.line))
     anchor = settings[0].span if settings else _first_block(env.module)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
+from urr_audit.checks.terraform._roots import looks_deployed
 from urr_audit.model.terraform import Environment, TfvarsFile
 
 
@@ -13,6 +14,9 @@ class RequiredInputParams(BaseModel):
 
     # Mention a variable file of these kinds when it has the value but Terraform does not load it.
     hint_kinds: list[str] = ["example", "tfvars", "json"]
+    # Only roots that show they are deployed (see _roots.py); a reusable module's required
+    # variables are its callers' business.
+    deployed_only: bool = True
 
 
 def _loaded(env: Environment) -> list[TfvarsFile]:
@@ -27,6 +31,8 @@ def required_input_without_value(ctx: Context, env: Environment, params: Require
     Values given on the command line (`-var`, `-var-file`) or as `TF_VAR_*` are invisible in
     the repository: the finding says the repository does not show where the value comes from.
     """
+    if params.deployed_only and not looks_deployed(env):
+        return
     loaded = _loaded(env)
     loaded_paths = {t.path for t in loaded}
     for var in sorted(env.module.variables.values(), key=lambda v: (v.span.path, v.span.line)):

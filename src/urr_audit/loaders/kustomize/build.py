@@ -23,6 +23,7 @@ from urr_audit.loaders.kustomize.smp import BUILTIN_GROUPS, merge_map
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.loaders.kustomize.yamlsrc import Doc, YamlError, load_docs
 from urr_audit.model.common import LoadError, Span
+from urr_audit.model.kubernetes import SourceDoc
 from urr_audit.workspace import OutsideRoot, Workspace
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -325,7 +326,7 @@ class Renderer:
             )
             return
         for doc in docs:
-            for body, start, end in _expand_list(doc):
+            for body, start, end, root in _expand_list(doc):
                 if not isinstance(body, dict) or not body.get("kind"):
                     out.errors.append(
                         LoadError(kind="kustomize.invalid", path=rel, line=start, message="document has no kind")
@@ -340,7 +341,12 @@ class Renderer:
                         )
                     )
                     continue
-                self._append(out, Res(body=deep_copy(body), span=Span(path=rel, line=start, end_line=end)), entry)
+                r = Res(
+                    body=deep_copy(body),
+                    span=Span(path=rel, line=start, end_line=end),
+                    source=SourceDoc(doc.data, doc.lines, root),
+                )
+                self._append(out, r, entry)
 
     def _append(self, out: Built, r: Res, entry: Span) -> None:
         key = r.cur_key()
@@ -519,7 +525,7 @@ class Renderer:
                 if merged:
                     r.body[field_name] = merged
             r.origins = {**old.origins, **r.origins}
-            r.span = old.span
+            r.span, r.source = old.span, old.source
         r.history = list(old.history)
         r.prefixes, r.suffixes = list(old.prefixes), list(old.suffixes)
         r.needs_hash = old.needs_hash
@@ -757,15 +763,16 @@ def _looks_inline(value: Any) -> bool:
     return isinstance(value, str) and ("\n" in value or value.lstrip().startswith(("apiVersion", "kind", "{")))
 
 
-def _expand_list(doc: Doc) -> list[tuple[Any, int, int]]:
+def _expand_list(doc: Doc) -> list[tuple[Any, int, int, tuple]]:
+    """(object, first line, last line, its path in the document) for each object of `doc`."""
     data = doc.data
     if isinstance(data, dict) and str(data.get("kind", "")).endswith("List") and isinstance(data.get("items"), list):
         out = []
         for i, item in enumerate(data["items"]):
             line = doc.line(("items", i))
-            out.append((item, line, line))
+            out.append((item, line, line, ("items", i)))
         return out
-    return [(data, doc.start, doc.end)]
+    return [(data, doc.start, doc.end, ())]
 
 
 # --- target selection ------------------------------------------------------------------

@@ -38,6 +38,8 @@ def to_objects(resources, environment: str | None) -> list[K8sObject]:
             span=r.span,
             field_origins=dict(r.origins),
             environment=environment,
+            source=r.source,
+            generated_name=r.unhashed_name,
         )
         for r in resources
     ]
@@ -77,7 +79,9 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
     for o in leaves:
         built = renderer.build(o.path)
         name = names[o.path]
-        environments.append(K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name)))
+        environments.append(
+            K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name), overlay=o)
+        )
         errors.extend(built.errors)
     unique: dict[tuple, LoadError] = {}
     for e in errors:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.model.common import Span
+from urr_audit.model.kubernetes import SourceDoc
 
 # Kinds the namespace transformer leaves alone (cluster-scoped built-ins).
 CLUSTER_SCOPED = frozenset(
@@ -52,6 +53,8 @@ class Res:
     behavior: str = "create"
     name_origin: Span | None = None  # what last renamed it (namePrefix, generator hash, ...)
     generator: Span | None = None  # the generator entry that made (or last merged into) it
+    source: SourceDoc | None = None  # the document as written in `span.path` (shared, read-only)
+    unhashed_name: str | None = None  # set when the content-hash suffix is appended
 
     def clone(self) -> Res:
         return Res(
@@ -65,6 +68,8 @@ class Res:
             behavior=self.behavior,
             name_origin=self.name_origin,
             generator=self.generator,
+            source=self.source,
+            unhashed_name=self.unhashed_name,
         )
 
     # --- identity --------------------------------------------------------------------

@@ -169,6 +169,7 @@ def set_images(resources: list[Res], entry: dict, why: Span) -> None:
 def add_hashes(resources: list[Res]) -> None:
     for r in resources:
         if r.needs_hash:
+            r.unhashed_name = r.name
             r.rename(f"{r.name}-{content_hash(r.body)}", r.generator or r.span)
 
 

@@ -129,3 +129,17 @@ def test_path_scoping():
     assert run(_project(), [rule], CHECKS).findings == []
     rule = _rule("t-every-object").model_copy(update={"skip_paths": [r"(^|/)examples/"]})
     assert len(run(_project(), [rule], CHECKS).findings) == 2
+
+
+def test_suppression_comment_with_justification():
+    for comment in (
+        "# urr-audit: ignore=URR-X-900 -- runs as root to read node logs",
+        "# urr-audit: ignore=URR-X-800, URR-X-900 because reasons",
+        "# urr-audit:ignore",
+    ):
+        lines = {("base/deploy.yaml", 3): f"image: x  {comment}"}
+        res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))
+        assert [f.suppressed for f in res.findings] == [True, False], comment
+    lines = {("base/deploy.yaml", 3): "# urr-audit: ignore=URR-X-9000 -- another rule"}
+    res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))
+    assert not any(f.suppressed for f in res.findings)

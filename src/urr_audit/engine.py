@@ -80,7 +80,8 @@ def _fingerprint(rule_id: str, path: str, address: str, message: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
-_SUPPRESS = re.compile(r"urr-audit:\s*ignore(?:=([A-Z0-9,\- ]+))?")
+# `urr-audit: ignore` or `urr-audit: ignore=ID[,ID...]`, then anything (a justification).
+_SUPPRESS = re.compile(r"urr-audit:\s*ignore(?:=([A-Za-z][\w-]*(?:\s*,\s*[A-Za-z][\w-]*)*))?")
 
 
 def _suppressed(rule: Rule, path: str, line: int, read_line: Callable[[str, int], str] | None) -> bool:

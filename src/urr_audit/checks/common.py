@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
@@ -13,13 +15,15 @@ class LoadErrorParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kinds: list[str]  # LoadError kind prefixes, e.g. ["terraform."]
+    levels: list[Literal["error", "note"]] = ["error"]  # notes: input deliberately not read (remote URLs)
 
 
 @check("load-errors", scope="project", params=LoadErrorParams)
 def load_errors(ctx: Context, project: Project, params: LoadErrorParams):
-    """Input a loader could not read (parse errors, missing files, refused paths) as findings."""
+    """Input a loader could not read (parse errors, missing files, refused paths) as findings;
+    with `levels: [note]`, input it deliberately did not read (remote URLs, unrendered fields)."""
     for err in project.errors:
-        if any(err.kind == k.rstrip(".") or err.kind.startswith(k) for k in params.kinds):
+        if err.level in params.levels and any(err.kind == k.rstrip(".") or err.kind.startswith(k) for k in params.kinds):
             yield ctx.finding(
                 at=Span(path=err.path, line=err.line, end_line=err.line),
                 message=err.message,

@@ -11,6 +11,28 @@ answers `get("vpc_config.endpoint_public_access")` with a three-state `Value`.
 
 Addresses are Terraform's: `module.eks.aws_eks_addon.coredns`, `module.a.module.b.x.y`,
 `data.aws_iam_policy_document.p`.
+
+Partially known values: `get` answers a collection with an unknown part as unknown, with the
+known parts in `Value.partial` (unknown ones as `UnknownLeaf`). Documents (IAM policies and
+the like) are usually JSON strings whose value is unknown as a whole, since one ARN in them is:
+`get_structured(path)` returns the document itself, with its parts located:
+
+    doc = ri.get_structured("policy")
+    for i, st in enumerate(doc.parts().get("Statement", [])):   # parts(): value or partial
+        where = doc.span_at("Statement", i)                       # the statement's own line
+
+It decodes a known string holding a JSON object/array (heredoc, `file()`, quoted), the
+argument of `jsonencode(...)` (through locals, module arguments and outputs) and a JSON
+template whose interpolations are unknown; anything else comes back as `get` returns it.
+
+Existence: a module call or resource whose `count` is known to be 0 or whose `for_each` is
+known to be empty does not exist in that environment. Such module calls are not instantiated
+(`Environment.skipped_modules` records them); a resource says so in `ResourceInstance.exists`
+(known False), and the `terraform.resource` scope skips it. `exists` is unknown when
+count/for_each cannot be resolved.
+
+Origins: a value read through `var.x` (at any module depth) has `Value.origin`: the module
+argument, tfvars attribute or variable default that sets it.
 """
 
 from __future__ import annotations
@@ -174,7 +196,11 @@ class ModuleInstance(BaseModel):
     module: ModuleDir
     call: ModuleCall | None = None
     variables: dict[str, Value] = Field(default_factory=dict)
+    # known True, or unknown when the call's count/for_each (or a caller's) cannot be resolved;
+    # instances known not to exist are not built (see Environment.skipped_modules)
+    exists: Value = Field(default_factory=lambda: Value.known(True))
     _evaluate: Callable[[Expression], Value] | None = PrivateAttr(default=None)
+    _structured: Callable[[Expression], Value] | None = PrivateAttr(default=None)
 
     def eval(self, expr: Expression | None) -> Value:
         if expr is None:
@@ -182,6 +208,14 @@ class ModuleInstance(BaseModel):
         if self._evaluate is None:
             return expr.literal if expr.literal.is_known else Value.unknown("not evaluated", expr.span)
         return self._evaluate(expr)
+
+    def eval_structured(self, expr: Expression | None) -> Value:
+        """`eval`, with JSON documents decoded and located (see the module docstring)."""
+        if expr is None:
+            return Value.absent()
+        if self._structured is None:
+            return self.eval(expr)
+        return self._structured(expr)
 
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
         for r in self.module.resources:
@@ -206,6 +240,9 @@ class BlockView(BaseModel):
 
     def get(self, path: str) -> Value:
         return _get(self.instance, self.block, path)
+
+    def get_structured(self, path: str) -> Value:
+        return _get(self.instance, self.block, path, structured=True)
 
     def blocks(self, type_: str) -> list[BlockView]:
         return [BlockView(instance=self.instance, block=b) for b in self.block.blocks_of(type_)]
@@ -252,6 +289,22 @@ class ResourceInstance(BaseModel):
         """Evaluate `a`, or `block.attr` (first nested block of that type)."""
         return _get(self.instance, self.resource.body, path)
 
+    def get_structured(self, path: str) -> Value:
+        """`get`, for attributes holding a document (a policy...): JSON decoded, unknown
+        `jsonencode(...)` seen before encoding, parts located (see the module docstring)."""
+        return _get(self.instance, self.resource.body, path, structured=True)
+
+    @property
+    def exists(self) -> Value:
+        """Known False when `count` is known to be 0 or `for_each` known to be empty in this
+        environment; unknown when they (or the module instance's) cannot be resolved."""
+        own = existence(self.instance, self.resource.count, self.resource.for_each)
+        if own.is_known and own.value is False:
+            return own
+        if not self.instance.exists.is_known:
+            return self.instance.exists
+        return own
+
     def blocks(self, type_: str) -> list[BlockView]:
         return [BlockView(instance=self.instance, block=b) for b in self.resource.body.blocks_of(type_)]
 
@@ -263,7 +316,28 @@ class ResourceInstance(BaseModel):
         )
 
 
-def _get(instance: ModuleInstance, block: Block, path: str) -> Value:
+def existence(instance: ModuleInstance, count: Expression | None, for_each: Expression | None) -> Value:
+    """Whether something with this `count`/`for_each`, evaluated in `instance`, has any instance."""
+    out = Value.known(True)
+    if count is not None:
+        v = instance.eval(count)
+        if v.is_known and isinstance(v.value, (int, float)):  # bool: `count = false` counts as 0
+            if v.value == 0:
+                return Value.known(False, count.span)
+        else:
+            out = Value.unknown(v.reason or f"count = {v.value!r}", count.span)
+    if for_each is not None:
+        v = instance.eval(for_each)
+        items = v.value if v.is_known else v.partial  # a partially known collection has a known size
+        if isinstance(items, (dict, list)):
+            if not items:
+                return Value.known(False, for_each.span)
+        else:
+            out = Value.unknown(v.reason or f"for_each = {v.value!r}", for_each.span)
+    return out
+
+
+def _get(instance: ModuleInstance, block: Block, path: str, structured: bool = False) -> Value:
     *heads, last = path.split(".")
     current: Block | None = block
     for h in heads:
@@ -276,7 +350,16 @@ def _get(instance: ModuleInstance, block: Block, path: str) -> Value:
     attr = current.attr(last) if current else None
     if attr is None:
         return Value.absent()
-    return instance.eval(attr.expr)
+    return instance.eval_structured(attr.expr) if structured else instance.eval(attr.expr)
+
+
+class SkippedModule(BaseModel):
+    """A module call that creates no instance in an environment (`count = 0`, empty `for_each`):
+    it is not instantiated, and nothing under it is checked there."""
+
+    address: str  # "module.logs", "module.a.module.b"
+    span: Span  # the module block
+    reason: str  # e.g. "count = 0 (var.enabled is false)"
 
 
 class Environment(BaseModel):
@@ -288,6 +371,7 @@ class Environment(BaseModel):
     instances: list[ModuleInstance] = Field(default_factory=list)  # root first, then calls (depth-first)
     tfvars_loaded: list[str] = Field(default_factory=list)
     tfvars_ignored: list[str] = Field(default_factory=list)  # *.tfvars.example and the like
+    skipped_modules: list[SkippedModule] = Field(default_factory=list)
 
     @property
     def root(self) -> ModuleInstance:

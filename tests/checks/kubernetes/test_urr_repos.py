@@ -57,7 +57,7 @@ def test_egress_allow_list_blocks_data_services_in_prod(urr):
     backend = [
         f
         for f in hits
-        if f.path == POLICIES and f.line in _lines(POLICIES, "apiVersion") and "allow-backend-egress" in f.message
+        if f.path == POLICIES and f.line in _lines(POLICIES, "egress:") and "allow-backend-egress" in f.message
     ]
     assert len(backend) == 8  # every backend service of section 5.2
     text = " ".join(f.message for f in backend)

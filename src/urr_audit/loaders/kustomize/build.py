@@ -65,6 +65,7 @@ KNOWN_FIELDS = frozenset(
         "imageTags",
     }
 )
+NOTE_KINDS = frozenset({"kustomize.remote", "kustomize.unsupported"})
 UNSUPPORTED = ("vars", "replacements", "generators", "transformers", "validators", "helmCharts", "configurations")
 
 _REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(//|$)")
@@ -211,7 +212,7 @@ class Renderer:
                     self._err(
                         "kustomize.unsupported",
                         k.span(key),
-                        f"{key!r} is not rendered by urr-audit; objects may differ from kustomize's",
+                        f"{key!r} is not rendered by urr-audit: what it generates or changes is not audited",
                     )
                 )
         for key in ("resources", "bases"):
@@ -223,7 +224,10 @@ class Renderer:
         self._transform(k, out)
 
     def _err(self, kind: str, span: Span, message: str) -> LoadError:
-        return LoadError(kind=kind, path=span.path, line=span.line, message=message)
+        # Valid input deliberately left out (a remote URL, a field we do not render) is a
+        # note: the report says what was not audited, the exit code does not fail on it.
+        level = "note" if kind in NOTE_KINDS else "error"
+        return LoadError(kind=kind, path=span.path, line=span.line, message=message, level=level)
 
     def _resolve(self, k: Kustomization, ref: str, entry: Span, errs: list[LoadError], what: str) -> str | None:
         if _REMOTE.search(ref):

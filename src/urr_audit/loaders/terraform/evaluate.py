@@ -1,9 +1,15 @@
 """Expression evaluator for one module instance: three-state, lazy, memoised.
 
-Internally values are plain Python values in which `Unknown` may appear at any depth, so
-`merge(local.tags, {Name = aws_x.id})["Env"]` stays known. At the boundary (`evaluate`), a
-value containing any `Unknown` becomes `Value.unknown` with that reason: rules never receive
-half-known structures.
+Internally values are plain Python values in which `Unknown` (the model's `UnknownLeaf`) may
+appear at any depth, so `merge(local.tags, {Name = aws_x.id})["Env"]` stays known. At the
+boundary (`evaluate`), a value containing any `Unknown` becomes `Value.unknown` with that
+reason and the half-known structure in `partial`: rules only see it if they ask. An unknown
+string made by `jsonencode()` of a half-known value (or a JSON template with unknown
+interpolations) carries that document in `decoded`.
+
+Where collections are written is recorded as they are built (`Context.located`, shared by
+the instances of an environment, so it survives locals, module arguments and outputs);
+`structured` turns it into `Value.located` paths for the documents rules read.
 """
 
 from __future__ import annotations
@@ -16,53 +22,40 @@ from typing import Any
 from tree_sitter import Node
 
 from urr_audit.loaders.terraform.functions import APPLY_TIME, FUNCTIONS, EvalError, norm_number, tf_str, type_name
-from urr_audit.loaders.terraform.jsonsyntax import JNode, JsonValue, _template
-from urr_audit.loaders.terraform.parse import NON_REFERENCE_ROOTS, node_text, number, string_lit_value, unescape
-from urr_audit.model.common import Value
+from urr_audit.loaders.terraform.jsonsyntax import JNode, JsonSyntaxError, JsonValue, _template, scan_json
+from urr_audit.loaders.terraform.parse import NON_REFERENCE_ROOTS, node_text, number, span_of, string_lit_value, unescape
+from urr_audit.model.common import Span, UnknownLeaf, Value, find_unknown
 from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir
 from urr_audit.workspace import OutsideRoot, Workspace
 
 
-class Unknown:
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return f"Unknown({self.reason!r})"
-
-
-def first_unknown(v: Any) -> Unknown | None:
-    if isinstance(v, Unknown):
-        return v
-    if isinstance(v, list):
-        for x in v:
-            u = first_unknown(x)
-            if u is not None:
-                return u
-    elif isinstance(v, dict):
-        for x in v.values():
-            u = first_unknown(x)
-            if u is not None:
-                return u
-    return None
+Unknown = UnknownLeaf
+first_unknown = find_unknown
 
 
 def to_internal(v: Value, what: str) -> Any:
     if v.is_known:
         return v.value
     if v.is_unknown:
-        return Unknown(v.reason or f"{what} is unknown")
+        if v.partial is not None:
+            return v.partial
+        return Unknown(v.reason or f"{what} is unknown", v.decoded)
     return Unknown(f"{what} has no value")
 
 
 def to_value(v: Any, expr: Expression | None = None) -> Value:
     span = expr.span if expr is not None else None
+    if isinstance(v, Unknown):
+        return Value.unknown(v.reason, span, decoded=v.decoded)
     u = first_unknown(v)
     if u is not None:
-        return Value.unknown(u.reason, span)
+        return Value.unknown(u.reason, span, partial=v)
     return Value.known(v, span)
+
+
+# collection id -> (the collection, kept alive so the id stays its own; syntax node or None;
+# path; line; end line), the lines used when there is no node
+Located = dict[int, tuple[Any, Node | None, str, int, int]]
 
 
 @dataclass
@@ -76,6 +69,9 @@ class Context:
     variables: dict[str, Value] = field(default_factory=dict)
     # module call name -> evaluator of the child instance, or a reason why it is not evaluated
     children: dict[str, Evaluator | str] = field(default_factory=dict)
+    located: Located = field(default_factory=dict)  # shared by every instance of an environment
+    # JSON-looking strings -> (path, line of their first line), for `structured`
+    texts: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 _TRAVERSAL = ("get_attr", "index", "splat")
@@ -88,6 +84,8 @@ class Evaluator:
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
         self._busy: set[str] = set()
+        self._path = ""  # file of the expression being evaluated, for `located`
+        self._body_line: int | None = None  # first line of a template evaluated out of its file
 
     # --- public ---------------------------------------------------------------------------
     def evaluate(self, expr: Expression) -> Value:
@@ -101,16 +99,94 @@ class Evaluator:
         except RecursionError:
             raw = Unknown("expression nested too deeply")
         value = to_value(raw, expr)
+        name = _plain_var(expr._node)
+        if name is not None and name in self.ctx.variables:
+            origin = self.ctx.variables[name].origin
+            if origin is not None:
+                value = value.model_copy(update={"origin": origin})
         self._memo[id(expr)] = (expr, value)
         return value
+
+    def structured(self, expr: Expression) -> Value:
+        """The value as a document: a string holding a JSON object or array is decoded, an
+        unknown JSON string gives the document it encodes (partially known), and the parts of
+        the result are located (`Value.located`)."""
+        v = self.evaluate(expr)
+        if v.is_absent:
+            return v
+        if v.is_known:
+            if isinstance(v.value, str):
+                return self._decode_text(v)
+            if isinstance(v.value, (dict, list)):
+                return v.model_copy(update={"located": self._located_paths(v.value)})
+            return v
+        doc = v.partial if v.partial is not None else v.decoded
+        if doc is None:
+            return v
+        return Value(state=v.state, reason=v.reason, span=v.span, partial=doc, origin=v.origin,
+                     located=self._located_paths(doc))
+
+    def _decode_text(self, v: Value) -> Value:
+        text = v.value
+        if text.lstrip()[:1] not in ("{", "["):
+            return v
+        try:
+            root = scan_json(text)
+        except (JsonSyntaxError, ValueError, RecursionError):
+            return v
+        where = self.ctx.texts.get(text)
+        located: dict[tuple[str | int, ...], Span] = {}
+        if where is not None:
+            path, first = where
+
+            def walk(n: JNode, at: tuple[str | int, ...]) -> None:
+                if n.pairs is None and n.items is None:
+                    return
+                located[at] = Span(path=path, line=first + n.line - 1, end_line=first + n.end_line - 1)
+                for k, _, x in n.pairs or []:
+                    walk(x, (*at, k))
+                for i, x in enumerate(n.items or []):
+                    walk(x, (*at, i))
+
+            walk(root, ())
+        return Value(state=v.state, value=root.value, span=v.span, origin=v.origin, located=located)
+
+    def _located_paths(self, doc: Any) -> dict[tuple[str | int, ...], Span]:
+        reg = self.ctx.located
+        out: dict[tuple[str | int, ...], Span] = {}
+
+        def walk(x: Any, at: tuple[str | int, ...]) -> None:
+            if isinstance(x, dict):
+                items: Any = x.items()
+            elif isinstance(x, list):
+                items = enumerate(x)
+            else:
+                return
+            hit = reg.get(id(x))
+            if hit is not None and hit[0] is x:
+                _, node, path, line, end = hit
+                out[at] = span_of(node, path) if node is not None else Span(path=path, line=line, end_line=end)
+            for k, y in items:
+                walk(y, (*at, k))
+
+        walk(doc, ())
+        return out
+
+    def _locate(self, obj: Any, node: Node | None, line: int = 0, end: int = 0) -> Any:
+        self.ctx.located[id(obj)] = (obj, node, self._path, line, end)
+        return obj
 
     def raw(self, expr: Expression) -> Any:
         node = expr._node
         if node is None:
             return expr.literal.value if expr.literal.is_known else Unknown("not evaluated")
-        if isinstance(node, JsonValue):
-            return self.json_value(node.node, node)
-        return self.ev(node, {})
+        outer, self._path = self._path, expr.span.path
+        try:
+            if isinstance(node, JsonValue):
+                return self.json_value(node.node, node)
+            return self.ev(node, {})
+        finally:
+            self._path = outer
 
     def local(self, name: str) -> Any:
         if name in self._locals:
@@ -152,12 +228,15 @@ class Evaluator:
     def json_value(self, n: JNode, holder: JsonValue) -> Any:
         tpl = holder.templates.get(id(n))
         if tpl is not None:
+            self._body_line = n.line
             v = self.ev(tpl.node, {})
             return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
         if n.pairs is not None:
-            return {k: self.json_value(v, holder) for k, _, v in n.pairs}
+            return self._locate({k: self.json_value(v, holder) for k, _, v in n.pairs}, None, n.line, n.end_line)
         if n.items is not None:
-            return [self.json_value(v, holder) for v in n.items]
+            return self._locate([self.json_value(v, holder) for v in n.items], None, n.line, n.end_line)
+        if isinstance(n.value, str) and n.value.lstrip()[:1] in ("{", "["):
+            self.ctx.texts.setdefault(n.value, (self._path, n.line))
         return n.value
 
     # --- nodes ----------------------------------------------------------------------------
@@ -199,7 +278,7 @@ class Evaluator:
     def collection(self, node: Node, scope: dict[str, Any]) -> Any:
         c = node.children[0]
         if c.type == "tuple":
-            return [self.ev(e, scope) for e in c.children if e.type == "expression"]
+            return self._locate([self.ev(e, scope) for e in c.children if e.type == "expression"], c)
         out: dict[str, Any] = {}
         for elem in c.children:
             if elem.type != "object_elem":
@@ -213,7 +292,7 @@ class Evaluator:
             if isinstance(key, Unknown):
                 return Unknown(key.reason)
             out[tf_str(key)] = self.ev(v_node, scope)
-        return out
+        return self._locate(out, c)
 
     def variable_expr(self, node: Node, scope: dict[str, Any]) -> Any:
         value, _ = self.traversal([node], scope)
@@ -442,7 +521,7 @@ class Evaluator:
                     out_map[key] = val
             else:
                 out_list.append(self.ev(exprs[0], local))
-        return out_map if is_object else out_list
+        return self._locate(out_map if is_object else out_list, node)
 
     # --- functions ------------------------------------------------------------------------
     def function_call(self, node: Node, scope: dict[str, Any]) -> Any:
@@ -462,6 +541,15 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return last
             args.extend(last if isinstance(last, list) else [last])
+        if name == "jsonencode" and len(args) == 1:
+            # Terraform: the string is unknown, but what it encodes is worth keeping
+            if isinstance(args[0], Unknown):
+                return Unknown(args[0].reason)
+            u = first_unknown(args[0])
+            if u is not None:
+                return Unknown(u.reason, args[0])
+        if name == "jsondecode" and len(args) == 1 and isinstance(args[0], Unknown) and args[0].decoded is not None:
+            return args[0].decoded
         for a in args:
             if isinstance(a, Unknown):
                 return a
@@ -514,6 +602,8 @@ class Evaluator:
         except OutsideRoot:
             return Unknown(f"{name}() refers to {args[0]!r}, outside the scanned root")
         if name == "file":
+            if text.lstrip()[:1] in ("{", "["):
+                self.ctx.texts.setdefault(text, (rel, 1))
             return text
         tpl_vars = args[1] if len(args) > 1 else {}
         if not isinstance(tpl_vars, dict):
@@ -521,7 +611,11 @@ class Evaluator:
         tpl = _template(text)
         if tpl is None:
             raise EvalError(f"templatefile(): template syntax error in {rel}")
-        v = self.ev(tpl.node, dict(tpl_vars))
+        outer, self._path, self._body_line = self._path, rel, 1
+        try:
+            v = self.ev(tpl.node, dict(tpl_vars))
+        finally:
+            self._path = outer
         return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
 
     # --- templates ------------------------------------------------------------------------
@@ -529,6 +623,9 @@ class Evaluator:
         tmpl = node.children[0]
         src = tmpl.text or b""
         base = tmpl.start_byte
+        body_line, self._body_line = self._body_line, None
+        if body_line is None:
+            body_line = tmpl.start_point.row + (1 if tmpl.type == "quoted_template" else 2)
         if tmpl.type == "quoted_template":
             kids = [c for c in tmpl.children if c.type not in ("quoted_template_start", "quoted_template_end")]
             start = tmpl.children[0].end_byte
@@ -537,7 +634,7 @@ class Evaluator:
                     and _gap(src, base, kids[0].end_byte, end) == "":
                 # "${x}" alone yields x itself, not its string form
                 return self.ev(_interp_expr(kids[0]), scope)
-            r = _Render(self, src, base, quoted=True, indent=0)
+            r = _Render(self, src, base, quoted=True, indent=0, line=body_line)
             r.seq(kids, start, end, scope)
             return r.result()
         # heredoc: body runs from the line after `<<EOT` to the line holding the closing marker
@@ -557,7 +654,7 @@ class Evaluator:
             body = src[start - base : end - base].decode("utf-8", "replace")
             widths = [len(ln) - len(ln.lstrip(" \t")) for ln in body.split("\n") if ln.strip()]
             indent = min(widths) if widths else 0
-        r = _Render(self, src, base, quoted=False, indent=indent)
+        r = _Render(self, src, base, quoted=False, indent=indent, line=body_line)
         r.seq(kids, start, end, scope)
         return r.result()
 
@@ -584,15 +681,26 @@ def _escapes(ws: Workspace, rel: str) -> bool:
 class _Render:
     """Accumulates a template's output; handles `~` strip markers and `<<-` indentation."""
 
-    def __init__(self, ev: Evaluator, src: bytes, base: int, quoted: bool, indent: int):
-        self.ev, self.src, self.base, self.quoted, self.indent = ev, src, base, quoted, indent
+    def __init__(self, ev: Evaluator, src: bytes, base: int, quoted: bool, indent: int, line: int):
+        self.ev, self.src, self.base, self.quoted, self.indent, self.line = ev, src, base, quoted, indent, line
         self.parts: list[str] = []
         self.unknown: Unknown | None = None
+        self.holes: list[Unknown] = []  # unknown interpolations, marked in `parts`
+        self.shapeless = False  # an unknown directive: the text's shape itself is unknown
         self.strip_next = False
         self.at_line_start = True
 
     def result(self) -> Any:
-        return self.unknown if self.unknown is not None else "".join(self.parts)
+        text = "".join(self.parts)
+        if self.unknown is None:
+            if text.lstrip()[:1] in ("{", "["):
+                self.ev.ctx.texts.setdefault(text, (self.ev._path, self.line))
+            return text
+        if not self.shapeless and text.lstrip()[:1] in ("{", "["):
+            doc = _json_with_holes(self.ev, text, self.holes, self.line)
+            if doc is not None:
+                return Unknown(self.unknown.reason, doc)
+        return Unknown(self.unknown.reason)
 
     def literal(self, text: str) -> None:
         if not text:
@@ -651,14 +759,15 @@ class _Render:
                 self.for_directive(d, scope)
 
     def emit(self, v: Any) -> None:
-        if isinstance(v, Unknown):
-            self.unknown = self.unknown or v
-            return
-        u = first_unknown(v)
-        if u is not None:
-            self.unknown = self.unknown or u
-            return
-        self.parts.append(tf_str(v))
+        if not isinstance(v, Unknown):
+            u = first_unknown(v)
+            if u is None:
+                self.parts.append(tf_str(v))
+                return
+            v = Unknown(u.reason)
+        self.unknown = self.unknown or v
+        self.parts.append(f"\x00{len(self.holes)}\x00")
+        self.holes.append(v)
 
     def _open(self, intro: Node) -> None:
         left, right = self._markers(intro)
@@ -673,6 +782,7 @@ class _Render:
         cond = self.ev.ev(next(c for c in intro.children if c.type == "expression"), scope)
         if isinstance(cond, Unknown):
             self.unknown = self.unknown or cond
+            self.shapeless = True
             return
         self._open(intro)
         if cond:
@@ -691,6 +801,7 @@ class _Render:
         coll = self.ev.ev(next(c for c in intro.children if c.type == "expression"), scope)
         if isinstance(coll, Unknown):
             self.unknown = self.unknown or coll
+            self.shapeless = True
             return
         pairs = [(k, coll[k]) for k in sorted(coll)] if isinstance(coll, dict) else list(enumerate(coll or []))
         body = [c for c in d.children[1:-1]]
@@ -706,6 +817,72 @@ class _Render:
 
 
 _ERR = object()
+_HOLE = re.compile(r"\x00(\d+)\x00")
+_IN_STRING_HOLE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line: int) -> Any:
+    """A JSON template with unknown interpolations, decoded: a string holding one is an
+    `Unknown` (the hole itself when it is the whole value, its document if it has one)."""
+    out: list[str] = []
+    in_string = escaped = False
+    pos = 0
+    for m in _HOLE.finditer(text):
+        for ch in text[pos : m.start()]:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and in_string:
+                escaped = True
+            elif ch == '"':
+                in_string = not in_string
+        out.append(text[pos : m.start()])
+        mark = f"\ue000{m.group(1)}\ue001"
+        out.append(mark if in_string else f'"{mark}"')
+        pos = m.end()
+    out.append(text[pos:])
+    try:
+        root = scan_json("".join(out))
+    except (JsonSyntaxError, ValueError, RecursionError):
+        return None
+    path = ev._path
+
+    class _Shapeless(Exception):
+        pass
+
+    def build(n: JNode) -> Any:
+        if n.pairs is not None:
+            obj = {}
+            for k, _, x in n.pairs:
+                if "\ue000" in k:
+                    raise _Shapeless
+                obj[k] = build(x)
+        elif n.items is not None:
+            obj = [build(x) for x in n.items]  # type: ignore[assignment]
+        else:
+            if isinstance(n.value, str) and "\ue000" in n.value:
+                m = _IN_STRING_HOLE.fullmatch(n.value)
+                hole = holes[int((m or _IN_STRING_HOLE.search(n.value)).group(1))]  # type: ignore[union-attr]
+                if m is not None:
+                    return hole.decoded if hole.decoded is not None else hole
+                return Unknown(hole.reason)
+            return n.value
+        ev.ctx.located[id(obj)] = (obj, None, path, first_line + n.line - 1, first_line + n.end_line - 1)
+        return obj
+
+    try:
+        return build(root)
+    except _Shapeless:
+        return None
+
+
+def _plain_var(node: Any) -> str | None:
+    """`x` when the expression is exactly `var.x`."""
+    if not isinstance(node, Node) or node.child_count != 2:
+        return None
+    head, attr = node.children
+    if head.type != "variable_expr" or attr.type != "get_attr" or node_text(head) != "var":
+        return None
+    return node_text(attr.children[-1])
 
 
 def _number(v: Any) -> int | float:

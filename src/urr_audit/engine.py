@@ -27,7 +27,7 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "project": lambda p: [p],
     "terraform.module": lambda p: p.terraform.modules.values(),
     "terraform.environment": lambda p: p.terraform.environments,
-    "terraform.resource": lambda p: p.terraform.resources(),
+    "terraform.resource": lambda p: (r for r in p.terraform.resources() if r.exists.known_or(True) is not False),
     "kubernetes.environment": lambda p: p.kubernetes.environments,
     "kubernetes.object": _k8s_objects,
 }

@@ -23,7 +23,9 @@ def load_errors(ctx: Context, project: Project, params: LoadErrorParams):
     """Input a loader could not read (parse errors, missing files, refused paths) as findings;
     with `levels: [note]`, input it deliberately did not read (remote URLs, unrendered fields)."""
     for err in project.errors:
-        if err.level in params.levels and any(err.kind == k.rstrip(".") or err.kind.startswith(k) for k in params.kinds):
+        if err.level in params.levels and any(
+            err.kind == k.rstrip(".") or err.kind.startswith(k) for k in params.kinds
+        ):
             yield ctx.finding(
                 at=Span(path=err.path, line=err.line, end_line=err.line),
                 message=err.message,

@@ -55,7 +55,7 @@ class UnknownLeaf:
     the `value` of a known `Value`. Equal only to itself.
     """
 
-    __slots__ = ("reason", "decoded")
+    __slots__ = ("decoded", "reason")
 
     def __init__(self, reason: str, decoded: Any = None):
         self.reason = reason

@@ -146,7 +146,7 @@ class K8sObject(BaseModel):
         nearest written ancestor); else the resource document."""
         best, best_len = None, -1
         for key, span in self.field_origins.items():
-            if (path == key or path.startswith(key + ".") or path.startswith(key + "[")) and len(key) > best_len:
+            if (path == key or path.startswith((key + ".", key + "["))) and len(key) > best_len:
                 best, best_len = span, len(key)
         if best is not None:
             return best

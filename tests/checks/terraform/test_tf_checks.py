@@ -213,3 +213,68 @@ def test_secret_arn_is_not_a_secret(tmp_path):
     """})
     found, _, _ = run(tmp_path, "URR-TF-005")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 17)]
+
+
+@pytest.mark.parametrize(("count", "tfvars", "expected"), [
+    ("0", "", []),
+    ("var.enabled ? 1 : 0", "enabled = false\n", []),
+    ("var.enabled ? 1 : 0", "enabled = true\n", [("main.tf", 9, "urr")]),  # at vpc_config
+])
+def test_resource_with_count_zero_does_not_exist(tmp_path, count, tfvars, expected):
+    root = tmp_path / "urr"
+    write(root, {
+        "main.tf": f"""
+            variable "enabled" {{
+              type = bool
+            }}
+            resource "aws_eks_cluster" "c" {{
+              count    = {count}
+              name     = "c"
+              role_arn = "arn:aws:iam::1:role/eks"
+              vpc_config {{
+                subnet_ids = ["subnet-1"]
+              }}
+            }}
+        """,
+        "terraform.tfvars": tfvars,
+    })
+    found, undecided, _ = run(root, "URR-TF-017")
+    assert found == expected
+    assert undecided == []
+
+
+def test_policy_passed_as_a_module_argument_is_read_before_encoding(tmp_path):
+    write(tmp_path, {
+        "env/main.tf": """
+            module "iam" {
+              source = "../iam"
+              policy = jsonencode({
+                Statement = [
+                  { Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.q.arn },
+                  { Effect = "Allow", Action = "sqs:PurgeQueue", Resource = "*" },
+                ]
+              })
+            }
+        """,
+        "iam/main.tf": 'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
+    })
+    found, undecided, _ = run(tmp_path, "URR-TF-016")
+    assert [(p, line) for p, line, _ in found] == [("env/main.tf", 7)]
+    assert undecided == []
+
+
+def test_heredoc_policy_with_interpolated_arn_is_read(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_iam_policy" "p" {
+          policy = <<-JSON
+            {
+              "Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "${aws_s3_bucket.b.arn}/*"},
+                {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "*"}
+              ]
+            }
+          JSON
+        }
+    """})
+    found, _, _ = run(tmp_path, "URR-TF-016")
+    assert [(p, line) for p, line, _ in found] == [("main.tf", 7)]

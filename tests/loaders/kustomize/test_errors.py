@@ -57,3 +57,17 @@ def test_outside_root_is_never_read(monkeypatch):
     Renderer(ws).build(".")
     assert all(not r.startswith("..") for r in reads)
     assert "present.yaml" in reads
+
+
+def test_remote_and_unsupported_input_are_notes_not_errors(tmp_path):
+    # Valid input deliberately not rendered: reported as notes (URR-K8S-019), not as failures.
+    _, errors = render(Workspace(ERRORS / "remote"), ".")
+    assert {e.level for e in errors if e.kind == "kustomize.remote"} == {"note"}
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - cm.yaml\nvars:\n  - name: X\n")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    objects, errors = render(Workspace(tmp_path), ".")
+    assert [(e.kind, e.line, e.level) for e in errors] == [("kustomize.unsupported", 3, "note")]
+    assert [o.name for o in objects] == ["c"]
+    missing = ERRORS / "missing-resource"
+    _, errors = render(Workspace(missing), expected(missing)["build"])
+    assert errors and all(e.level == "error" for e in errors)

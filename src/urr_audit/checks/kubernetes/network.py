@@ -9,9 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, check
-from urr_audit.model.common import Span
 from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, facts
-from urr_audit.model.project import Project
+from urr_audit.model.kubernetes import K8sEnvironment
 
 
 class Destination(BaseModel):
@@ -38,7 +37,7 @@ def _describe(e: Endpoint) -> str:
 
 
 @check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams)
-def egress_coverage(ctx: Context, env, params: EgressParams):
+def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams):
     """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
     configuration names a host:port on a listed port that no egress rule allows.
 
@@ -93,31 +92,26 @@ class DefaultDenyParams(BaseModel):
     directions: list[Literal["Ingress", "Egress"]] = ["Ingress", "Egress"]
 
 
-@check("k8s-default-deny-missing", scope="project", params=DefaultDenyParams)
-def default_deny_missing(ctx: Context, project: Project, params: DefaultDenyParams):
+@check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams)
+def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams):
     """Namespaces that run workloads without a default-deny NetworkPolicy for each required
     direction: empty podSelector, the direction in policyTypes, no rule open to everything
     (a deny-all-but-DNS egress baseline counts). Reported at the
     environment's kustomization file, where the policy would be added."""
-    overlays = {o.path: o for o in project.kubernetes.overlays}
-    for env in project.kubernetes.environments:
-        f = facts(env)
-        namespaces = sorted({w.namespace for w in f.pod_workloads()})
-        for ns in namespaces:
-            policies = [p for p in f.network_policies if p.namespace == ns]
-            missing = [
-                d
-                for d in params.directions
-                if not any(p.isolates_all_pods(d) for p in policies)  # type: ignore[arg-type]
-            ]
-            if not missing:
-                continue
-            overlay = overlays.get(env.path)
-            at = overlay.span if overlay else Span(path=f"{env.path}/kustomization.yaml", line=1, end_line=1)
-            yield ctx.finding(
-                at=at,
-                environment=env.name,
-                address=f"{env.name}/networking.k8s.io/v1/NetworkPolicy/{ns}/*",
-                message=f"namespace {ns} runs workloads but has no default-deny NetworkPolicy for "
-                f"{' and '.join(missing)}: every pod accepts and opens any connection",
-            )
+    f = facts(env)
+    for ns in sorted({w.namespace for w in f.pod_workloads()}):
+        policies = [p for p in f.network_policies if p.namespace == ns]
+        missing = [
+            d
+            for d in params.directions
+            if not any(p.isolates_all_pods(d) for p in policies)  # type: ignore[arg-type]
+        ]
+        if not missing:
+            continue
+        yield ctx.finding(
+            at=env,
+            environment=env.name,
+            address=f"{env.name}/networking.k8s.io/v1/NetworkPolicy/{ns}/*",
+            message=f"namespace {ns} runs workloads but has no default-deny NetworkPolicy for "
+            f"{' and '.join(missing)}: every pod accepts and opens any connection",
+        )

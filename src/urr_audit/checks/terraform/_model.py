@@ -67,52 +67,22 @@ def parent_of(env: Environment, inst: ModuleInstance) -> ModuleInstance | None:
 
 
 def instance_exists(env: Environment, inst: ModuleInstance) -> bool:
-    """False when the module call (or one above it) has a count/for_each known to be empty."""
-    current: ModuleInstance | None = inst
-    while current is not None and current.call is not None:
-        parent = parent_of(env, current)
-        if parent is not None and _known_empty(parent, current.call.count, current.call.for_each):
-            return False
-        current = parent
-    return True
+    """False when the module instance is known not to exist. The loader does not build those
+    (`Environment.skipped_modules`), so this only guards instances built by hand."""
+    return inst.exists.known_or(True) is not False
 
 
 def resource_exists(ri: ResourceInstance) -> bool:
-    """False when `count`/`for_each` is known to create no instance in this environment.
-
-    Resource-scope checks have no Environment, so a module call's own count/for_each is only
-    honoured here when written as a literal (`count = 0`); environment-scope checks use
-    `live_resources`, which evaluates it in the caller. (Contract gap: the evaluator could
-    mark module instances that do not exist.)
-    """
-    call = ri.instance.call
-    if call is not None:
-        for e in (call.count, call.for_each):
-            if e is not None and e.literal.is_known and e.literal.value in (0, False, [], {}):
-                return False
-    return not _known_empty(ri.instance, ri.resource.count, ri.resource.for_each)
-
-
-def _known_empty(inst: ModuleInstance, count: Expression | None, for_each: Expression | None) -> bool:
-    if count is not None:
-        v = inst.eval(count)
-        if v.is_known and v.value in (0, False):
-            return True
-    if for_each is not None:
-        v = inst.eval(for_each)
-        if v.is_known and v.value is not None and not isinstance(v.value, (int, float, bool, str)) and len(v.value) == 0:
-            return True
-    return False
+    """False when `count`/`for_each` (of the resource or a module call above it) is known to
+    create no instance in this environment; unknown counts as existing."""
+    return ri.exists.known_or(True) is not False
 
 
 def live_resources(env: Environment, *types: str) -> Iterator[ResourceInstance]:
     """Resources of the environment that exist (module instance and count/for_each not empty)."""
-    for inst in env.instances:
-        if not instance_exists(env, inst):
-            continue
-        for ri in inst.resources(*types):
-            if resource_exists(ri):
-                yield ri
+    for ri in env.resources(*types):
+        if resource_exists(ri):
+            yield ri
 
 
 # --- reference tracing ---------------------------------------------------------------------
@@ -283,33 +253,17 @@ def has_unknown(v: Any) -> bool:
 
 def value_source(env: Environment, inst: ModuleInstance, expr: Expression) -> str | None:
     """Where a value written as a plain `var.x` (possibly through several module levels) is set:
-    "module argument at path:line", "default at path:line" or "tfvars at path:line"; None when
-    the expression is more than a variable reference or the source cannot be told."""
-    current_inst, current = inst, expr
-    for _ in range(MAX_DEPTH):
-        m = re.fullmatch(r"\s*var\.([A-Za-z_][\w-]*)\s*", current.text)
-        if not m:
-            return None
-        name = m.group(1)
-        if current_inst.call is not None:
-            arg = current_inst.call.arguments.get(name)
-            if arg is not None:
-                parent = parent_of(env, current_inst)
-                if parent is None:
-                    return f"module argument at {arg.span}"
-                if not re.fullmatch(r"\s*var\.[A-Za-z_][\w-]*\s*", arg.expr.text):
-                    return f"module argument at {arg.span}"
-                current_inst, current = parent, arg.expr
-                continue
-        else:
-            for tf in sorted(current_inst.module.tfvars, key=lambda t: t.path):
-                if tf.path in env.tfvars_loaded and name in tf.values:
-                    return f"{tf.path}:{tf.values[name].span.line}"
-        var = current_inst.module.variables.get(name)
-        if var is not None and var.default is not None:
-            return f"default at {var.default.span}"
+    "module argument at path:line", "default at path:line" or "path:line" of a tfvars file;
+    None when the expression is more than a variable reference or the source cannot be told."""
+    origin = inst.eval(expr).origin
+    if origin is None:
         return None
-    return None
+    if origin.path in env.tfvars_loaded:
+        return str(origin)
+    defaults = (v.default for i in env.instances for v in i.module.variables.values() if v.default is not None)
+    if any(d.span == origin for d in defaults):
+        return f"default at {origin}"
+    return f"module argument at {origin}"
 
 
 def fmt(v: Any) -> str:

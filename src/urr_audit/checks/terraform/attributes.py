@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import EnvironmentFilter, fmt, resource_exists
+from urr_audit.checks.terraform._model import EnvironmentFilter, fmt
 from urr_audit.model.terraform import ResourceInstance
 
 
@@ -31,7 +31,7 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
     provider default is bad. Values that cannot be resolved are undecided."""
     if ri.type not in params.resource_types or not params.applies_to(ri.environment):
         return
-    if not resource_exists(ri) or any(not ri.get(u).is_absent for u in params.unless_set):
+    if any(not ri.get(u).is_absent for u in params.unless_set):
         return
     value = ri.get(params.attribute)
     attr = ri.attribute(params.attribute)
@@ -74,8 +74,6 @@ class BlockRequiredParams(EnvironmentFilter):
 def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams):
     """A nested block that must be written (and enabled) on a resource."""
     if ri.type not in params.resource_types or not params.applies_to(ri.environment):
-        return
-    if not resource_exists(ri):
         return
     for attr, values in params.skip_when.items():
         v = ri.get(attr)

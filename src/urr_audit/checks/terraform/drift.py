@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
@@ -20,13 +18,17 @@ class PerpetualDiffParams(BaseModel):
 
 
 def _ignored(lifecycle_expr: Expression | None) -> tuple[bool, set[str]]:
-    """(ignore all, top-level argument names under ignore_changes)."""
+    """(ignore all, top-level argument names under ignore_changes). The names are bare
+    traversals (`[tags, ami]`), which the model lists as references; quoted names (the 0.11
+    form) are literals."""
     if lifecycle_expr is None:
         return False, set()
-    text = lifecycle_expr.text.strip()
-    if text in ("all", '"all"'):
+    literal = lifecycle_expr.literal.value if lifecycle_expr.literal.is_known else None
+    names = {ref.split(".", 1)[0] for ref in lifecycle_expr.references}
+    if literal == "all" or (literal is None and names == {"all"}):
         return True, set()
-    names = set(re.findall(r"[\[,]\s*\"?([A-Za-z_][\w-]*)", text))
+    if isinstance(literal, list):
+        names |= {x for x in literal if isinstance(x, str)}
     return False, names
 
 

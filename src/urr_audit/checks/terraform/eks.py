@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import has_unknown, plain, resource_exists
+from urr_audit.checks.terraform._model import has_unknown, plain
 from urr_audit.model.terraform import ResourceInstance
 
 
@@ -21,8 +21,6 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
 
     Provider defaults: `endpoint_public_access` true, `public_access_cidrs` ["0.0.0.0/0"].
     """
-    if not resource_exists(ri):
-        return
     public = ri.get("vpc_config.endpoint_public_access")
     at_public = ri.attribute("vpc_config.endpoint_public_access")
     anchor = at_public or (ri.blocks("vpc_config")[0] if ri.blocks("vpc_config") else ri)

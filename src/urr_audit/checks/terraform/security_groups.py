@@ -13,7 +13,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import resource_exists
 from urr_audit.model.common import Span, Value
 from urr_audit.model.terraform import ResourceInstance
 
@@ -133,8 +132,6 @@ class OpenPortParams(BaseModel):
 @check("tf-sg-world-open-port", scope="terraform.resource", params=OpenPortParams, types=SG_TYPES)
 def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
     """Ingress from the whole internet on a port that is not in the allowed list."""
-    if not resource_exists(ri):
-        return
     for rule in _rules(ri):
         if rule.direction != "ingress":
             continue
@@ -174,8 +171,6 @@ class AllPortsParams(BaseModel):
 @check("tf-sg-all-ports", scope="terraform.resource", params=AllPortsParams, types=SG_TYPES)
 def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
     """A rule spanning every port (protocol -1/all, or 0-65535)."""
-    if not resource_exists(ri):
-        return
     for rule in _rules(ri):
         if rule.direction != params.direction:
             continue

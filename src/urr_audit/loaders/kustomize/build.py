@@ -595,10 +595,15 @@ class Renderer:
                         "kustomize.invalid", k.span("replicas", i), f"replicas: no workload named {rep['name']!r}"
                     )
                 )
-        for key in ("images", "imageTags"):
-            for i, img in enumerate(k.list(key)):
-                if isinstance(img, dict):
-                    tf.set_images(res, img, k.span(key, i))
+        tf.set_images(
+            res,
+            [
+                (img, k.span(key, i))
+                for key in ("images", "imageTags")
+                for i, img in enumerate(k.list(key))
+                if isinstance(img, dict)
+            ],
+        )
 
     def _check_string_maps(self, k: Kustomization, errs: list[LoadError]) -> None:
         maps: list[tuple[tuple, Any]] = [

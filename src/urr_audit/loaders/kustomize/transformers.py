@@ -151,16 +151,19 @@ def _containers(node: object, dotted: str) -> Iterator[tuple[dict, str]]:
             yield from _containers(item, f"{dotted}[{i}]")
 
 
-def set_images(resources: list[Res], entry: dict, why: Span) -> None:
-    name = str(entry.get("name") or "")
-    if not name:
+def set_images(resources: list[Res], entries: list[tuple[dict, Span]]) -> None:
+    """Apply the `images:` entries in order. Each container is visited once for all entries
+    (the same result as one pass per entry: entries only ever touch one container's image)."""
+    entries = [(str(e.get("name") or ""), e, why) for e, why in entries if e.get("name")]
+    if not entries:
         return
     for r in resources:
         for c, dotted in _containers(r.body, ""):
-            image = c.get("image")
-            if isinstance(image, str) and image_matches(image, name):
-                c["image"] = new_image(image, entry)
-                r.origins[f"{dotted}.image"] = why
+            for name, entry, why in entries:
+                image = c.get("image")
+                if isinstance(image, str) and image_matches(image, name):
+                    c["image"] = new_image(image, entry)
+                    r.origins[f"{dotted}.image"] = why
 
 
 # --- hash suffix and references --------------------------------------------------------

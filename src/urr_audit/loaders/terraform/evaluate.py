@@ -23,11 +23,17 @@ from tree_sitter import Node
 
 from urr_audit.loaders.terraform.functions import APPLY_TIME, FUNCTIONS, EvalError, norm_number, tf_str, type_name
 from urr_audit.loaders.terraform.jsonsyntax import JNode, JsonSyntaxError, JsonValue, _template, scan_json
-from urr_audit.loaders.terraform.parse import NON_REFERENCE_ROOTS, node_text, number, span_of, string_lit_value, unescape
+from urr_audit.loaders.terraform.parse import (
+    NON_REFERENCE_ROOTS,
+    node_text,
+    number,
+    span_of,
+    string_lit_value,
+    unescape,
+)
 from urr_audit.model.common import Span, UnknownLeaf, Value, find_unknown
 from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir
 from urr_audit.workspace import OutsideRoot, Workspace
-
 
 Unknown = UnknownLeaf
 first_unknown = find_unknown

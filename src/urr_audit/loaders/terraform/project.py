@@ -10,7 +10,15 @@ from urr_audit.loaders.terraform.jsonsyntax import parse_tf_json, parse_tfvars_j
 from urr_audit.loaders.terraform.module import add_blocks
 from urr_audit.loaders.terraform.parse import ParsedFile, parse_hcl
 from urr_audit.model.common import LoadError, Span, Value
-from urr_audit.model.terraform import Environment, ModuleDir, ModuleInstance, TerraformProject, TfvarsFile
+from urr_audit.model.terraform import (
+    Environment,
+    ModuleDir,
+    ModuleInstance,
+    SkippedModule,
+    TerraformProject,
+    TfvarsFile,
+    existence,
+)
 from urr_audit.workspace import OutsideRoot, Workspace
 
 TF_SUFFIXES = (".tf", ".tf.json")
@@ -180,16 +188,45 @@ class _EnvBuilder:
         self.instances: list[tuple[ModuleInstance, LazyVariables]] = []
         self.tfvars_loaded: list[str] = []
         self.tfvars_ignored: list[str] = []
+        self.skipped: list[SkippedModule] = []
+        self.located: dict = {}  # shared by every evaluator of the environment (see evaluate.Located)
+        self.texts: dict[str, tuple[str, int]] = {}
 
     def build(self) -> Environment:
         tfvars = self.root_tfvars()
         self.instantiate(self.root, "", None, None, tfvars, [self.root.path])
+        self.drop_empty()
         for inst, lazy in self.instances:
             inst.variables = {n: lazy[n] for n in lazy}
         return Environment(
             name=self.name, path=self.root.path, module=self.root, instances=[i for i, _ in self.instances],
-            tfvars_loaded=self.tfvars_loaded, tfvars_ignored=self.tfvars_ignored,
+            tfvars_loaded=self.tfvars_loaded, tfvars_ignored=self.tfvars_ignored, skipped_modules=self.skipped,
         )
+
+    def drop_empty(self) -> None:
+        """Evaluate each call's count/for_each in its caller, once every instance exists (they
+        may read sibling modules' outputs); drop the calls known to create no instance."""
+        by_addr = {inst.address: inst for inst, _ in self.instances}
+        gone: set[str] = set()
+        for inst, _ in self.instances:
+            if not inst.address or inst.call is None:
+                continue
+            parent_addr = inst.address.rsplit(".module.", 1)[0] if ".module." in inst.address else ""
+            if parent_addr in gone:
+                gone.add(inst.address)
+                continue
+            parent = by_addr[parent_addr]
+            own = existence(parent, inst.call.count, inst.call.for_each)
+            if own.is_known and own.value is False:
+                what = inst.call.count if inst.call.count is not None else inst.call.for_each
+                kind = "count" if inst.call.count is not None else "for_each"
+                reason = f"{kind} = {what.text.strip()} creates no instance in this environment" if what else "no instance"
+                self.skipped.append(SkippedModule(address=inst.address, span=inst.call.span, reason=reason))
+                _evaluator_of(parent).ctx.children[inst.call.name] = f"module.{inst.call.name}: {reason}"
+                gone.add(inst.address)
+                continue
+            inst.exists = parent.exists if not parent.exists.is_known else own
+        self.instances = [(i, lazy) for i, lazy in self.instances if i.address not in gone]
 
     def root_tfvars(self) -> dict[str, Any]:
         order = {"tfvars": 0, "json": 1, "auto": 2}
@@ -203,10 +240,12 @@ class _EnvBuilder:
 
     def instantiate(self, mod: ModuleDir, address: str, call, parent: Evaluator | None, tfvars: dict[str, Any],
                     stack: list[str]) -> None:
-        ctx = Context(ws=self.ws, module=mod, root_dir=self.root.path, path_module=_relpath(self.root.path, mod.path))
+        ctx = Context(ws=self.ws, module=mod, root_dir=self.root.path, path_module=_relpath(self.root.path, mod.path),
+                      located=self.located, texts=self.texts)
         ev = Evaluator(ctx)
         inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call)
         inst._evaluate = ev.evaluate
+        inst._structured = ev.structured
 
         def resolve(name: str) -> Value:
             var = mod.variables[name]
@@ -215,11 +254,11 @@ class _EnvBuilder:
                 if arg is not None:
                     v = parent.evaluate(arg.expr)
                     if not (v.is_known and v.value is None and not var.nullable):
-                        return v
+                        return v if v.origin is not None else v.model_copy(update={"origin": arg.span})
             elif name in tfvars:
-                return ev.evaluate(tfvars[name].expr)
+                return ev.evaluate(tfvars[name].expr).model_copy(update={"origin": tfvars[name].span})
             if var.default is not None:
-                return ev.evaluate(var.default)
+                return ev.evaluate(var.default).model_copy(update={"origin": var.default.span})
             return Value.absent(var.span)
 
         lazy = LazyVariables(list(mod.variables), resolve)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
-from urr_audit.model.common import LoadError, Span
+from urr_audit.loaders.naming import environment_names
+from urr_audit.model.common import LoadError
 from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject, Overlay
 from urr_audit.workspace import OutsideRoot, Workspace
 
@@ -74,7 +75,7 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
             )
         )
     leaves = [o for o in overlays if o.is_leaf]
-    names = _environment_names([o.path for o in leaves])
+    names = environment_names([o.path for o in leaves], ws.root.name)
     environments = []
     for o in leaves:
         built = renderer.build(o.path)
@@ -87,15 +88,3 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
     for e in errors:
         unique.setdefault((e.kind, e.path, e.line, e.message), e)
     return KubernetesProject(overlays=overlays, environments=environments), list(unique.values())
-
-
-def _environment_names(paths: list[str]) -> dict[str, str]:
-    """Leaf directory basename; the parent path joins in only when two leaves share a basename."""
-    base = {p: p.rsplit("/", 1)[-1] if p != "." else "root" for p in paths}
-    counts: dict[str, int] = {}
-    for b in base.values():
-        counts[b] = counts.get(b, 0) + 1
-    return {p: (b if counts[b] == 1 else p.replace("/", "-")) for p, b in base.items()}
-
-
-__all__ = ["Span", "kustomization_dirs", "load", "to_objects"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from urr_audit.loaders.naming import environment_names
 from urr_audit.loaders.terraform.evaluate import Context, Evaluator
 from urr_audit.loaders.terraform.jsonsyntax import parse_tf_json, parse_tfvars_json
 from urr_audit.loaders.terraform.module import add_blocks
@@ -293,11 +294,8 @@ def load(ws: Workspace) -> tuple[TerraformProject, list[LoadError]]:
     errors: list[LoadError] = []
     modules = load_module_dirs(ws, errors)
     used = resolve_sources(ws, modules, errors)
-    environments = []
-    for d, mod in modules.items():
-        if d in used:
-            continue
-        name = ws.root.name if d == "." else _basename(d)
-        environments.append(_EnvBuilder(ws, modules, mod, name, errors).build())
+    roots = [d for d in modules if d not in used]
+    names = environment_names(roots, ws.root.name)
+    environments = [_EnvBuilder(ws, modules, modules[d], names[d], errors).build() for d in roots]
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return TerraformProject(modules=modules, environments=environments), errors

@@ -37,6 +37,26 @@ class _Fact(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
 
+class _ObjectFact(_Fact):
+    """A fact about one rendered object: locates itself (address, environment, span) by it."""
+
+    obj: K8sObject
+    name: str
+    namespace: str
+
+    @property
+    def address(self) -> str:
+        return self.obj.address
+
+    @property
+    def environment(self) -> str | None:
+        return self.obj.environment
+
+    @property
+    def span(self) -> Span:
+        return self.obj.span
+
+
 # --- label selectors -----------------------------------------------------------------------
 
 
@@ -224,14 +244,11 @@ class WorkloadRef(_Fact):
     scale_down: str = "never"
 
 
-class Workload(_Fact):
+class Workload(_ObjectFact):
     """A pod-producing object. For an Argo Rollout with `workloadRef`, the pod template (and
     so labels, containers, service account) comes from the referenced Deployment."""
 
-    obj: K8sObject
     kind: str
-    name: str
-    namespace: str
     template_owner: K8sObject  # whose manifest holds the pod template
     template_path: str | None  # dotted path of the pod template in template_owner; None: none found
     pod_labels: dict[str, str] = Field(default_factory=dict)
@@ -248,18 +265,6 @@ class Workload(_Fact):
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.kind, self.namespace, self.name)
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
 
     @property
     def owns_template(self) -> bool:
@@ -314,26 +319,11 @@ class ServicePort(_Fact):
     protocol: str = "TCP"
 
 
-class Service(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class Service(_ObjectFact):
     type: str = "ClusterIP"
     selector: LabelSelector | None = None  # None: no selector (manual Endpoints / ExternalName)
     ports: tuple[ServicePort, ...] = ()
     external_name: str | None = None
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
 
 
 class IntOrPercent(_Fact):
@@ -353,25 +343,10 @@ class IntOrPercent(_Fact):
         return cls(value=int(m.group(1)), percent=bool(m.group(2))) if m else None
 
 
-class PodDisruptionBudget(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class PodDisruptionBudget(_ObjectFact):
     selector: LabelSelector | None = None  # None selects nothing; `{}` selects every pod
     min_available: IntOrPercent | None = None
     max_unavailable: IntOrPercent | None = None
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
 
 
 class HPAMetric(_Fact):
@@ -381,28 +356,13 @@ class HPAMetric(_Fact):
     target: str | None = None
 
 
-class HorizontalPodAutoscaler(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class HorizontalPodAutoscaler(_ObjectFact):
     target_api_version: str = ""
     target_kind: str = ""
     target_name: str = ""
     min_replicas: int = 1
     max_replicas: int | None = None
     metrics: tuple[HPAMetric, ...] = ()
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
 
 
 # --- network policies ------------------------------------------------------------------------
@@ -449,26 +409,11 @@ class PolicyRule(_Fact):
         return f"spec.{self.direction}[{self.index}]"
 
 
-class NetworkPolicy(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class NetworkPolicy(_ObjectFact):
     pod_selector: LabelSelector = Field(default_factory=LabelSelector)
     policy_types: tuple[str, ...] = ()  # effective: defaults applied as the API server does
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
 
     @property
     def isolates_egress(self) -> bool:
@@ -500,32 +445,14 @@ class NetworkPolicy(_Fact):
 # --- config ----------------------------------------------------------------------------------
 
 
-class ConfigMap(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class ConfigMap(_ObjectFact):
     data: dict[str, str] = Field(default_factory=dict)
 
     def origin(self, key: str) -> Span:
         return self.obj.origin(f"data.{key}")
 
-    @property
-    def address(self) -> str:
-        return self.obj.address
 
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
-
-
-class Secret(_Fact):
-    obj: K8sObject
-    name: str
-    namespace: str
+class Secret(_ObjectFact):
     keys: tuple[str, ...] = ()
 
 

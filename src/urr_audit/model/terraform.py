@@ -25,6 +25,14 @@ It decodes a known string holding a JSON object/array (heredoc, `file()`, quoted
 argument of `jsonencode(...)` (through locals, module arguments and outputs) and a JSON
 template whose interpolations are unknown; anything else comes back as `get` returns it.
 
+Instances: a resource whose `for_each` (map or set) or `count` is known in an environment is
+one `ResourceInstance` per key, addressed as Terraform does (`aws_x.y["a"]`, `aws_x.y[0]`),
+with `each.key`/`each.value` (or `count.index`) bound when its attributes are evaluated. A
+`for_each` whose keys cannot be resolved leaves one unexpanded instance whose `each.*` reads
+are unknown. `dynamic "x"` blocks are expanded the same way into `BlockView`s (`x.key`,
+`x.value`, or the `iterator` name); an unresolved collection gives one view of the `content`
+block in which the iterator is unknown.
+
 Existence: a module call or resource whose `count` is known to be 0 or whose `for_each` is
 known to be empty does not exist in that environment. Such module calls are not instantiated
 (`Environment.skipped_modules` records them); a resource says so in `ResourceInstance.exists`
@@ -37,12 +45,13 @@ argument, tfvars attribute or variable default that sets it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span, Value
+from urr_audit.model.common import Span, UnknownLeaf, Value
 
 
 class Expression(BaseModel):
@@ -53,9 +62,19 @@ class Expression(BaseModel):
     text: str
     span: Span
     references: list[str] = Field(default_factory=list)  # "var.x", "module.sqs.queue_arn", "aws_subnet.db"
+    # every traversal written, dotted up to its first index or splat, iterator symbols included:
+    # "aws_secretsmanager_secret_version.db.secret_string", "var.x.y", "each.value.port". An
+    # instance key right after a resource name is skipped (`aws_x.y[0].arn` -> "aws_x.y.arn"):
+    # it picks an instance, the attribute read is the same.
+    traversals: list[str] = Field(default_factory=list)
     functions: list[str] = Field(default_factory=list)  # function names called anywhere inside
     literal: Value = Field(default_factory=Value.absent)
     _node: Any = PrivateAttr(default=None)  # loader-private syntax node for the evaluator
+
+
+    def reads(self, *roots: str) -> bool:
+        """True when a traversal starts at one of these symbols (`each`, `count`, `var`...)."""
+        return any(t.split(".", 1)[0] in roots for t in self.traversals)
 
 
 class Attribute(BaseModel):
@@ -199,53 +218,168 @@ class ModuleInstance(BaseModel):
     # known True, or unknown when the call's count/for_each (or a caller's) cannot be resolved;
     # instances known not to exist are not built (see Environment.skipped_modules)
     exists: Value = Field(default_factory=lambda: Value.known(True))
-    _evaluate: Callable[[Expression], Value] | None = PrivateAttr(default=None)
-    _structured: Callable[[Expression], Value] | None = PrivateAttr(default=None)
+    _evaluate: Callable[..., Value] | None = PrivateAttr(default=None)
+    _structured: Callable[..., Value] | None = PrivateAttr(default=None)
 
-    def eval(self, expr: Expression | None) -> Value:
+    def eval(self, expr: Expression | None, symbols: Symbols | None = None) -> Value:
+        """Evaluate in this module instance; `symbols` binds per-instance names (`each`, `count`,
+        dynamic block iterators) for expressions of an expanded resource."""
         if expr is None:
             return Value.absent()
         if self._evaluate is None:
             return expr.literal if expr.literal.is_known else Value.unknown("not evaluated", expr.span)
-        return self._evaluate(expr)
+        return self._evaluate(expr, symbols)
 
-    def eval_structured(self, expr: Expression | None) -> Value:
+    def eval_structured(self, expr: Expression | None, symbols: Symbols | None = None) -> Value:
         """`eval`, with JSON documents decoded and located (see the module docstring)."""
         if expr is None:
             return Value.absent()
         if self._structured is None:
-            return self.eval(expr)
-        return self._structured(expr)
+            return self.eval(expr, symbols)
+        return self._structured(expr, symbols)
 
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
+        """Resource instances in declaration order, expanded ones by key (see the module docstring)."""
         for r in self.module.resources:
             if not types or r.type in types:
-                yield ResourceInstance(instance=self, resource=r)
+                yield from self.expand(r)
+
+    def expand(self, resource: Resource) -> list[ResourceInstance]:
+        keys = instance_keys(self, resource.count, resource.for_each)
+        if not keys:  # unresolved, or known to create nothing (`exists` says which)
+            return [ResourceInstance(instance=self, resource=resource)]
+        return [ResourceInstance(instance=self, resource=resource, key=k, symbols=s) for k, s in keys]
 
     def prefixed(self, address: str) -> str:
         return f"{self.address}.{address}" if self.address else address
 
 
+class Symbols:
+    """Names bound while evaluating one instance: `each`, `count`, dynamic block iterators.
+
+    `values` maps a name to its (evaluator-internal) value, e.g. `{"each": {"key": "a",
+    "value": 5432}}`; `tag` identifies the binding for memoisation (the keys chosen so far).
+    """
+
+    __slots__ = ("tag", "values")
+
+    def __init__(self, values: dict[str, Any] | None = None, tag: tuple = ()):
+        self.values = values or {}
+        self.tag = tag
+
+    def bind(self, name: str, key: Any, value: Any) -> Symbols:
+        return Symbols({**self.values, name: value}, (*self.tag, (name, key)))
+
+
+NO_SYMBOLS = Symbols()
+
+
+def instance_keys(instance: ModuleInstance, count: Expression | None, for_each: Expression | None,
+                  symbols: Symbols = NO_SYMBOLS) -> list[tuple[str | int, Symbols]] | None:
+    """One (key, symbols) per instance Terraform creates when `for_each`/`count` is known;
+    None when the keys cannot be resolved (or there is neither)."""
+    if for_each is not None:
+        v = instance.eval(for_each, symbols if symbols.values else None)
+        items = v.value if v.is_known else v.partial  # a map with unknown values has known keys
+        pairs: list[tuple[str, Any]]
+        if isinstance(items, dict):
+            pairs = sorted(items.items())
+        elif v.is_known and isinstance(items, list):  # a set: key and value are the element
+            if any(isinstance(x, (dict, list)) or x is None for x in items):
+                return None
+            pairs = sorted({_key_str(x): x for x in items}.items())
+        else:
+            return None
+        return [(k, symbols.bind("each", k, {"key": k, "value": x})) for k, x in pairs]
+    if count is not None:
+        v = instance.eval(count, symbols if symbols.values else None)
+        n = v.value if v.is_known else None
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 0:
+            return None
+        return [(i, symbols.bind("count", i, {"index": i})) for i in range(int(n))]
+    return None
+
+
+def _key_str(x: Any) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def format_key(key: str | int) -> str:
+    """`["a"]` or `[0]`, as Terraform writes instance keys."""
+    return f"[{key}]" if isinstance(key, int) else "[" + json.dumps(key) + "]"
+
+
+def _content_blocks(block: Block, type_: str) -> Iterator[tuple[Block, Block | None]]:
+    """(block, its dynamic block or None) for literal and `dynamic` blocks of a type, in order."""
+    for b in block.blocks:
+        if b.type == type_:
+            yield b, None
+        elif b.type == "dynamic" and b.labels == [type_]:
+            for c in b.blocks_of("content"):
+                yield c, b
+
+
+def _views(instance: ModuleInstance, block: Block, type_: str, symbols: Symbols) -> list[BlockView]:
+    out: list[BlockView] = []
+    for content, dyn in _content_blocks(block, type_):
+        if dyn is None:
+            out.append(BlockView(instance=instance, block=content, symbols=symbols))
+            continue
+        it = dyn.attr("iterator")
+        name = it.expr.traversals[0] if it and it.expr.traversals else type_
+        fe = dyn.attr("for_each")
+        keys = instance_keys(instance, None, fe.expr, symbols) if fe else None
+        if keys is None:
+            why = "no for_each" if fe is None else (instance.eval(fe.expr, symbols).reason or "unresolved")
+            unknown = UnknownLeaf(f'dynamic "{type_}" for_each cannot be resolved ({why})')
+            out.append(BlockView(instance=instance, block=content, dynamic=dyn,
+                                 symbols=symbols.bind(name, None, unknown)))
+            continue
+        for k, s in keys:
+            # the iterator is `name`, not `each`: rebind what instance_keys bound
+            each = s.values["each"]
+            bound = symbols.bind(name, k, {"key": each["key"], "value": each["value"]})
+            out.append(BlockView(instance=instance, block=content, dynamic=dyn, key=k, symbols=bound))
+    return out
+
+
 class BlockView(BaseModel):
-    """A nested block of a resource, evaluated in its module instance."""
+    """A nested block of a resource, evaluated in its module instance (and for an expanded
+    `dynamic` block, with its iterator bound to one element)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     instance: ModuleInstance
     block: Block
+    symbols: Symbols = Field(default=NO_SYMBOLS)
+    dynamic: Block | None = None  # the `dynamic` block this `content` comes from
+    key: str | int | None = None  # the element of the dynamic block's collection
 
     @property
     def span(self) -> Span:
         return self.block.span
 
     def get(self, path: str) -> Value:
-        return _get(self.instance, self.block, path)
+        return _get(self.instance, self.block, path, symbols=self.symbols)
 
     def get_structured(self, path: str) -> Value:
-        return _get(self.instance, self.block, path, structured=True)
+        return _get(self.instance, self.block, path, structured=True, symbols=self.symbols)
 
     def blocks(self, type_: str) -> list[BlockView]:
-        return [BlockView(instance=self.instance, block=b) for b in self.block.blocks_of(type_)]
+        return _views(self.instance, self.block, type_, self.symbols)
+
+    def attribute(self, path: str) -> Attribute | None:
+        return _attribute(self.block, path)
+
+    def reads_iterator(self, *paths: str) -> bool:
+        """True when one of these attributes reads a symbol bound per instance or element."""
+        roots = {name for name, _ in self.symbols.tag}
+        attrs = [self.attribute(p) for p in paths] if paths else list(self.block.attributes.values())
+        return any(a is not None and a.expr.reads(*roots) for a in attrs)
 
 
 class ResourceInstance(BaseModel):
@@ -255,10 +389,36 @@ class ResourceInstance(BaseModel):
 
     instance: ModuleInstance
     resource: Resource
+    # the for_each key or count index of an expanded instance; None when not expanded
+    key: str | int | None = None
+    symbols: Symbols = Field(default=NO_SYMBOLS)  # `each`/`count` for an expanded instance
 
     @property
     def address(self) -> str:
+        """Terraform's instance address: `module.m.aws_x.y["k"]`, `aws_x.y[0]`, or unkeyed."""
+        base = self.resource_address
+        return base if self.key is None else base + format_key(self.key)
+
+    @property
+    def resource_address(self) -> str:
+        """The resource's address without an instance key."""
         return self.instance.prefixed(self.resource.address)
+
+    def reads_instance(self, *paths: str) -> bool:
+        """True when this is an expanded instance and one of these attributes (dotted paths,
+        through dynamic blocks; every attribute when none is given) reads `each`/`count`, so
+        its value may differ between the instances of the resource."""
+        if self.key is None:
+            return False
+        if not paths:
+            return any(e.reads("each", "count") for e in _expressions(self.resource.body))
+        return any(a is not None and a.expr.reads("each", "count") for a in map(self.attribute, paths))
+
+    def address_for(self, *paths: str) -> str:
+        """The address a finding about these attributes names: the instance's when their value
+        depends on the instance key, else the resource's, so that identical findings on the
+        instances of one resource merge into one."""
+        return self.address if self.reads_instance(*paths) else self.resource_address
 
     @property
     def environment(self) -> str:
@@ -273,13 +433,9 @@ class ResourceInstance(BaseModel):
         return self.resource.span
 
     def attribute(self, path: str) -> Attribute | None:
-        """The attribute as written (for its span), following dotted nested-block paths."""
-        block: Block | None = self.resource.body
-        *heads, last = path.split(".")
-        for h in heads:
-            found = block.blocks_of(h) if block else []
-            block = found[0] if found else None
-        return block.attr(last) if block else None
+        """The attribute as written (for its span), following dotted nested-block paths (the
+        first block of each type, literal or the `content` of a dynamic one)."""
+        return _attribute(self.resource.body, path)
 
     def span_of(self, path: str) -> Span:
         a = self.attribute(path)
@@ -287,18 +443,19 @@ class ResourceInstance(BaseModel):
 
     def get(self, path: str) -> Value:
         """Evaluate `a`, or `block.attr` (first nested block of that type)."""
-        return _get(self.instance, self.resource.body, path)
+        return _get(self.instance, self.resource.body, path, symbols=self.symbols)
 
     def get_structured(self, path: str) -> Value:
         """`get`, for attributes holding a document (a policy...): JSON decoded, unknown
         `jsonencode(...)` seen before encoding, parts located (see the module docstring)."""
-        return _get(self.instance, self.resource.body, path, structured=True)
+        return _get(self.instance, self.resource.body, path, structured=True, symbols=self.symbols)
 
     @property
     def exists(self) -> Value:
         """Known False when `count` is known to be 0 or `for_each` known to be empty in this
         environment; unknown when they (or the module instance's) cannot be resolved."""
-        own = existence(self.instance, self.resource.count, self.resource.for_each)
+        own = Value.known(True) if self.key is not None else \
+            existence(self.instance, self.resource.count, self.resource.for_each)
         if own.is_known and own.value is False:
             return own
         if not self.instance.exists.is_known:
@@ -306,7 +463,8 @@ class ResourceInstance(BaseModel):
         return own
 
     def blocks(self, type_: str) -> list[BlockView]:
-        return [BlockView(instance=self.instance, block=b) for b in self.resource.body.blocks_of(type_)]
+        """Nested blocks of a type, literal and dynamic ones expanded, in source order."""
+        return _views(self.instance, self.resource.body, type_, self.symbols)
 
     def has_block(self, type_: str) -> bool:
         """True when a literal or `dynamic` block of that type is written."""
@@ -337,20 +495,40 @@ def existence(instance: ModuleInstance, count: Expression | None, for_each: Expr
     return out
 
 
-def _get(instance: ModuleInstance, block: Block, path: str, structured: bool = False) -> Value:
-    *heads, last = path.split(".")
-    current: Block | None = block
-    for h in heads:
-        found = current.blocks_of(h) if current else []
-        if not found:
-            if current and any(b.labels == [h] for b in current.blocks_of("dynamic")):
-                return Value.unknown(f"`{h}` is a dynamic block", current.span)
+def _get(instance: ModuleInstance, block: Block, path: str, structured: bool = False,
+         symbols: Symbols = NO_SYMBOLS) -> Value:
+    head, _, rest = path.partition(".")
+    if rest:
+        views = _views(instance, block, head, symbols)
+        if not views:
             return Value.absent()
-        current = found[0]
-    attr = current.attr(last) if current else None
+        first = views[0]
+        if first.dynamic is not None and first.key is None:
+            v = _get(instance, first.block, rest, structured, first.symbols)
+            if v.is_known:  # the block itself may not exist
+                return Value.unknown(f"`{head}` is a dynamic block whose for_each cannot be resolved", v.span)
+            return v
+        return _get(instance, first.block, rest, structured, first.symbols)
+    attr = block.attr(head)
     if attr is None:
         return Value.absent()
-    return instance.eval_structured(attr.expr) if structured else instance.eval(attr.expr)
+    bound = symbols if symbols.values else None
+    return instance.eval_structured(attr.expr, bound) if structured else instance.eval(attr.expr, bound)
+
+
+def _attribute(block: Block, path: str) -> Attribute | None:
+    head, _, rest = path.partition(".")
+    if not rest:
+        return block.attr(head)
+    first = next(_content_blocks(block, head), None)
+    return _attribute(first[0], rest) if first else None
+
+
+def _expressions(block: Block) -> Iterator[Expression]:
+    for a in block.attributes.values():
+        yield a.expr
+    for b in block.blocks:
+        yield from _expressions(b)
 
 
 class SkippedModule(BaseModel):

@@ -78,7 +78,18 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
     names = environment_names([o.path for o in leaves], ws.root.name)
     environments = []
     for o in leaves:
-        built = renderer.build(o.path)
+        try:
+            built = renderer.build(o.path)
+        except RecursionError:
+            errors.append(
+                LoadError(
+                    kind="kustomize.invalid",
+                    path=o.span.path,
+                    line=o.span.line,
+                    message="nesting too deep to render (hostile or generated input?)",
+                )
+            )
+            continue
         name = names[o.path]
         environments.append(
             K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name), overlay=o)

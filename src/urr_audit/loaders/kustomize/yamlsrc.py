@@ -83,13 +83,37 @@ def _scalar(node: ScalarNode) -> Any:
     return value
 
 
-def _plain(node: Any, path: Path, lines: dict[Path, int], last: list[int]) -> Any:
+# Aliases are expanded into plain data; a document whose expansion dwarfs what is written
+# (the "billion laughs" shape) is refused, as go-yaml refuses excessive aliasing in kustomize.
+EXPANSION_ALLOWANCE = 100_000
+EXPANSION_FACTOR = 10
+
+
+def _distinct_nodes(root: Any) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
+def _plain(node: Any, path: Path, lines: dict[Path, int], last: list[int], budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError("excessive aliasing: the document expands far beyond what is written", node.start_mark.line + 1)
     if isinstance(node, MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, ScalarNode) else str(key_node.value)
             if key == "<<" and key_node.tag.endswith(":merge") and isinstance(value_node, MappingNode):
-                for k, v in _plain(value_node, path, {}, last).items():
+                for k, v in _plain(value_node, path, {}, last, budget).items():
                     out.setdefault(k, v)
                 continue
             ln = key_node.start_mark.line + 1
@@ -98,14 +122,14 @@ def _plain(node: Any, path: Path, lines: dict[Path, int], last: list[int]) -> An
             sub = path + (key,)
             lines[sub] = ln
             last[0] = max(last[0], value_node.end_mark.line + (0 if value_node.end_mark.column == 0 else 1))
-            out[key] = _plain(value_node, sub, lines, last)
+            out[key] = _plain(value_node, sub, lines, last, budget)
         return out
     if isinstance(node, SequenceNode):
         out_l = []
         for i, item in enumerate(node.value):
             sub = path + (i,)
             lines[sub] = item.start_mark.line + 1
-            out_l.append(_plain(item, sub, lines, last))
+            out_l.append(_plain(item, sub, lines, last, budget))
         return out_l
     return _scalar(node)
 
@@ -122,7 +146,8 @@ def load_docs(text: str, yaml: YAML | None = None) -> list[Doc]:
             lines: dict[Path, int] = {}
             start = node.start_mark.line + 1
             last = [start]
-            data = _plain(node, (), lines, last)
+            budget = [EXPANSION_ALLOWANCE + EXPANSION_FACTOR * _distinct_nodes(node)]
+            data = _plain(node, (), lines, last, budget)
             end = _doc_end(text_lines, separators, start, last[0])
             docs.append(Doc(data=data, start=start, end=end, lines=lines))
     except MarkedYAMLError as exc:

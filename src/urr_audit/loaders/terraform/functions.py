@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import itertools
 import json
 import math
 import re
@@ -127,6 +128,8 @@ def _format(fmt: Any, *args: Any) -> str:
         if m.group(0) == "%%":
             return "%"
         flags, width, prec, verb = m.groups()
+        if len(width or "") > 4 or len(prec or "") > 4:
+            raise EvalError("format: width or precision too large")
         try:
             a = next(it)
         except StopIteration:
@@ -301,8 +304,27 @@ def _one(v: Any) -> Any:
     return v[0] if v else None
 
 
+# Terraform matches with RE2 (linear time); Python's backtracking engine can take exponential
+# time on a nested quantifier. A scan must finish on hostile input, so such patterns (and
+# huge subjects) are not evaluated: the value becomes unknown.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
+_MAX_SUBJECT = 100_000
+
+
+def _pattern(pattern: Any, subject: str) -> re.Pattern[str]:
+    text = _str(pattern)
+    if _NESTED_QUANTIFIER.search(text) or re.search(r"\\[1-9]", text):
+        raise EvalError("regex: pattern not evaluated (nested quantifier or backreference: backtracking risk)")
+    if len(subject) > _MAX_SUBJECT:
+        raise EvalError("regex: subject too long to evaluate")
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise EvalError(f"regex: invalid pattern: {exc}") from exc
+
+
 def _regex(pattern: Any, s: Any) -> Any:
-    m = re.search(_str(pattern), _str(s))
+    m = _pattern(pattern, _str(s)).search(_str(s))
     if m is None:
         raise EvalError("regex: no match")
     return _match_value(m)
@@ -317,13 +339,13 @@ def _match_value(m: re.Match[str]) -> Any:
 
 
 def _regexall(pattern: Any, s: Any) -> list[Any]:
-    return [_match_value(m) for m in re.finditer(_str(pattern), _str(s))]
+    return [_match_value(m) for m in _pattern(pattern, _str(s)).finditer(_str(s))]
 
 
 def _replace(s: Any, old: Any, new: Any) -> str:
     s, old, new = _str(s), _str(old), _str(new)
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
-        return re.sub(old[1:-1], re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", new), s)
+        return _pattern(old[1:-1], s).sub(re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", new), s)
     return s.replace(old, new)
 
 
@@ -433,6 +455,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "setunion": lambda *ls: _toset([x for lst in ls for x in _list(lst)]),
     "setintersection": lambda first, *ls: _toset([x for x in _list(first) if all(x in _list(o) for o in ls)]),
     "setsubtract": lambda a, b: _toset([x for x in _list(a) if x not in _list(b)]),
+    # lists in, list of lists out (Terraform: a set of tuples for sets, a list for lists)
+    "setproduct": lambda *ls: [list(t) for t in itertools.product(*map(_list, ls))],
     "pow": lambda a, b: norm_number(math.pow(_num(a), _num(b))),
     "signum": lambda n: (_num(n) > 0) - (_num(n) < 0),
     "parseint": lambda s, base: int(_str(s), int(_num(base))),

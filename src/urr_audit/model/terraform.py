@@ -274,12 +274,12 @@ class Symbols:
 NO_SYMBOLS = Symbols()
 
 
-def instance_keys(instance: ModuleInstance, count: Expression | None, for_each: Expression | None,
-                  symbols: Symbols = NO_SYMBOLS) -> list[tuple[str | int, Symbols]] | None:
+def instance_keys(instance: ModuleInstance, count: Expression | None,
+                  for_each: Expression | None) -> list[tuple[str | int, Symbols]] | None:
     """One (key, symbols) per instance Terraform creates when `for_each`/`count` is known;
     None when the keys cannot be resolved (or there is neither)."""
     if for_each is not None:
-        v = instance.eval(for_each, symbols if symbols.values else None)
+        v = instance.eval(for_each)
         items = v.value if v.is_known else v.partial  # a map with unknown values has known keys
         pairs: list[tuple[str, Any]]
         if isinstance(items, dict):
@@ -290,13 +290,13 @@ def instance_keys(instance: ModuleInstance, count: Expression | None, for_each: 
             pairs = sorted({_key_str(x): x for x in items}.items())
         else:
             return None
-        return [(k, symbols.bind("each", k, {"key": k, "value": x})) for k, x in pairs]
+        return [(k, NO_SYMBOLS.bind("each", k, {"key": k, "value": x})) for k, x in pairs]
     if count is not None:
-        v = instance.eval(count, symbols if symbols.values else None)
+        v = instance.eval(count)
         n = v.value if v.is_known else None
         if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 0:
             return None
-        return [(i, symbols.bind("count", i, {"index": i})) for i in range(int(n))]
+        return [(i, NO_SYMBOLS.bind("count", i, {"index": i})) for i in range(int(n))]
     return None
 
 
@@ -332,17 +332,20 @@ def _views(instance: ModuleInstance, block: Block, type_: str, symbols: Symbols)
         it = dyn.attr("iterator")
         name = it.expr.traversals[0] if it and it.expr.traversals else type_
         fe = dyn.attr("for_each")
-        keys = instance_keys(instance, None, fe.expr, symbols) if fe else None
-        if keys is None:
-            why = "no for_each" if fe is None else (instance.eval(fe.expr, symbols).reason or "unresolved")
+        v = instance.eval(fe.expr, symbols if symbols.values else None) if fe else Value.absent()
+        items = v.value if v.is_known else v.partial
+        if isinstance(items, dict):
+            pairs: list[tuple[Any, Any]] = sorted(items.items())
+        elif v.is_known and isinstance(items, list):
+            pairs = list(enumerate(items))  # a list: keys are indexes (sets reach us as lists too)
+        else:
+            why = "no for_each" if fe is None else (v.reason or f"for_each = {v.value!r}")
             unknown = UnknownLeaf(f'dynamic "{type_}" for_each cannot be resolved ({why})')
             out.append(BlockView(instance=instance, block=content, dynamic=dyn,
                                  symbols=symbols.bind(name, None, unknown)))
             continue
-        for k, s in keys:
-            # the iterator is `name`, not `each`: rebind what instance_keys bound
-            each = s.values["each"]
-            bound = symbols.bind(name, k, {"key": each["key"], "value": each["value"]})
+        for k, x in pairs:
+            bound = symbols.bind(name, k, {"key": k, "value": x})
             out.append(BlockView(instance=instance, block=content, dynamic=dyn, key=k, symbols=bound))
     return out
 

@@ -51,8 +51,8 @@ def test_edge_case_module_model() -> None:
     subnets = env.instances[2]
     assert subnets.variables["cidr"].value == "10.1.0.0/16"
     assert list(r.address for r in env.resources("aws_subnet")) == [
-        "aws_subnet.per_az", "module.net.module.subnets.aws_subnet.this",
-    ]
+        'aws_subnet.per_az["a"]', 'aws_subnet.per_az["b"]', "module.net.module.subnets.aws_subnet.this",
+    ]  # for_each over a known set: one instance per key
     # remote sources are recorded, never fetched: their outputs are unknown
     out = env.root.eval(mod.locals["from_registry"].expr)
     assert out.is_unknown and "registry" in out.reason

@@ -113,9 +113,13 @@ class Reach:
         return None
 
 
-def _attrs_read(text: str, ref: str) -> tuple[str, ...]:
-    pat = re.escape(ref) + r"(?:\[[^\]]*\])*\.([A-Za-z_][\w-]*)"
-    return tuple(dict.fromkeys(re.findall(pat, text)))
+def _attrs_read(expr: Expression, ref: str) -> tuple[str, ...]:
+    """Attributes of resource `ref` the expression reads (`ref.secret_string` -> "secret_string")."""
+    n = ref.count(".") + 1
+    return tuple(dict.fromkeys(
+        parts[n] for parts in (t.split(".") for t in expr.traversals)
+        if len(parts) > n and ".".join(parts[:n]) == ref
+    ))
 
 
 def trace(
@@ -177,13 +181,13 @@ def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reac
         elif parts[0] == "data" and len(parts) >= 3:
             name = ".".join(parts[:3])
             res = _resource(inst, name)
-            yield Reach("data", name, inst, res.span if res else expr.span, here, res, _attrs_read(expr.text, name))
+            yield Reach("data", name, inst, res.span if res else expr.span, here, res, _attrs_read(expr, name))
         elif len(parts) >= 2 and parts[0] not in ("var", "local", "module", "data"):
             name = ".".join(parts[:2])
             res = _resource(inst, name)
             if res is None:
                 continue  # an iterator name or something the loader did not model
-            yield Reach("resource", name, inst, res.span, here, res, _attrs_read(expr.text, name))
+            yield Reach("resource", name, inst, res.span, here, res, _attrs_read(expr, name))
 
 
 def _resource(inst: ModuleInstance, address: str):
@@ -208,7 +212,7 @@ def attribute_targets(env: Environment, ri: ResourceInstance, path: str) -> set[
     if a is None:
         return None
     out = resource_targets(env, ri.instance, a.expr)
-    if "each." in a.expr.text and ri.resource.for_each is not None:
+    if a.expr.reads("each") and ri.resource.for_each is not None:
         out |= resource_targets(env, ri.instance, ri.resource.for_each)
     return out
 

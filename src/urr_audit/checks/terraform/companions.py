@@ -39,7 +39,7 @@ def _points_at(env: Environment, comp: ResourceInstance, spec: Companion, target
     targets = attribute_targets(env, comp, spec.attribute)
     if targets is None:
         return False
-    if target.address in targets:
+    if target.resource_address in targets:
         return True
     if spec.target_attribute:
         mine, theirs = comp.get(spec.attribute), target.get(spec.target_attribute)
@@ -87,14 +87,16 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
             comp, spec = found[0]
             name, wanted, got = _unmet(comp, spec)[0]
             at = comp.attribute(name) or comp
+            who = comp.address_for(name)
             if got.is_unknown:
-                yield ctx.undecided(at=at, node=comp, message=f"{comp.address}: {name} cannot be resolved ({got.reason})")
+                yield ctx.undecided(at=at, node=comp, address=who, message=f"{who}: {name} cannot be resolved ({got.reason})")
                 continue
             shown = "not set" if got.is_absent else f"= {fmt(got.value)}"
             yield ctx.finding(
                 at=at,
                 node=comp,
-                message=f"{comp.address} (for {target.address}): {name} {shown}, expected {fmt(wanted)}: {params.problem}",
+                address=who,
+                message=f"{who} (for {target.resource_address}): {name} {shown}, expected {fmt(wanted)}: {params.problem}",
                 related=[target.span],
             )
             continue
@@ -102,12 +104,14 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
             yield ctx.undecided(
                 at=target,
                 node=target,
-                message=f"{target.address}: {unresolved[0].address} may cover it but what it references cannot be resolved",
+                address=target.resource_address,
+                message=f"{target.resource_address}: {unresolved[0].resource_address} may cover it but what it references cannot be resolved",
             )
             continue
         kinds = " / ".join(sorted({s.type for s in params.companions}))
         yield ctx.finding(
             at=target,
             node=target,
-            message=f"{target.address} has no {kinds} referencing it: {params.problem}",
+            address=target.resource_address,
+            message=f"{target.resource_address} has no {kinds} referencing it: {params.problem}",
         )

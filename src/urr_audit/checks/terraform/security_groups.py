@@ -35,12 +35,21 @@ class SgRule:
     cidrs: list[Value]  # one Value per CIDR attribute written (lists or single strings)
     other_source: bool  # a security group, prefix list or `self` is (also) the peer
     span: Span
+    subject: str  # the address findings name: the instance's when the rule reads each/count
+
+
+_RULE_ATTRIBUTES = ("type", "protocol", "ip_protocol", "from_port", "to_port", "cidr_blocks",
+                    "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
 
 
 def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
     if ri.type == "aws_security_group":
         for direction in ("ingress", "egress"):
             for b in ri.blocks(direction):
+                per_instance = ri.key is not None and (
+                    any(a.expr.reads("each", "count") for a in b.block.attributes.values())
+                    or (b.dynamic is not None and any(a.expr.reads("each", "count") for a in b.dynamic.attributes.values()))
+                )
                 yield SgRule(
                     direction,
                     b.get("protocol"),
@@ -49,6 +58,7 @@ def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
                     [b.get("cidr_blocks"), b.get("ipv6_cidr_blocks")],
                     any(not b.get(a).is_absent for a in ("security_groups", "prefix_list_ids", "self")),
                     b.span,
+                    ri.address if per_instance else ri.resource_address,
                 )
     elif ri.type == "aws_security_group_rule":
         t = ri.get("type")
@@ -62,6 +72,7 @@ def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
             [ri.get("cidr_blocks"), ri.get("ipv6_cidr_blocks")],
             any(not ri.get(a).is_absent for a in ("source_security_group_id", "prefix_list_ids", "self")),
             ri.span,
+            ri.address_for(*_RULE_ATTRIBUTES),
         )
     else:
         direction = "ingress" if ri.type.endswith("ingress_rule") else "egress"
@@ -73,6 +84,7 @@ def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
             [ri.get("cidr_ipv4"), ri.get("cidr_ipv6")],
             any(not ri.get(a).is_absent for a in ("referenced_security_group_id", "prefix_list_id")),
             ri.span,
+            ri.address_for(*_RULE_ATTRIBUTES),
         )
 
 
@@ -142,7 +154,8 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
         if ports is not None and ports[0] in ICMP:
             continue
         if world is None or ports is None:
-            yield ctx.undecided(at=rule.span, node=ri, message=f"{ri.address}: ingress source or ports cannot be resolved")
+            yield ctx.undecided(at=rule.span, node=ri, address=rule.subject,
+                                message=f"{rule.subject}: ingress source or ports cannot be resolved")
             continue
         proto, lo, hi = ports
         outside = [p for p in range(lo, hi + 1) if p not in params.allowed_ports] if hi - lo < 70000 else [lo]
@@ -151,8 +164,9 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
         yield ctx.finding(
             at=rule.span,
             node=ri,
+            address=rule.subject,
             message=(
-                f"{ri.address}: ingress from the internet on {_fmt(proto, lo, hi)}; only ports "
+                f"{rule.subject}: ingress from the internet on {_fmt(proto, lo, hi)}; only ports "
                 f"{', '.join(map(str, params.allowed_ports))} may be open to the world"
             ),
         )
@@ -181,7 +195,8 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
             continue
         ports = _ports(rule)
         if ports is None or (params.peer == "world" and world is None):
-            yield ctx.undecided(at=rule.span, node=ri, message=f"{ri.address}: {params.direction} peer or ports cannot be resolved")
+            yield ctx.undecided(at=rule.span, node=ri, address=rule.subject,
+                                message=f"{rule.subject}: {params.direction} peer or ports cannot be resolved")
             continue
         proto, lo, hi = ports
         if proto in ICMP or lo > 0 or hi < 65535:
@@ -191,7 +206,8 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
         yield ctx.finding(
             at=rule.span,
             node=ri,
-            message=f"{ri.address}: {params.direction} {toward} {peer} on {_fmt(proto, lo, hi)}",
+            address=rule.subject,
+            message=f"{rule.subject}: {params.direction} {toward} {peer} on {_fmt(proto, lo, hi)}",
         )
 
 
@@ -203,9 +219,16 @@ _PEER_ATTRIBUTE = {
 
 
 def _self_only(ri: ResourceInstance, rule: SgRule) -> bool:
-    """A rule whose peer is the group itself (written as `self = true` or the same reference)."""
+    """A rule whose peer is the group itself: `self = true`, both ids known and equal, or both
+    written as the same single traversal (`aws_security_group.x.id`; indexes are not compared)."""
     if ri.type == "aws_security_group_rule" and ri.get("self").known_or(False) is True:
         return True
     peer = _PEER_ATTRIBUTE.get(ri.type)
-    src, dst = (ri.attribute(peer) if peer else None), ri.attribute("security_group_id")
-    return bool(src and dst and src.expr.text.strip() == dst.expr.text.strip())
+    if peer is None or ri.attribute(peer) is None or ri.attribute("security_group_id") is None:
+        return False
+    src, dst = ri.get(peer), ri.get("security_group_id")
+    if src.is_known and dst.is_known:
+        return src.value == dst.value
+    a, b = ri.attribute(peer).expr, ri.attribute("security_group_id").expr
+    return len(a.traversals) == 1 and a.traversals == b.traversals and not a.functions and not b.functions \
+        and a.references == b.references

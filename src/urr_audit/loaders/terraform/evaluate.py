@@ -32,7 +32,7 @@ from urr_audit.loaders.terraform.parse import (
     unescape,
 )
 from urr_audit.model.common import Span, UnknownLeaf, Value, find_unknown
-from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir
+from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir, Symbols
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Unknown = UnknownLeaf
@@ -86,20 +86,24 @@ _TRAVERSAL = ("get_attr", "index", "splat")
 class Evaluator:
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        self._memo: dict[int, tuple[Expression, Value]] = {}
+        self._memo: dict[tuple[int, tuple], tuple[Expression, Value]] = {}
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
         self._busy: set[str] = set()
         self._path = ""  # file of the expression being evaluated, for `located`
         self._body_line: int | None = None  # first line of a template evaluated out of its file
+        self._symbols: dict[str, Any] = {}  # per-instance names of the expression being evaluated
 
     # --- public ---------------------------------------------------------------------------
-    def evaluate(self, expr: Expression) -> Value:
-        hit = self._memo.get(id(expr))
+    def evaluate(self, expr: Expression, symbols: Symbols | None = None) -> Value:
+        """`symbols`: names bound for one instance of an expanded resource (`each`, `count`,
+        dynamic block iterators); memoised per binding."""
+        memo_key = (id(expr), symbols.tag if symbols is not None else ())
+        hit = self._memo.get(memo_key)
         if hit is not None:
             return hit[1]
         try:
-            raw = self.raw(expr)
+            raw = self.raw(expr, symbols.values if symbols is not None else None)
         except EvalError as e:
             raw = Unknown(f"invalid expression: {e}")
         except RecursionError:
@@ -110,14 +114,14 @@ class Evaluator:
             origin = self.ctx.variables[name].origin
             if origin is not None:
                 value = value.model_copy(update={"origin": origin})
-        self._memo[id(expr)] = (expr, value)
+        self._memo[memo_key] = (expr, value)
         return value
 
-    def structured(self, expr: Expression) -> Value:
+    def structured(self, expr: Expression, symbols: Symbols | None = None) -> Value:
         """The value as a document: a string holding a JSON object or array is decoded, an
         unknown JSON string gives the document it encodes (partially known), and the parts of
         the result are located (`Value.located`)."""
-        v = self.evaluate(expr)
+        v = self.evaluate(expr, symbols)
         if v.is_absent:
             return v
         if v.is_known:
@@ -182,17 +186,19 @@ class Evaluator:
         self.ctx.located[id(obj)] = (obj, node, self._path, line, end)
         return obj
 
-    def raw(self, expr: Expression) -> Any:
+    def raw(self, expr: Expression, symbols: dict[str, Any] | None = None) -> Any:
         node = expr._node
         if node is None:
             return expr.literal.value if expr.literal.is_known else Unknown("not evaluated")
         outer, self._path = self._path, expr.span.path
+        outer_symbols, self._symbols = self._symbols, symbols or {}
         try:
             if isinstance(node, JsonValue):
                 return self.json_value(node.node, node)
-            return self.ev(node, {})
+            return self.ev(node, dict(self._symbols))
         finally:
             self._path = outer
+            self._symbols = outer_symbols
 
     def local(self, name: str) -> Any:
         if name in self._locals:
@@ -235,7 +241,7 @@ class Evaluator:
         tpl = holder.templates.get(id(n))
         if tpl is not None:
             self._body_line = n.line
-            v = self.ev(tpl.node, {})
+            v = self.ev(tpl.node, dict(self._symbols))
             return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
         if n.pairs is not None:
             return self._locate({k: self.json_value(v, holder) for k, _, v in n.pairs}, None, n.line, n.end_line)

@@ -169,6 +169,7 @@ def _has_template(v: Any) -> bool:
 def json_expression(node: JNode, path: str) -> Expression:
     refs: list[str] = []
     funcs: list[str] = []
+    travs: list[str] = []
     templates: dict[int, JsonTemplate] = {}
 
     def walk(n: JNode) -> None:
@@ -176,7 +177,7 @@ def json_expression(node: JNode, path: str) -> Expression:
             tpl = _template(n.value)
             if tpl is not None:
                 templates[id(n)] = tpl
-                collect(tpl.node, set(), refs, funcs)
+                collect(tpl.node, set(), refs, funcs, travs)
         for _, _, v in n.pairs or []:
             walk(v)
         for v in n.items or []:
@@ -188,6 +189,7 @@ def json_expression(node: JNode, path: str) -> Expression:
         span=Span(path=path, line=node.line, end_line=node.end_line),
         references=list(dict.fromkeys(refs)),
         functions=list(dict.fromkeys(funcs)),
+        traversals=list(dict.fromkeys(travs)),
         literal=Value.absent() if _has_template(node.value) else Value.known(node.value),
     )
     expr._node = JsonValue(node=node, templates=templates)

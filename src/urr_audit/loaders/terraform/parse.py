@@ -143,21 +143,24 @@ class _Builder:
     def expression(self, node: Node, iterators: frozenset[str]) -> Expression:
         refs: list[str] = []
         funcs: list[str] = []
-        collect(node, set(iterators), refs, funcs)
+        travs: list[str] = []
+        collect(node, set(iterators), refs, funcs, travs)
         expr = Expression(
             text=node_text(node),
             span=span_of(node, self.path),
             references=list(dict.fromkeys(refs)),
             functions=list(dict.fromkeys(funcs)),
+            traversals=list(dict.fromkeys(travs)),
             literal=literal_of(node),
         )
         expr._node = node
         return expr
 
 
-def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str]) -> None:
+def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str], travs: list[str] | None = None) -> None:
     """Gather traversal heads and function names under `node`; for-expression iterators and
-    dynamic-block iterators in `scope` are local names, not dependencies."""
+    dynamic-block iterators in `scope` are local names, not dependencies. `travs` gets every
+    traversal (see `traversal_path`), local names included."""
     t = node.type
     if t == "expression":
         children = node.children
@@ -165,14 +168,16 @@ def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str]) -> N
             head = traversal_head(children)
             if head is not None and head.split(".", 1)[0] not in scope:
                 refs.append(head)
+            if travs is not None:
+                travs.append(traversal_path(children))
             for c in children[1:]:
-                collect(c, scope, refs, funcs)
+                collect(c, scope, refs, funcs, travs)
             return
     elif t == "object_elem":
         key = node.children[0]
         start = 1 if len(key.children) == 1 and key.children[0].type == "variable_expr" else 0  # `{ name = .. }`
         for c in node.children[start:]:
-            collect(c, scope, refs, funcs)
+            collect(c, scope, refs, funcs, travs)
         return
     elif t == "function_call":
         funcs.append(node_text(node.children[0]))
@@ -181,23 +186,44 @@ def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str]) -> N
         names = {node_text(c) for c in intro.children if c.type == "identifier"}
         for c in intro.children:
             if c.type == "expression":
-                collect(c, scope, refs, funcs)
+                collect(c, scope, refs, funcs, travs)
         inner = scope | names
         for c in node.children[2:]:
-            collect(c, inner, refs, funcs)
+            collect(c, inner, refs, funcs, travs)
         return
     elif t == "template_for":
         start = node.children[0]
         names = {node_text(c) for c in start.children if c.type == "identifier"}
         for c in start.children:
             if c.type == "expression":
-                collect(c, scope, refs, funcs)
+                collect(c, scope, refs, funcs, travs)
         inner = scope | names
         for c in node.children[1:]:
-            collect(c, inner, refs, funcs)
+            collect(c, inner, refs, funcs, travs)
         return
     for c in node.children:
-        collect(c, scope, refs, funcs)
+        collect(c, scope, refs, funcs, travs)
+
+
+_NOT_INSTANCES = frozenset({"var", "local", "each", "count", "self", "path", "terraform"})
+
+
+def traversal_path(children: list[Node]) -> str:
+    """The dotted names of a traversal up to its first index or splat: `var.x.y`,
+    `each.value.port`, `aws_x.y.id`. An index right after a resource, data source or module
+    call name is an instance key and is skipped (`aws_x.y[0].arn` -> `aws_x.y.arn`)."""
+    root = node_text(children[0])
+    parts = [root]
+    named = 3 if root == "data" else 2  # parts that name the resource (or module call)
+    skipped = root in _NOT_INSTANCES
+    for c in children[1:]:
+        if c.type == "get_attr":
+            parts.append(node_text(c.children[-1]))
+        elif c.type == "index" and not skipped and len(parts) == named:
+            skipped = True
+        else:
+            break
+    return ".".join(parts)
 
 
 def traversal_head(children: list[Node]) -> str | None:

@@ -56,11 +56,18 @@ def _read(ws: Workspace, rel: str, errors: list[LoadError]) -> str | None:
     return None
 
 
+TOO_DEEP = "expressions nested too deeply to read; the file is skipped"
+
+
 def parse_file(ws: Workspace, rel: str, errors: list[LoadError]) -> ParsedFile | None:
     text = _read(ws, rel, errors)
     if text is None:
         return None
-    parsed = parse_tf_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
+    try:
+        parsed = parse_tf_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
+    except RecursionError:
+        errors.append(LoadError(kind="terraform.parse", path=rel, message=TOO_DEEP))
+        return None
     errors.extend(parsed.errors)
     return parsed
 

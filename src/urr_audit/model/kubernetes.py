@@ -1,6 +1,7 @@
 """Kubernetes model: Kustomize overlays and the objects each environment really deploys.
 
-The renderer (loaders/kustomize) produces, per leaf overlay (an *environment*), the rendered
+The renderer (loaders/kustomize) produces, per leaf overlay (an *environment*; a directory of
+plain manifests outside any Kustomize tree is one too, see loaders/kustomize/manifests.py), the rendered
 objects as `kustomize build` would, each remembering where it came from: the resource file
 and line, the line of every field as written in that file (`source`), and for individual
 fields the patch / kustomization entry that last changed them (`field_origins`, keyed by
@@ -16,7 +17,7 @@ are built from these objects in `model/k8s_facts.py`; rules use those, not `body
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,16 +168,24 @@ class Overlay(BaseModel):
 
 
 class K8sEnvironment(BaseModel):
-    name: str  # directory name of the leaf overlay: dev, kind, staging, prod
+    """What one environment deploys: the render of a leaf overlay (`source == "kustomize"`),
+    or the objects of a directory of plain manifests applied as they are (`"manifests"`,
+    `kubectl apply -f DIR`; no overlay)."""
+
+    name: str  # directory name of the leaf overlay or manifest directory: dev, kind, staging, prod
     path: str
     objects: list[K8sObject] = Field(default_factory=list)
     overlay: Overlay | None = None  # the leaf overlay it is built from (its kustomization file: overlay.span)
+    source: Literal["kustomize", "manifests"] = "kustomize"
 
     @property
     def span(self) -> Span:
-        """The environment's kustomization file: where environment-wide additions belong."""
+        """Where environment-wide additions belong: the kustomization file; for plain
+        manifests, the first manifest file of the directory (a new file would sit beside it)."""
         if self.overlay is not None:
             return self.overlay.span
+        if self.source == "manifests" and self.objects:
+            return Span(path=min(o.span.path for o in self.objects), line=1, end_line=1)
         file = "kustomization.yaml" if self.path in ("", ".") else f"{self.path}/kustomization.yaml"
         return Span(path=file, line=1, end_line=1)
 

@@ -246,9 +246,17 @@ class ModuleInstance(BaseModel):
 
     def expand(self, resource: Resource) -> list[ResourceInstance]:
         keys = instance_keys(self, resource.count, resource.for_each)
-        if not keys:  # unresolved, or known to create nothing (`exists` says which)
-            return [ResourceInstance(instance=self, resource=resource)]
-        return [ResourceInstance(instance=self, resource=resource, key=k, symbols=s) for k, s in keys]
+        if keys:
+            return [ResourceInstance(instance=self, resource=resource, key=k, symbols=s) for k, s in keys]
+        # unresolved, or known to create nothing (`exists` says which): one unexpanded instance,
+        # whose `each`/`count` say why they are unknown
+        symbols = NO_SYMBOLS
+        for name, expr in (("each", resource.for_each), ("count", resource.count)):
+            if expr is not None:
+                v = self.eval(expr)
+                why = v.reason or f"{'for_each' if name == 'each' else 'count'} = {v.value!r}"
+                symbols = symbols.bind(name, None, UnknownLeaf(f"{name}.* is unknown: {why}"))
+        return [ResourceInstance(instance=self, resource=resource, symbols=symbols)]
 
     def prefixed(self, address: str) -> str:
         return f"{self.address}.{address}" if self.address else address
@@ -377,12 +385,6 @@ class BlockView(BaseModel):
 
     def attribute(self, path: str) -> Attribute | None:
         return _attribute(self.block, path)
-
-    def reads_iterator(self, *paths: str) -> bool:
-        """True when one of these attributes reads a symbol bound per instance or element."""
-        roots = {name for name, _ in self.symbols.tag}
-        attrs = [self.attribute(p) for p in paths] if paths else list(self.block.attributes.values())
-        return any(a is not None and a.expr.reads(*roots) for a in attrs)
 
 
 class ResourceInstance(BaseModel):

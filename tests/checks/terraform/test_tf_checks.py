@@ -278,3 +278,107 @@ def test_heredoc_policy_with_interpolated_arn_is_read(tmp_path):
     """})
     found, _, _ = run(tmp_path, "URR-TF-016")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 7)]
+
+
+def test_for_each_security_group_rule_over_known_ports_is_decided_per_instance(tmp_path):
+    write(tmp_path, {"main.tf": """
+        variable "ingress_ports" {
+          type    = set(string)
+          default = ["22", "443"]
+        }
+        resource "aws_vpc_security_group_ingress_rule" "web" {
+          for_each          = var.ingress_ports
+          security_group_id = "sg-1"
+          cidr_ipv4         = "0.0.0.0/0"
+          ip_protocol       = "tcp"
+          from_port         = each.value
+          to_port           = each.value
+        }
+    """})
+    found, undecided, r = run(tmp_path, "URR-TF-006")
+    assert [x[:2] for x in found] == [("main.tf", 6)] and undecided == []  # 22 only, silence on 443
+    [f] = r.findings
+    assert f.address == 'aws_vpc_security_group_ingress_rule.web["22"]'
+    assert f.message.startswith('aws_vpc_security_group_ingress_rule.web["22"]: ingress from the internet on tcp 22')
+
+
+def test_for_each_instances_with_the_same_problem_give_one_finding(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_vpc_security_group_ingress_rule" "ssh" {
+          for_each          = toset(["sg-1", "sg-2"])
+          security_group_id = each.value
+          cidr_ipv4         = "0.0.0.0/0"
+          ip_protocol       = "tcp"
+          from_port         = 22
+          to_port           = 22
+        }
+    """})
+    found, _, r = run(tmp_path, "URR-TF-006")
+    assert [x[:2] for x in found] == [("main.tf", 2)]
+    assert r.findings[0].address == "aws_vpc_security_group_ingress_rule.ssh"  # the ports do not read each
+
+
+def test_dynamic_ingress_over_an_unknown_collection_is_undecided(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_security_group" "sg" {
+          name = "sg"
+          dynamic "ingress" {
+            for_each = aws_vpc.v.ports
+            content {
+              from_port   = ingress.value
+              to_port     = ingress.value
+              protocol    = "tcp"
+              cidr_blocks = ["0.0.0.0/0"]
+            }
+          }
+        }
+    """})
+    found, undecided, _ = run(tmp_path, "URR-TF-006")
+    assert found == [] and undecided == [("main.tf", 6)]  # before: dynamic ingress was not read at all
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("aws_security_group.a.id", []),  # the group itself
+    ('"sg-1"', []),  # both known and equal
+    ("aws_security_group.b.id", [("main.tf", 8)]),
+])
+def test_all_ports_between_members_of_one_group_is_left_out(tmp_path, source, expected):
+    sg_id = '"sg-1"' if source.startswith('"') else "aws_security_group.a.id"
+    write(tmp_path, {"main.tf": f"""
+        resource "aws_security_group" "a" {{
+          name = "a"
+        }}
+        resource "aws_security_group" "b" {{
+          name = "b"
+        }}
+        resource "aws_security_group_rule" "r" {{
+          type                     = "ingress"
+          security_group_id        = {sg_id}
+          source_security_group_id = {source}
+          protocol                 = "-1"
+          from_port                = 0
+          to_port                  = 0
+        }}
+    """})
+    found, undecided, _ = run(tmp_path, "URR-TF-007")
+    assert [x[:2] for x in found] == expected and undecided == []
+
+
+def test_secret_read_through_an_instance_key_is_found_and_its_arn_is_not(tmp_path):
+    write(tmp_path, {"main.tf": """
+        resource "aws_secretsmanager_secret_version" "v" {
+          count         = 1
+          secret_id     = "s"
+          secret_string = "x"
+        }
+        resource "local_file" "arn" {
+          filename = "arn.txt"
+          content  = aws_secretsmanager_secret_version.v[0].arn
+        }
+        resource "local_file" "leak" {
+          filename = "leak.txt"
+          content  = aws_secretsmanager_secret_version.v[0].secret_string
+        }
+    """})
+    found, _, _ = run(tmp_path, "URR-TF-005")
+    assert [(p, line) for p, line, _ in found] == [("main.tf", 13)]

@@ -39,7 +39,8 @@ def repo_leaves() -> list[tuple[Path, str]]:
         remote = {e.path.rsplit("/", 1)[0] for e in errors if e.kind == "kustomize.remote"}
         for env in project.environments:
             # A leaf with a remote resource would make kubectl fetch it: no network in tests.
-            if env.path.startswith("k8s/") and env.path not in remote:
+            # Plain-manifest directories have nothing for `kubectl kustomize` to build.
+            if env.source == "kustomize" and env.path.startswith("k8s/") and env.path not in remote:
                 out.append((repo, env.path))
     return out
 

@@ -46,3 +46,18 @@ def test_c_parser_scalars_and_errors():
     assert read(text, c)[0][0] == {"a": 1, "b": "1", "c": True, "d": "true", "e": 31, "f": None, "g": 1.5, "h": "x\n"}
     for bad in ("a: 1\na: 2\n", "a: [1, 2\n", "a:\n  - x\n b: y\n"):
         assert read(bad, c) == read(bad, yamlsrc._PURE)
+
+
+def test_every_parse_failure_is_a_yaml_error_with_the_documents_before_it():
+    # a control character (a reader error, not a marked one: found before any document is
+    # read), an alias inside itself, a duplicate key
+    cases = (
+        ("a: 1\n---\nb: \x00\n", 3, []),
+        ("a: 1\n---\n&x [*x]\n", 3, [{"a": 1}]),
+        ("a: 1\n---\nb: 1\nb: 2\n", 4, [{"a": 1}]),
+    )
+    for text, line, before in cases:
+        with pytest.raises(YamlError) as info:
+            load_docs(text)
+        assert info.value.line == line, text
+        assert [d.data for d in info.value.docs] == before, text

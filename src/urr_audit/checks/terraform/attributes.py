@@ -35,10 +35,11 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         return
     value = ri.get(params.attribute)
     attr = ri.attribute(params.attribute)
+    who = ri.address_for(params.attribute)
     if value.is_absent or (value.is_known and value.value is None):
         if params.absent_is_bad:
             how = "not set (provider default)" if attr is None else "null (provider default)"
-            yield ctx.finding(at=attr or ri, node=ri, message=f"{ri.address}: {params.attribute} {how}: {params.problem}")
+            yield ctx.finding(at=attr or ri, node=ri, address=who, message=f"{who}: {params.attribute} {how}: {params.problem}")
         return
     if value.is_unknown and params.unknown_is_set:
         return
@@ -46,7 +47,8 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         yield ctx.undecided(
             at=attr or ri,
             node=ri,
-            message=f"{ri.address}: {params.attribute} cannot be resolved ({value.reason or 'unknown'})",
+            address=who,
+            message=f"{who}: {params.attribute} cannot be resolved ({value.reason or 'unknown'})",
         )
         return
     v = value.value
@@ -56,7 +58,8 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         yield ctx.finding(
             at=attr or ri,
             node=ri,
-            message=f"{ri.address}: {params.attribute} = {fmt(v)}{where}: {params.problem}",
+            address=who,
+            message=f"{who}: {params.attribute} = {fmt(v)}{where}: {params.problem}",
         )
 
 
@@ -79,16 +82,19 @@ def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredPara
         v = ri.get(attr)
         if v.is_known and v.value in values:
             return
+    blocks = ri.blocks(params.block)
     if not ri.has_block(params.block):
-        yield ctx.finding(at=ri, node=ri, message=f"{ri.address}: no `{params.block}` block: {params.problem}")
+        who = ri.resource_address
+        yield ctx.finding(at=ri, node=ri, address=who, message=f"{who}: no `{params.block}` block: {params.problem}")
         return
-    if params.enabled_attribute is None or not ri.blocks(params.block):
-        return  # a dynamic block: written, contents decided at apply
+    if params.enabled_attribute is None or not blocks:
+        return  # only a dynamic block over an empty collection: left to apply time as before
     path = f"{params.block}.{params.enabled_attribute}"
+    who = ri.address_for(path)
     v = ri.get(path)
-    at = ri.attribute(path) or ri.blocks(params.block)[0]
+    at = ri.attribute(path) or blocks[0]
     if v.is_unknown:
-        yield ctx.undecided(at=at, node=ri, message=f"{ri.address}: {path} cannot be resolved ({v.reason})")
+        yield ctx.undecided(at=at, node=ri, address=who, message=f"{who}: {path} cannot be resolved ({v.reason})")
     elif not (v.is_known and v.value is True):
         shown = "not set (defaults to false)" if v.is_absent else f"= {fmt(v.value)}"
-        yield ctx.finding(at=at, node=ri, message=f"{ri.address}: {path} {shown}: {params.problem}")
+        yield ctx.finding(at=at, node=ri, address=who, message=f"{who}: {path} {shown}: {params.problem}")

@@ -66,8 +66,9 @@ def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
             yield ctx.finding(
                 at=attr,
                 node=ri,
+                address=ri.resource_address,  # a fact of the source, the same for every instance
                 message=(
-                    f"{ri.address}: `{path}` uses {fn}(){via}, which changes on every run: every plan "
+                    f"{ri.resource_address}: `{path}` uses {fn}(){via}, which changes on every run: every plan "
                     f"shows a change (add `{top}` to lifecycle.ignore_changes, or use a time_static resource)"
                 ),
             )

@@ -21,17 +21,18 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
 
     Provider defaults: `endpoint_public_access` true, `public_access_cidrs` ["0.0.0.0/0"].
     """
+    who = ri.address_for("vpc_config.endpoint_public_access", "vpc_config.public_access_cidrs")
     public = ri.get("vpc_config.endpoint_public_access")
     at_public = ri.attribute("vpc_config.endpoint_public_access")
     anchor = at_public or (ri.blocks("vpc_config")[0] if ri.blocks("vpc_config") else ri)
     if public.is_unknown:
-        yield ctx.undecided(at=anchor, node=ri, message=f"{ri.address}: endpoint_public_access cannot be resolved ({public.reason})")
+        yield ctx.undecided(at=anchor, node=ri, address=who, message=f"{who}: endpoint_public_access cannot be resolved ({public.reason})")
         return
     if public.is_known and public.value is False:
         return
     cidrs = ri.get("vpc_config.public_access_cidrs")
     if cidrs.is_unknown or (cidrs.is_known and has_unknown(cidrs.value)):
-        yield ctx.undecided(at=anchor, node=ri, message=f"{ri.address}: public_access_cidrs cannot be resolved ({cidrs.reason})")
+        yield ctx.undecided(at=anchor, node=ri, address=who, message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})")
         return
     values = plain(cidrs.value) if cidrs.is_known and cidrs.value is not None else None
     if values is None:
@@ -46,5 +47,6 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
     yield ctx.finding(
         at=anchor,
         node=ri,
-        message=f"{ri.address}: endpoint_public_access {state} and {why}: the Kubernetes API is reachable from the whole internet",
+        address=who,
+        message=f"{who}: endpoint_public_access {state} and {why}: the Kubernetes API is reachable from the whole internet",
     )

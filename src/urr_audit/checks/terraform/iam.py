@@ -97,6 +97,9 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
                 for doc in _documents(ri, path)
                 for st in _document_statements(doc, ri.span)
             ]
+        # the policy may differ between instances only when it reads each/count
+        who = ri.address_for(*params.policy_attributes.get(ri.type, [])) if ri.type != "aws_iam_policy_document" \
+            else (ri.address if ri.reads_instance() else ri.resource_address)
         for st in statements:
             d = st.data
             if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotResource" in d:
@@ -109,7 +112,7 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             else:
                 writes = _write_actions(_as_list(d.get("Action", [])), params)
             if writes is None:
-                yield ctx.undecided(at=st.span, node=ri, message=f"{ri.address}: statement on Resource \"*\" has actions that cannot be resolved")
+                yield ctx.undecided(at=st.span, node=ri, address=who, message=f"{who}: statement on Resource \"*\" has actions that cannot be resolved")
                 continue
             if not writes:
                 continue
@@ -117,5 +120,6 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             yield ctx.finding(
                 at=st.span,
                 node=ri,
-                message=f'{ri.address}: statement allows write actions on Resource "*": {shown}',
+                address=who,
+                message=f'{who}: statement allows write actions on Resource "*": {shown}',
             )

@@ -34,11 +34,12 @@ def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributePara
         if attr is None:
             continue
         value = ri.get(params.attribute)
-        label = ri.address
+        who = ri.address_for(params.attribute, *filter(None, [params.name_attribute]))
+        label = who
         if params.name_attribute:
             name = ri.get(params.name_attribute)
             if name.is_known and isinstance(name.value, str):
-                label = f"{ri.address} ({name.value})"
+                label = f"{who} ({name.value})"
         reached = list(trace(env, ri.instance, attr.expr))
         floating = [r for r in reached if r.kind == "data" and r.resource_type in params.floating_sources]
         if value.is_known:
@@ -52,6 +53,7 @@ def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributePara
             yield ctx.finding(
                 at=attr,
                 node=ri,
+                address=who,
                 message=(
                     f"{label} pins {params.attribute} = {fmt(value.value)}{via}; "
                     "it will not follow cluster upgrades"
@@ -61,5 +63,6 @@ def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributePara
             yield ctx.undecided(
                 at=attr,
                 node=ri,
+                address=who,
                 message=f"{label}: {params.attribute} cannot be resolved ({value.reason or attr.expr.text})",
             )

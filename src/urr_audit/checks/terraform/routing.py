@@ -47,18 +47,20 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
         return
     routes = list(live_resources(env, "aws_route"))
     assocs = list(live_resources(env, "aws_route_table_association"))
-    unresolved_routes = [r for r in routes if not attribute_targets(env, r, "route_table_id")]
+    # what a route/association points at depends on the resource, not on its instance key:
+    # the instances of an expanded table are matched (and reported) together
+    table_of = {id(r): attribute_targets(env, r, "route_table_id") or set() for r in routes + assocs}
+    unresolved_routes = [r for r in routes if not table_of[id(r)]]
     for table in tables:
-        if any(b.labels == ["route"] for b in table.resource.body.blocks_of("dynamic")):
-            continue  # dynamic routes: contents unknown; not worth an undecided per table
-        if any(_is_exit(b.get(t)) for b in table.blocks("route") for t in params.exit_targets):
+        route_blocks = table.blocks("route")
+        if any(b.dynamic is not None and b.key is None for b in route_blocks):
+            continue  # dynamic routes over an unresolved collection: not worth an undecided per table
+        if any(_is_exit(b.get(t)) for b in route_blocks for t in params.exit_targets):
             continue
-        mine = [r for r in routes if table.address in (attribute_targets(env, r, "route_table_id") or set())]
+        mine = [r for r in routes if table.resource_address in table_of[id(r)]]
         if any(_is_exit(r.get(t)) for r in mine for t in params.exit_targets):
             continue
-        subnet_assocs = [
-            a for a in assocs if table.address in (attribute_targets(env, a, "route_table_id") or set())
-        ]
+        subnet_assocs = [a for a in assocs if table.resource_address in table_of[id(a)]]
         subnets: dict[str, list] = {}
         for a in subnet_assocs:
             for target in sorted(attribute_targets(env, a, "subnet_id") or ()):
@@ -70,9 +72,10 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
             yield ctx.undecided(
                 at=table,
                 node=table,
+                address=table.resource_address,
                 message=(
-                    f"{table.address} has no exit route of its own, but "
-                    f"{unresolved_routes[0].address} adds a route to a table that cannot be resolved"
+                    f"{table.resource_address} has no exit route of its own, but "
+                    f"{unresolved_routes[0].resource_address} adds a route to a table that cannot be resolved"
                 ),
             )
             continue
@@ -85,8 +88,9 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
         yield ctx.finding(
             at=table,
             node=table,
+            address=table.resource_address,
             message=(
-                f"{table.address} has no route out of the VPC (no internet, NAT or transit gateway "
+                f"{table.resource_address} has no route out of the VPC (no internet, NAT or transit gateway "
                 f"route): subnets {names} are isolated{shared}"
             ),
             related=[a.span for group in subnets.values() for a in group],

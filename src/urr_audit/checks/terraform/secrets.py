@@ -87,8 +87,9 @@ def secret_in_bundled_file(ctx: Context, env: Environment, params: SecretInFileP
                     yield ctx.finding(
                         at=attr,
                         node=ri,
+                        address=ri.resource_address,  # traced in the source: the same for every instance
                         message=(
-                            f"{ri.address}: `{path}` writes a secret into a file ({chain}: {why}); "
+                            f"{ri.resource_address}: `{path}` writes a secret into a file ({chain}: {why}); "
                             "the secret is baked into the artifact"
                         ),
                         related=[reach.span],

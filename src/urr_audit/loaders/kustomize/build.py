@@ -123,6 +123,9 @@ class Renderer:
         self._docs: dict[str, list[Doc] | YamlError] = {}
         self._kust: dict[str, Kustomization | LoadError | None] = {}
         self._acc: dict[str, Built] = {}
+        # every local path a kustomization referenced (resources, patches, components, generator
+        # files...), existing or not: plain-manifest discovery leaves them to Kustomize
+        self.referenced: set[str] = set()
 
     # --- files -----------------------------------------------------------------------
     def docs(self, rel: str) -> list[Doc]:
@@ -246,6 +249,7 @@ class Renderer:
                 self._err("kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read")
             )
             return None
+        self.referenced.add(rel)
         if not self.ws.exists(rel):
             if self._escapes(rel):  # a symlink leading out of the root
                 errs.append(

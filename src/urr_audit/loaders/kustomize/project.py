@@ -1,8 +1,10 @@
-"""Finding kustomizations in a workspace: overlays, leaves, environments."""
+"""Finding Kubernetes environments in a workspace: kustomizations (overlays, leaves) and
+directories of plain manifests."""
 
 from __future__ import annotations
 
 from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
+from urr_audit.loaders.kustomize.manifests import load_manifests
 from urr_audit.loaders.naming import environment_names
 from urr_audit.model.common import LoadError
 from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject, Overlay
@@ -74,12 +76,10 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                 is_leaf=d not in used and not k.is_component,
             )
         )
-    leaves = [o for o in overlays if o.is_leaf]
-    names = environment_names([o.path for o in leaves], ws.root.name)
-    environments = []
-    for o in leaves:
+    built_leaves = []
+    for o in (o for o in overlays if o.is_leaf):
         try:
-            built = renderer.build(o.path)
+            built_leaves.append((o, renderer.build(o.path)))
         except RecursionError:
             errors.append(
                 LoadError(
@@ -89,12 +89,23 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                     message="nesting too deep to render (hostile or generated input?)",
                 )
             )
-            continue
+    # After the builds: the renderer then knows every file a kustomization referenced.
+    manifest_dirs, manifest_errors = load_manifests(ws, renderer.referenced)
+    manifest_dirs = [d for d in manifest_dirs if d.is_environment]
+    names = environment_names([o.path for o, _ in built_leaves] + [d.path for d in manifest_dirs], ws.root.name)
+    environments = []
+    for o, built in built_leaves:
         name = names[o.path]
         environments.append(
             K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name), overlay=o)
         )
         errors.extend(built.errors)
+    for d in manifest_dirs:
+        name = names[d.path]
+        for obj in d.objects:
+            obj.environment = name
+        environments.append(K8sEnvironment(name=name, path=d.path, objects=d.objects, source="manifests"))
+    errors.extend(manifest_errors)
     unique: dict[tuple, LoadError] = {}
     for e in errors:
         unique.setdefault((e.kind, e.path, e.line, e.message), e)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 Path = tuple  # of str keys and int indices
@@ -42,9 +42,11 @@ class Doc:
 
 
 class YamlError(Exception):
-    def __init__(self, message: str, line: int):
+    def __init__(self, message: str, line: int, docs: list[Doc] | None = None):
         super().__init__(message)
         self.line = line
+        # the documents read before the error, so a caller can tell what kind of file it was
+        self.docs = docs or []
 
 
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -153,8 +155,24 @@ def load_docs(text: str, yaml: YAML | None = None) -> list[Doc]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise YamlError(str(exc.problem or exc).strip(), line) from exc
+        raise YamlError(str(exc.problem or exc).strip(), line, docs) from exc
+    except YamlError as exc:
+        exc.docs = docs
+        raise
+    except YAMLError as exc:  # not marked: a character YAML forbids (NUL, control codes)
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        raise YamlError(str(exc).strip().splitlines()[0], line, docs) from exc
+    except RecursionError as exc:  # an alias inside itself, or nesting deeper than Python's stack
+        raise YamlError("document nests too deep (recursive alias?)", _line_of_doc(docs, separators), docs) from exc
     return docs
+
+
+def _line_of_doc(docs: list[Doc], separators: list[int]) -> int:
+    """First line of the document after `docs` (the one that failed)."""
+    if not docs:
+        return 1
+    return next((sep + 1 for sep in separators if sep > docs[-1].end), docs[-1].end + 1)
 
 
 def _doc_end(text_lines: list[str], separators: list[int], start: int, last_key: int) -> int:

@@ -7,6 +7,9 @@ reason and the half-known structure in `partial`: rules only see it if they ask.
 string made by `jsonencode()` of a half-known value (or a JSON template with unknown
 interpolations) carries that document in `decoded`.
 
+Per-instance names (`each`, `count`, dynamic block iterators) come in as `Symbols` from the
+model when an expanded resource is evaluated; results are memoised per binding.
+
 Where collections are written is recorded as they are built (`Context.located`, shared by
 the instances of an environment, so it survives locals, module arguments and outputs);
 `structured` turns it into `Value.located` paths for the documents rules read.

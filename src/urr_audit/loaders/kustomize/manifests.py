@@ -1,0 +1,158 @@
+"""Plain manifests: directories of Kubernetes YAML applied as they are (`kubectl apply -f DIR`).
+
+A YAML file is a candidate when nothing else owns it: not in or below a kustomization's
+directory, not referenced by any kustomization (the renderer records every local path it
+resolved), not in or below a Helm chart (templates are not YAML until rendered), not under a
+hidden directory (`.github/`...) and not hidden itself. Repositories hold many YAML files
+that are not Kubernetes (docker-compose, CI, mkdocs...): a file that does not parse, or
+whose documents are not objects (`apiVersion`, `kind`, `metadata.name`), is ignored without
+a word; only a file that clearly is Kubernetes (its first document has `apiVersion` and
+`kind`) and then fails to parse is a `kubernetes.invalid` LoadError, and none of its objects
+are kept (as when Kustomize reads it).
+
+A directory is an environment when it holds an object of a built-in API group: a directory
+of Argo CD Applications or a kind `Cluster` config deploys nothing by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, _expand_list
+from urr_audit.loaders.kustomize.util import deep_copy
+from urr_audit.loaders.kustomize.yamlsrc import Doc, YamlError, load_docs
+from urr_audit.model.common import LoadError, Span
+from urr_audit.model.kubernetes import K8sObject, SourceDoc
+from urr_audit.workspace import OutsideRoot, Workspace
+
+YAML_SUFFIXES = (".yaml", ".yml")
+HELM_CHART_FILE = "Chart.yaml"
+# What makes a directory an environment (a Deployment, a Service...), as opposed to custom
+# resources other tools interpret (Argo CD Applications, kind's Cluster config).
+ENVIRONMENT_API_GROUPS = frozenset(
+    {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io"}
+)
+
+_TOP_LEVEL_API_VERSION = re.compile(r"^apiVersion:[ \t]*\S", re.MULTILINE)
+_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*\S", re.MULTILINE)
+_SEPARATOR = re.compile(r"^---.*$", re.MULTILINE)
+
+
+@dataclass
+class ManifestDir:
+    path: str  # repo-relative directory ("." for the root)
+    objects: list[K8sObject] = field(default_factory=list)  # file by file, document by document
+
+    @property
+    def is_environment(self) -> bool:
+        return any(o.group in ENVIRONMENT_API_GROUPS for o in self.objects)
+
+
+def _dir_of(rel: str) -> str:
+    return rel.rpartition("/")[0] or "."
+
+
+def _self_and_ancestors(d: str) -> Iterable[str]:
+    while d not in ("", "."):
+        yield d
+        d = d.rpartition("/")[0]
+    yield "."
+
+
+def candidate_files(ws: Workspace, referenced: set[str]) -> list[str]:
+    """YAML files no kustomization and no Helm chart owns (sorted)."""
+    owners: set[str] = set()  # directories holding a kustomization or a Helm chart
+    for f in ws.files:
+        base = f.rpartition("/")[2]
+        if base in KUSTOMIZATION_FILES or base == HELM_CHART_FILE:
+            owners.add(_dir_of(f))
+    out = []
+    for f in ws.files:
+        if not f.endswith(YAML_SUFFIXES) or f in referenced:
+            continue
+        if any(part.startswith(".") for part in f.split("/")):
+            continue
+        if owners and any(d in owners for d in _self_and_ancestors(_dir_of(f))):
+            continue
+        out.append(f)
+    return out
+
+
+def _is_object(body: Any) -> bool:
+    if not isinstance(body, dict):
+        return False
+    meta = body.get("metadata")
+    return (
+        isinstance(body.get("apiVersion"), str)
+        and bool(body.get("kind"))
+        and isinstance(body.get("kind"), str)
+        and isinstance(meta, dict)
+        and meta.get("name") not in (None, "")
+    )
+
+
+def _first_doc_is_kubernetes(text: str, docs: list[Doc]) -> bool:
+    """Whether a file that failed to parse was meant as Kubernetes: its first document has
+    `apiVersion` and `kind` (read from the text when the first document itself failed)."""
+    if docs:
+        first = docs[0].data
+        return isinstance(first, dict) and bool(first.get("apiVersion")) and bool(first.get("kind"))
+    head = next((chunk for chunk in _SEPARATOR.split(text) if _has_content(chunk)), "")
+    return bool(_TOP_LEVEL_API_VERSION.search(head) and _TOP_LEVEL_KIND.search(head))
+
+
+def _has_content(chunk: str) -> bool:
+    return any(ln.strip() and not ln.lstrip().startswith(("#", "%")) for ln in chunk.splitlines())
+
+
+def _objects(rel: str, docs: list[Doc]) -> list[K8sObject]:
+    out = []
+    for doc in docs:
+        for body, start, end, root in _expand_list(doc):
+            if not _is_object(body):
+                continue
+            meta = body["metadata"]
+            ns = meta.get("namespace")
+            out.append(
+                K8sObject(
+                    api_version=body["apiVersion"],
+                    kind=body["kind"],
+                    name=str(meta["name"]),
+                    namespace=str(ns) if ns not in (None, "") else None,
+                    body=deep_copy(body),
+                    span=Span(path=rel, line=start, end_line=end),
+                    source=SourceDoc(doc.data, doc.lines, root),
+                )
+            )
+    return out
+
+
+def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDir], list[LoadError]]:
+    """Every directory of plain manifests (environment or not, sorted by path), and the
+    Kubernetes files that failed to parse. Each candidate file is read and parsed once."""
+    dirs: dict[str, ManifestDir] = {}
+    errors: list[LoadError] = []
+    for rel in candidate_files(ws, referenced):
+        try:
+            text = ws.read_text(rel)
+        except (OSError, OutsideRoot):
+            continue
+        # Cheap refusal of most non-Kubernetes YAML (compose files, CI, docs config) before parsing.
+        if "apiVersion" not in text or "kind" not in text:
+            continue
+        try:
+            docs = load_docs(text)
+        except YamlError as exc:
+            if _first_doc_is_kubernetes(text, exc.docs):
+                errors.append(
+                    LoadError(kind="kubernetes.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}")
+                )
+            continue
+        objects = _objects(rel, docs)
+        if objects:
+            d = _dir_of(rel)
+            dirs.setdefault(d, ManifestDir(d)).objects.extend(objects)
+    return [dirs[d] for d in sorted(dirs)], errors

@@ -1,0 +1,165 @@
+"""Directories of plain manifests (no kustomization) are environments too; the other YAML a
+repository holds (Compose, mkdocs, Helm templates, Argo CD Applications...) is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from urr_audit.loaders.kustomize import load_kubernetes
+from urr_audit.loaders.kustomize.manifests import candidate_files, load_manifests
+from urr_audit.model.common import Span
+from urr_audit.scan import scan
+from urr_audit.workspace import Workspace
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+PLAIN = FIXTURES / "manifests" / "plain"
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return load_kubernetes(Workspace(PLAIN))
+
+
+def test_plain_directories_are_environments_beside_kustomize_leaves(plain):
+    project, _ = plain
+    got = [(e.name, e.path, e.source, e.overlay is not None) for e in project.environments]
+    # `prod` twice (an overlay and a plain directory): both take their whole path
+    assert got == [
+        ("k8s-overlays-prod", "k8s/overlays/prod", "kustomize", True),
+        ("deploy", "deploy", "manifests", False),
+        ("jobs", "jobs", "manifests", False),
+        ("legacy-prod", "legacy/prod", "manifests", False),
+    ]
+
+
+def test_objects_keep_their_spans_namespace_and_environment(plain):
+    project, _ = plain
+    deploy = next(e for e in project.environments if e.name == "deploy")
+    got = [(o.kind, o.name, o.namespace, o.span, o.environment) for o in deploy.objects]
+    assert got == [
+        ("Deployment", "web", "shop", Span(path="deploy/app.yaml", line=2, end_line=23), "deploy"),
+        ("Service", "web", "shop", Span(path="deploy/app.yaml", line=25, end_line=35), "deploy"),
+        (
+            "NetworkPolicy",
+            "web-ingress",
+            "shop",
+            Span(path="deploy/network-policy.yml", line=1, end_line=13),
+            "deploy",
+        ),
+    ]
+    web = deploy.objects[0]
+    assert web.address == "deploy/apps/v1/Deployment/shop/web"
+    assert web.body["spec"]["replicas"] == 2
+    # per-field lines, as for rendered Kustomize objects
+    assert web.origin("spec.replicas") == Span(path="deploy/app.yaml", line=8, end_line=8)
+    assert web.origin("spec.template.spec.containers[name=web].image").line == 19
+    assert deploy.span == Span(path="deploy/app.yaml", line=1, end_line=1)
+
+
+def test_namespace_is_as_written_and_lists_expand(plain):
+    project, _ = plain
+    jobs = next(e for e in project.environments if e.name == "jobs")
+    assert [(o.kind, o.name, o.namespace, o.span.line) for o in jobs.objects] == [
+        ("CronJob", "report", None, 4),
+        ("ConfigMap", "report", None, 18),
+    ]
+    assert jobs.objects[0].origin("spec.schedule").line == 9
+
+
+def test_files_owned_by_kustomize_helm_or_hidden_are_not_candidates():
+    ws = Workspace(PLAIN)
+    files = candidate_files(ws, {"shared/config.yaml"})
+    assert not any(f.startswith(("k8s/", "chart/", ".hidden/", "shared/")) for f in files)
+    assert {"deploy/app.yaml", "docker-compose.yml", "mkdocs.yml", "argocd/app.yaml"} <= set(files)
+
+
+def test_base_files_and_referenced_files_are_counted_once(plain):
+    project, _ = plain
+    by_path: dict[str, list[str]] = {}
+    for env in project.environments:
+        for o in env.objects:
+            by_path.setdefault(o.span.path, []).append(env.name)
+    assert by_path["k8s/base/deployment.yaml"] == ["k8s-overlays-prod"]
+    # read by the overlay from outside its tree: not a plain environment of its own
+    assert by_path["shared/config.yaml"] == ["k8s-overlays-prod"]
+
+
+def test_only_kubernetes_that_fails_to_parse_is_an_error(plain):
+    _, errors = plain
+    # Compose, mkdocs, the invalid docs/notes.yaml, Helm templates: not a word
+    assert [(e.kind, e.path, e.line, e.level) for e in errors] == [
+        ("kubernetes.invalid", "broken/deployment.yaml", 10, "error")
+    ]
+    assert "duplicate key 'name'" in errors[0].message
+
+
+def test_directories_without_built_in_objects_are_not_environments():
+    dirs, _ = load_manifests(Workspace(PLAIN), set())
+    by_path = {d.path: d for d in dirs}
+    assert [o.kind for o in by_path["argocd"].objects] == ["Application"]
+    assert not by_path["argocd"].is_environment
+    assert "." not in by_path  # kind-config.yaml: a kind Cluster without metadata.name is no object
+    assert by_path["deploy"].is_environment
+
+
+@pytest.mark.parametrize(
+    "text,reported",
+    [
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nb: [\n", True),
+        ("apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", True),  # the first document itself
+        ("# head\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, name: b}\n", True),
+        ("kind: thing\napiVersion: maybe\nx: [\n", True),
+        ("services:\n  kind: x\n  apiVersion: y\n  z: [\n", False),  # keys not at the top level
+        ("name: x\n---\napiVersion: v1\nkind: ConfigMap\nb: [\n", False),  # first document is not Kubernetes
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \x00\n", True),
+    ],
+)
+def test_parse_failures_are_reported_only_for_kubernetes_files(tmp_path, text, reported):
+    (tmp_path / "f.yaml").write_text(text)
+    dirs, errors = load_manifests(Workspace(tmp_path), set())
+    assert dirs == []
+    assert [e.kind for e in errors] == (["kubernetes.invalid"] if reported else [])
+
+
+def test_documents_that_are_not_objects_are_skipped(tmp_path):
+    (tmp_path / "f.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\n- a list\n---\njust a string\n"
+    )
+    dirs, errors = load_manifests(Workspace(tmp_path), set())
+    assert errors == []
+    assert [(d.path, [o.name for o in d.objects]) for d in dirs] == [(".", ["a"])]
+
+
+def test_a_kustomization_at_the_root_owns_every_file(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text("resources: []\n")
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n")
+    project, errors = load_kubernetes(Workspace(tmp_path))
+    assert [e.source for e in project.environments] == ["kustomize"]
+
+
+def test_rules_fire_on_plain_manifests():
+    report = scan(PLAIN, select=["URR-K8S-013", "URR-K8S-010"])
+    got = [(f.rule_id, f.path, f.line, f.address) for f in report.result.findings if f.environment == "deploy"]
+    assert got == [
+        # the environment-wide finding anchors at the directory's first manifest
+        ("URR-K8S-010", "deploy/app.yaml", 1, "deploy/networking.k8s.io/v1/NetworkPolicy/shop/*"),
+        ("URR-K8S-013", "deploy/app.yaml", 18, "deploy/apps/v1/Deployment/shop/web"),
+    ]
+
+
+@pytest.mark.parametrize("repo", ["urr", "urr-fixed"])
+def test_urr_repositories_keep_their_environments(repo):
+    # argocd/applications (Applications only) and kind-config*.yaml (a kind Cluster) at the
+    # root deploy nothing: the environments are the leaf overlays, as before.
+    project, _ = load_kubernetes(Workspace(FIXTURES / "repos" / repo))
+    assert [(e.name, e.source) for e in project.environments] == [
+        ("argo-rollouts", "kustomize"),
+        ("dev", "kustomize"),
+        ("kind", "kustomize"),
+        ("prod", "kustomize"),
+        ("staging", "kustomize"),
+    ]

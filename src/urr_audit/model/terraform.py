@@ -228,7 +228,10 @@ class ModuleInstance(BaseModel):
             return Value.absent()
         if self._evaluate is None:
             return expr.literal if expr.literal.is_known else Value.unknown("not evaluated", expr.span)
-        return self._evaluate(expr, symbols)
+        try:
+            return self._evaluate(expr, symbols)
+        except RecursionError:  # hostile or generated input: say so rather than crash the rule
+            return Value.unknown("expression nested too deeply to evaluate", expr.span)
 
     def eval_structured(self, expr: Expression | None, symbols: Symbols | None = None) -> Value:
         """`eval`, with JSON documents decoded and located (see the module docstring)."""

@@ -137,7 +137,7 @@ def test_a_kustomization_at_the_root_owns_every_file(tmp_path):
     (tmp_path / "kustomization.yaml").write_text("resources: []\n")
     (tmp_path / "extra").mkdir()
     (tmp_path / "extra" / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n")
-    project, errors = load_kubernetes(Workspace(tmp_path))
+    project, _ = load_kubernetes(Workspace(tmp_path))
     assert [e.source for e in project.environments] == ["kustomize"]
 
 

@@ -49,10 +49,12 @@ def main() -> None:
         for k, v in zip(phases, (t1 - t, t2 - t1, t3 - t2, t4 - t3, t4 - t)):
             phases[k].append(v)
     _, peak = tracemalloc.get_traced_memory()
-    print(f"{args.path}: {n_files} files, {len(tf.environments)} Terraform environments, "
-          f"{sum(len(e.instances) for e in tf.environments)} module instances, "
-          f"{len(k8s.environments)} Kubernetes environments, "
-          f"{sum(len(e.objects) for e in k8s.environments)} rendered objects, {len(result.findings)} findings")
+    print(
+        f"{args.path}: {n_files} files, {len(tf.environments)} Terraform environments, "
+        f"{sum(len(e.instances) for e in tf.environments)} module instances, "
+        f"{len(k8s.environments)} Kubernetes environments, "
+        f"{sum(len(e.objects) for e in k8s.environments)} rendered objects, {len(result.findings)} findings"
+    )
     for k, v in phases.items():
         print(f"  {k:<10} median {statistics.median(v) * 1000:7.1f} ms   min {min(v) * 1000:7.1f} ms")
     print(f"  peak traced memory (last run): {peak / 2**20:.1f} MiB")

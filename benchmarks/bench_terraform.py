@@ -29,10 +29,14 @@ def main() -> None:
                 ri.get(name)
         times.append(time.perf_counter() - start)
     files = sum(len(m.files) for m in project.modules.values())
-    print(f"{args.root}: {files} files, {len(project.modules)} modules, {len(project.environments)} environments, "
-          f"{len(errors)} load errors")
-    print(f"load+evaluate: min {min(times) * 1000:.1f} ms, median {statistics.median(times) * 1000:.1f} ms "
-          f"over {args.repeat} runs")
+    print(
+        f"{args.root}: {files} files, {len(project.modules)} modules, {len(project.environments)} environments, "
+        f"{len(errors)} load errors"
+    )
+    print(
+        f"load+evaluate: min {min(times) * 1000:.1f} ms, median {statistics.median(times) * 1000:.1f} ms "
+        f"over {args.repeat} runs"
+    )
 
 
 if __name__ == "__main__":

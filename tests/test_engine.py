@@ -138,7 +138,9 @@ def test_suppression_comment_with_justification():
         "# urr-audit:ignore",
     ):
         lines = {("base/deploy.yaml", 3): f"image: x  {comment}"}
-        res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))
+        res = run(
+            _project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n, lines=lines: lines.get((p, n), "")
+        )
         assert [f.suppressed for f in res.findings] == [True, False], comment
     lines = {("base/deploy.yaml", 3): "# urr-audit: ignore=URR-X-9000 -- another rule"}
     res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))

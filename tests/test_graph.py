@@ -34,11 +34,7 @@ def graph() -> nx.DiGraph:
 
 def _deps(g: nx.DiGraph, env: str, module: str) -> set[str]:
     node = f"tf:{env}/module.{module}"
-    return {
-        v.rsplit(".", 1)[-1]
-        for _, v, d in g.out_edges(node, data=True)
-        if d["kind"] == "depends_on"
-    }
+    return {v.rsplit(".", 1)[-1] for _, v, d in g.out_edges(node, data=True) if d["kind"] == "depends_on"}
 
 
 @pytest.mark.parametrize("consumer", sorted(SECTION_4_2))
@@ -82,8 +78,12 @@ def _edge_kinds(g, node):
 def test_kubernetes_links(graph):
     ticket = K8S.format("apps/v1/Deployment", "ticket-service")
     assert (ticket, "selects") in _edge_kinds(graph, K8S.format("v1/Service", "ticket-service"))
-    assert (ticket, "scales") in _edge_kinds(graph, K8S.format("autoscaling/v2/HorizontalPodAutoscaler", "ticket-service"))
-    assert (ticket, "applies_to") in _edge_kinds(graph, K8S.format("networking.k8s.io/v1/NetworkPolicy", "default-deny-all"))
+    assert (ticket, "scales") in _edge_kinds(
+        graph, K8S.format("autoscaling/v2/HorizontalPodAutoscaler", "ticket-service")
+    )
+    assert (ticket, "applies_to") in _edge_kinds(
+        graph, K8S.format("networking.k8s.io/v1/NetworkPolicy", "default-deny-all")
+    )
     assert (ticket, "protects") in _edge_kinds(graph, K8S.format("policy/v1/PodDisruptionBudget", "ticket-service"))
     assert ("kustomize:k8s/spring/base", "builds_on") in _edge_kinds(graph, "kustomize:k8s/spring/overlays/prod")
     assert ("kustomize:k8s/spring/overlays/prod", "renders") in _edge_kinds(graph, "k8s:prod")

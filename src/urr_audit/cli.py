@@ -97,9 +97,7 @@ def scan(
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.high,
-    rules_dir: Annotated[
-        list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")
-    ] = None,
+    rules_dir: Annotated[list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")] = None,
     skip_path: Annotated[
         list[str] | None,
         typer.Option("--skip-path", help="Drop findings whose path matches this regex (repeatable)."),

@@ -71,7 +71,6 @@ class Expression(BaseModel):
     literal: Value = Field(default_factory=Value.absent)
     _node: Any = PrivateAttr(default=None)  # loader-private syntax node for the evaluator
 
-
     def reads(self, *roots: str) -> bool:
         """True when a traversal starts at one of these symbols (`each`, `count`, `var`...)."""
         return any(t.split(".", 1)[0] in roots for t in self.traversals)
@@ -285,8 +284,9 @@ class Symbols:
 NO_SYMBOLS = Symbols()
 
 
-def instance_keys(instance: ModuleInstance, count: Expression | None,
-                  for_each: Expression | None) -> list[tuple[str | int, Symbols]] | None:
+def instance_keys(
+    instance: ModuleInstance, count: Expression | None, for_each: Expression | None
+) -> list[tuple[str | int, Symbols]] | None:
     """One (key, symbols) per instance Terraform creates when `for_each`/`count` is known;
     None when the keys cannot be resolved (or there is neither)."""
     if for_each is not None:
@@ -352,8 +352,9 @@ def _views(instance: ModuleInstance, block: Block, type_: str, symbols: Symbols)
         else:
             why = "no for_each" if fe is None else (v.reason or f"for_each = {v.value!r}")
             unknown = UnknownLeaf(f'dynamic "{type_}" for_each cannot be resolved ({why})')
-            out.append(BlockView(instance=instance, block=content, dynamic=dyn,
-                                 symbols=symbols.bind(name, None, unknown)))
+            out.append(
+                BlockView(instance=instance, block=content, dynamic=dyn, symbols=symbols.bind(name, None, unknown))
+            )
             continue
         for k, x in pairs:
             bound = symbols.bind(name, k, {"key": k, "value": x})
@@ -462,8 +463,11 @@ class ResourceInstance(BaseModel):
     def exists(self) -> Value:
         """Known False when `count` is known to be 0 or `for_each` known to be empty in this
         environment; unknown when they (or the module instance's) cannot be resolved."""
-        own = Value.known(True) if self.key is not None else \
-            existence(self.instance, self.resource.count, self.resource.for_each)
+        own = (
+            Value.known(True)
+            if self.key is not None
+            else existence(self.instance, self.resource.count, self.resource.for_each)
+        )
         if own.is_known and own.value is False:
             return own
         if not self.instance.exists.is_known:
@@ -477,9 +481,7 @@ class ResourceInstance(BaseModel):
     def has_block(self, type_: str) -> bool:
         """True when a literal or `dynamic` block of that type is written."""
         body = self.resource.body
-        return bool(body.blocks_of(type_)) or any(
-            b.labels == [type_] for b in body.blocks_of("dynamic")
-        )
+        return bool(body.blocks_of(type_)) or any(b.labels == [type_] for b in body.blocks_of("dynamic"))
 
 
 def existence(instance: ModuleInstance, count: Expression | None, for_each: Expression | None) -> Value:
@@ -503,8 +505,9 @@ def existence(instance: ModuleInstance, count: Expression | None, for_each: Expr
     return out
 
 
-def _get(instance: ModuleInstance, block: Block, path: str, structured: bool = False,
-         symbols: Symbols = NO_SYMBOLS) -> Value:
+def _get(
+    instance: ModuleInstance, block: Block, path: str, structured: bool = False, symbols: Symbols = NO_SYMBOLS
+) -> Value:
     head, _, rest = path.partition(".")
     if rest:
         views = _views(instance, block, head, symbols)

@@ -28,7 +28,10 @@ def run(root: Path, rule: str):
 
 
 def test_addon_version_without_value_is_undecided_and_data_source_is_floating(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         variable "v" {
           type = string
         }
@@ -47,15 +50,19 @@ def test_addon_version_without_value_is_undecided_and_data_source_is_floating(tm
           addon_name    = "coredns"
           addon_version = data.aws_eks_addon_version.c.version
         }
-    """})
+    """
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-004")
     assert found == []
     assert undecided == [("main.tf", 13)]
 
 
 def test_pinned_version_from_tfvars_names_its_source(tmp_path):
-    write(tmp_path, {
-        "main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
             variable "v" {
               type = string
             }
@@ -65,8 +72,9 @@ def test_pinned_version_from_tfvars_names_its_source(tmp_path):
               addon_version = var.v
             }
         """,
-        "terraform.tfvars": 'v = "v1.2.3"\n',
-    })
+            "terraform.tfvars": 'v = "v1.2.3"\n',
+        },
+    )
     _, _, r = run(tmp_path, "URR-TF-004")
     [f] = r.findings
     assert '"v1.2.3"' in f.message and "terraform.tfvars:1" in f.message
@@ -90,11 +98,14 @@ def test_deletion_protection_conditional_per_environment(tmp_path, condition):
           deletion_protection = CONDITION ? true : false
         }
     """.replace("CONDITION", condition)
-    write(tmp_path, {
-        "modules/db/main.tf": module,
-        "envs/prod/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "prod"\n}\n',
-        "envs/production-eu/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "production-eu"\n}\n',
-    })
+    write(
+        tmp_path,
+        {
+            "modules/db/main.tf": module,
+            "envs/prod/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "prod"\n}\n',
+            "envs/production-eu/main.tf": 'module "db" {\n  source = "../../modules/db"\n  env = "production-eu"\n}\n',
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-009")
     # the conditional is true in prod; production-eu matches the prod-like pattern and gets false
     assert found == [("modules/db/main.tf", 8, "production-eu")]
@@ -102,7 +113,10 @@ def test_deletion_protection_conditional_per_environment(tmp_path, condition):
 
 
 def test_world_ingress_with_unknown_cidrs_is_undecided(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_vpc" "v" {
           cidr_block = "10.0.0.0/16"
         }
@@ -114,22 +128,30 @@ def test_world_ingress_with_unknown_cidrs_is_undecided(tmp_path):
           to_port           = 22
           cidr_blocks       = [aws_vpc.v.cidr_block]
         }
-    """})
+    """
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-006")
     assert found == [] and undecided == [("main.tf", 5)]
 
 
 def test_module_with_count_zero_is_not_checked(tmp_path):
-    write(tmp_path, {
-        "modules/logs/main.tf": 'resource "aws_cloudwatch_log_group" "g" {\n  name = "g"\n}\n',
-        "main.tf": 'module "logs" {\n  source = "./modules/logs"\n  count  = 0\n}\n',
-    })
+    write(
+        tmp_path,
+        {
+            "modules/logs/main.tf": 'resource "aws_cloudwatch_log_group" "g" {\n  name = "g"\n}\n',
+            "main.tf": 'module "logs" {\n  source = "./modules/logs"\n  count  = 0\n}\n',
+        },
+    )
     found, _, _ = run(tmp_path, "URR-TF-013")
     assert found == []
 
 
 def test_heredoc_policy_anchors_at_the_statement(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_iam_policy" "admin" {
           name   = "admin"
           policy = <<-JSON
@@ -142,13 +164,18 @@ def test_heredoc_policy_anchors_at_the_statement(tmp_path):
             }
           JSON
         }
-    """})
+    """
+        },
+    )
     found, _, _ = run(tmp_path, "URR-TF-016")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 9)]
 
 
 def test_route_to_unresolvable_table_makes_isolation_undecided(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         variable "table_id" {
           type = string
         }
@@ -176,23 +203,31 @@ def test_route_to_unresolvable_table_makes_isolation_undecided(tmp_path):
           destination_cidr_block = "0.0.0.0/0"
           nat_gateway_id         = "nat-1"
         }
-    """})
+    """
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-008")
     assert found == [] and undecided == [("main.tf", 13)]
 
 
 def test_required_input_mentions_example_file(tmp_path):
-    write(tmp_path, {
-        "main.tf": 'variable "domain" {\n  type = string\n}\n',
-        "terraform.tfvars.example": 'domain = "example.com"\n',
-    })
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "domain" {\n  type = string\n}\n',
+            "terraform.tfvars.example": 'domain = "example.com"\n',
+        },
+    )
     _, _, r = run(tmp_path, "URR-TF-003")
     [f] = r.findings
     assert "terraform.tfvars.example:1" in f.message
 
 
 def test_secret_arn_is_not_a_secret(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "random_password" "p" {
           length = 32
         }
@@ -210,20 +245,27 @@ def test_secret_arn_is_not_a_secret(tmp_path):
           filename = "leak.txt"
           content  = random_password.p.result
         }
-    """})
+    """
+        },
+    )
     found, _, _ = run(tmp_path, "URR-TF-005")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 17)]
 
 
-@pytest.mark.parametrize(("count", "tfvars", "expected"), [
-    ("0", "", []),
-    ("var.enabled ? 1 : 0", "enabled = false\n", []),
-    ("var.enabled ? 1 : 0", "enabled = true\n", [("main.tf", 9, "urr")]),  # at vpc_config
-])
+@pytest.mark.parametrize(
+    ("count", "tfvars", "expected"),
+    [
+        ("0", "", []),
+        ("var.enabled ? 1 : 0", "enabled = false\n", []),
+        ("var.enabled ? 1 : 0", "enabled = true\n", [("main.tf", 9, "urr")]),  # at vpc_config
+    ],
+)
 def test_resource_with_count_zero_does_not_exist(tmp_path, count, tfvars, expected):
     root = tmp_path / "urr"
-    write(root, {
-        "main.tf": f"""
+    write(
+        root,
+        {
+            "main.tf": f"""
             variable "enabled" {{
               type = bool
             }}
@@ -236,16 +278,19 @@ def test_resource_with_count_zero_does_not_exist(tmp_path, count, tfvars, expect
               }}
             }}
         """,
-        "terraform.tfvars": tfvars,
-    })
+            "terraform.tfvars": tfvars,
+        },
+    )
     found, undecided, _ = run(root, "URR-TF-017")
     assert found == expected
     assert undecided == []
 
 
 def test_policy_passed_as_a_module_argument_is_read_before_encoding(tmp_path):
-    write(tmp_path, {
-        "env/main.tf": """
+    write(
+        tmp_path,
+        {
+            "env/main.tf": """
             module "iam" {
               source = "../iam"
               policy = jsonencode({
@@ -256,15 +301,19 @@ def test_policy_passed_as_a_module_argument_is_read_before_encoding(tmp_path):
               })
             }
         """,
-        "iam/main.tf": 'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
-    })
+            "iam/main.tf": 'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-016")
     assert [(p, line) for p, line, _ in found] == [("env/main.tf", 7)]
     assert undecided == []
 
 
 def test_heredoc_policy_with_interpolated_arn_is_read(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_iam_policy" "p" {
           policy = <<-JSON
             {
@@ -275,13 +324,18 @@ def test_heredoc_policy_with_interpolated_arn_is_read(tmp_path):
             }
           JSON
         }
-    """})
+    """
+        },
+    )
     found, _, _ = run(tmp_path, "URR-TF-016")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 7)]
 
 
 def test_for_each_security_group_rule_over_known_ports_is_decided_per_instance(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         variable "ingress_ports" {
           type    = set(string)
           default = ["22", "443"]
@@ -294,7 +348,9 @@ def test_for_each_security_group_rule_over_known_ports_is_decided_per_instance(t
           from_port         = each.value
           to_port           = each.value
         }
-    """})
+    """
+        },
+    )
     found, undecided, r = run(tmp_path, "URR-TF-006")
     assert [x[:2] for x in found] == [("main.tf", 6)] and undecided == []  # 22 only, silence on 443
     [f] = r.findings
@@ -303,7 +359,10 @@ def test_for_each_security_group_rule_over_known_ports_is_decided_per_instance(t
 
 
 def test_for_each_instances_with_the_same_problem_give_one_finding(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_vpc_security_group_ingress_rule" "ssh" {
           for_each          = toset(["sg-1", "sg-2"])
           security_group_id = each.value
@@ -312,14 +371,19 @@ def test_for_each_instances_with_the_same_problem_give_one_finding(tmp_path):
           from_port         = 22
           to_port           = 22
         }
-    """})
+    """
+        },
+    )
     found, _, r = run(tmp_path, "URR-TF-006")
     assert [x[:2] for x in found] == [("main.tf", 2)]
     assert r.findings[0].address == "aws_vpc_security_group_ingress_rule.ssh"  # the ports do not read each
 
 
 def test_dynamic_ingress_over_an_unknown_collection_is_undecided(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_security_group" "sg" {
           name = "sg"
           dynamic "ingress" {
@@ -332,19 +396,27 @@ def test_dynamic_ingress_over_an_unknown_collection_is_undecided(tmp_path):
             }
           }
         }
-    """})
+    """
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-006")
     assert found == [] and undecided == [("main.tf", 6)]  # before: dynamic ingress was not read at all
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("aws_security_group.a.id", []),  # the group itself
-    ('"sg-1"', []),  # both known and equal
-    ("aws_security_group.b.id", [("main.tf", 8)]),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("aws_security_group.a.id", []),  # the group itself
+        ('"sg-1"', []),  # both known and equal
+        ("aws_security_group.b.id", [("main.tf", 8)]),
+    ],
+)
 def test_all_ports_between_members_of_one_group_is_left_out(tmp_path, source, expected):
     sg_id = '"sg-1"' if source.startswith('"') else "aws_security_group.a.id"
-    write(tmp_path, {"main.tf": f"""
+    write(
+        tmp_path,
+        {
+            "main.tf": f"""
         resource "aws_security_group" "a" {{
           name = "a"
         }}
@@ -359,13 +431,18 @@ def test_all_ports_between_members_of_one_group_is_left_out(tmp_path, source, ex
           from_port                = 0
           to_port                  = 0
         }}
-    """})
+    """
+        },
+    )
     found, undecided, _ = run(tmp_path, "URR-TF-007")
     assert [x[:2] for x in found] == expected and undecided == []
 
 
 def test_secret_read_through_an_instance_key_is_found_and_its_arn_is_not(tmp_path):
-    write(tmp_path, {"main.tf": """
+    write(
+        tmp_path,
+        {
+            "main.tf": """
         resource "aws_secretsmanager_secret_version" "v" {
           count         = 1
           secret_id     = "s"
@@ -379,6 +456,8 @@ def test_secret_read_through_an_instance_key_is_found_and_its_arn_is_not(tmp_pat
           filename = "leak.txt"
           content  = aws_secretsmanager_secret_version.v[0].secret_string
         }
-    """})
+    """
+        },
+    )
     found, _, _ = run(tmp_path, "URR-TF-005")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 13)]

@@ -108,9 +108,9 @@ def test_directories_without_built_in_objects_are_not_environments():
     "text,reported",
     [
         ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nb: [\n", True),
-        ("apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", True),  # the first document itself
+        ("apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {}\n", True),  # the first document itself
         ("# head\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, name: b}\n", True),
-        ("kind: thing\napiVersion: maybe\nx: [\n", True),
+        ("kind: thing\napiVersion: maybe\nmetadata: [\n", True),
         ("services:\n  kind: x\n  apiVersion: y\n  z: [\n", False),  # keys not at the top level
         ("name: x\n---\napiVersion: v1\nkind: ConfigMap\nb: [\n", False),  # first document is not Kubernetes
         ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \x00\n", True),

@@ -27,7 +27,7 @@ KNOWN_CASES = [
     ("object keys", 'locals { out = { a = 1, "b-c" = 2 } }', {"a": 1, "b-c": 2}),
     ("template", 'locals {\n  n = "x"\n  out = "a-${local.n}-b"\n}', "a-x-b"),
     ("escapes", r'locals { out = "q\"\n$${lit}" }', 'q"\n${lit}'),
-    ("sole interpolation keeps type", "locals {\n  n = 3\n  out = \"${local.n}\"\n}", 3),
+    ("sole interpolation keeps type", 'locals {\n  n = 3\n  out = "${local.n}"\n}', 3),
     ("heredoc", "locals {\n  out = <<EOT\n  a\n    b\nEOT\n}", "  a\n    b\n"),
     ("indented heredoc", "locals {\n  out = <<-EOT\n    a\n      b ${1 + 1}\n    EOT\n}", "a\n  b 2\n"),
     ("if directive", 'locals { out = "%{ if true }yes%{ else }no%{ endif }" }', "yes"),
@@ -41,40 +41,80 @@ KNOWN_CASES = [
     ("traversal operands", 'variable "env" { default = "prod" }\nlocals { out = var.env == "prod" ? 1 : 2 }', 1),
     (
         "traversal operands everywhere",
-        'variable "c" { default = { d = false } }\nlocals {\n  b = [3]\n'
-        "  out = [(length(var.c) + 1) * 2 > local.b[0] && !var.c.d, -local.b[0], (local.b)[0]]\n}",
+        (
+            'variable "c" { default = { d = false } }\nlocals {\n  b = [3]\n'
+            "  out = [(length(var.c) + 1) * 2 > local.b[0] && !var.c.d, -local.b[0], (local.b)[0]]\n}"
+        ),
         [True, -3, 3],
     ),
     ("arithmetic", "locals { out = [1 + 2 * 3, 7 / 2, 7 % 3, -(2 - 5)] }", [7, 3.5, 1, 3]),
-    ("comparison and logic", 'locals { out = [1 == 1, "1" == 1, !true || 2 >= 2, true && false] }',
-     [True, False, True, False]),
-    ("index and attribute", 'locals {\n  m = { a = [10, { b = "x" }] }\n  out = [local.m.a[0], local.m["a"][1].b, local.m.a.0]\n}',
-     [10, "x", 10]),
-    ("splat", 'locals {\n  l = [{ id = 1 }, { id = 2 }]\n  out = [local.l[*].id, local.l.*.id]\n}', [[1, 2], [1, 2]]),
+    (
+        "comparison and logic",
+        'locals { out = [1 == 1, "1" == 1, !true || 2 >= 2, true && false] }',
+        [True, False, True, False],
+    ),
+    (
+        "index and attribute",
+        'locals {\n  m = { a = [10, { b = "x" }] }\n  out = [local.m.a[0], local.m["a"][1].b, local.m.a.0]\n}',
+        [10, "x", 10],
+    ),
+    ("splat", "locals {\n  l = [{ id = 1 }, { id = 2 }]\n  out = [local.l[*].id, local.l.*.id]\n}", [[1, 2], [1, 2]]),
     ("for tuple", 'locals { out = [for i, v in ["a", "b", "c"] : "${i}${upper(v)}" if v != "b"] }', ["0A", "2C"]),
-    ("for object", 'locals { out = { for k, v in { a = 1, b = 2 } : v => k } }', {"1": "a", "2": "b"}),
-    ("for object grouping", 'locals { out = { for v in ["ab", "ac", "b"] : substr(v, 0, 1) => v... } }',
-     {"a": ["ab", "ac"], "b": ["b"]}),
-    ("merge concat lookup", 'locals { out = [merge({ a = 1 }, { b = 2 }), concat([1], [2]), lookup({ a = 1 }, "b", 0)] }',
-     [{"a": 1, "b": 2}, [1, 2], 0]),
+    ("for object", "locals { out = { for k, v in { a = 1, b = 2 } : v => k } }", {"1": "a", "2": "b"}),
+    (
+        "for object grouping",
+        'locals { out = { for v in ["ab", "ac", "b"] : substr(v, 0, 1) => v... } }',
+        {"a": ["ab", "ac"], "b": ["b"]},
+    ),
+    (
+        "merge concat lookup",
+        'locals { out = [merge({ a = 1 }, { b = 2 }), concat([1], [2]), lookup({ a = 1 }, "b", 0)] }',
+        [{"a": 1, "b": 2}, [1, 2], 0],
+    ),
     ("coalesce", 'locals { out = [coalesce("", null, "x"), coalescelist([], [1])] }', ["x", [1]]),
     ("format", 'locals { out = [format("%s-%03d", "a", 7), formatlist("%s!", ["a", "b"])] }', ["a-007", ["a!", "b!"]]),
-    ("strings", 'locals { out = [join(",", ["a", "b"]), split(",", "a,b"), lower("A"), upper("a"), '
-     'replace("a-b", "-", "_"), trimspace(" x "), trimprefix("ab", "a"), trimsuffix("ab", "b"), substr("hello", 1, 3)] }',
-     ["a,b", ["a", "b"], "a", "A", "a_b", "x", "b", "a", "ell"]),
-    ("conversions", 'locals { out = [tostring(1), tonumber("2"), tobool("true"), toset(["b", "a", "b"]), tolist(["x"]), tomap({ a = 1 })] }',
-     ["1", 2, True, ["a", "b"], ["x"], {"a": 1}]),
-    ("try and can", 'locals { out = [try(local.missing_key_map.x, "fallback"), can(tonumber("x")), can(1)] \n missing_key_map = {} }',
-     ["fallback", False, True]),
-    ("collections", 'locals { out = [element(["a", "b"], 3), contains(["a"], "a"), keys({ b = 1, a = 2 }), values({ b = 1, a = 2 }), '
-     'distinct([1, 1, 2]), flatten([[1], [2, [3]]]), compact(["a", "", null]), length({ a = 1 }), zipmap(["a"], [1]), one([5]), range(3)] }',
-     ["b", True, ["a", "b"], [2, 1], [1, 2], [1, 2, 3], ["a"], 1, {"a": 1}, 5, [0, 1, 2]]),
-    ("json yaml base64", 'locals { out = [jsonencode({ a = [1, "x"] }), jsondecode("{\\"k\\": true}"), yamlencode({ a = 1 }), base64encode("hi")] }',
-     ['{"a":[1,"x"]}', {"k": True}, "a: 1\n", "aGk="]),
+    (
+        "strings",
+        (
+            'locals { out = [join(",", ["a", "b"]), split(",", "a,b"), lower("A"), upper("a"), '
+            'replace("a-b", "-", "_"), trimspace(" x "), trimprefix("ab", "a"), trimsuffix("ab", "b"), substr("hello", 1, 3)] }'
+        ),
+        ["a,b", ["a", "b"], "a", "A", "a_b", "x", "b", "a", "ell"],
+    ),
+    (
+        "conversions",
+        'locals { out = [tostring(1), tonumber("2"), tobool("true"), toset(["b", "a", "b"]), tolist(["x"]), tomap({ a = 1 })] }',
+        ["1", 2, True, ["a", "b"], ["x"], {"a": 1}],
+    ),
+    (
+        "try and can",
+        'locals { out = [try(local.missing_key_map.x, "fallback"), can(tonumber("x")), can(1)] \n missing_key_map = {} }',
+        ["fallback", False, True],
+    ),
+    (
+        "collections",
+        (
+            'locals { out = [element(["a", "b"], 3), contains(["a"], "a"), keys({ b = 1, a = 2 }), values({ b = 1, a = 2 }), '
+            'distinct([1, 1, 2]), flatten([[1], [2, [3]]]), compact(["a", "", null]), length({ a = 1 }), zipmap(["a"], [1]), one([5]), range(3)] }'
+        ),
+        ["b", True, ["a", "b"], [2, 1], [1, 2], [1, 2, 3], ["a"], 1, {"a": 1}, 5, [0, 1, 2]],
+    ),
+    (
+        "json yaml base64",
+        'locals { out = [jsonencode({ a = [1, "x"] }), jsondecode("{\\"k\\": true}"), yamlencode({ a = 1 }), base64encode("hi")] }',
+        ['{"a":[1,"x"]}', {"k": True}, "a: 1\n", "aGk="],
+    ),
     ("numbers", "locals { out = [min(3, 1), max(3, 1), abs(-2), ceil(1.2), floor(1.8)] }", [1, 3, 2, 2, 1]),
-    ("cidr", 'locals { out = [cidrsubnet("10.0.0.0/16", 8, 2), cidrhost("10.0.1.0/24", 5)] }', ["10.0.2.0/24", "10.0.1.5"]),
-    ("startswith regex", 'locals { out = [startswith("abc", "ab"), endswith("abc", "bc"), regex("v(\\\\d+)", "v12"), regexall("\\\\d", "a1b2")] }',
-     [True, True, ["12"], ["1", "2"]]),
+    (
+        "cidr",
+        'locals { out = [cidrsubnet("10.0.0.0/16", 8, 2), cidrhost("10.0.1.0/24", 5)] }',
+        ["10.0.2.0/24", "10.0.1.5"],
+    ),
+    (
+        "startswith regex",
+        'locals { out = [startswith("abc", "ab"), endswith("abc", "bc"), regex("v(\\\\d+)", "v12"), regexall("\\\\d", "a1b2")] }',
+        [True, True, ["12"], ["1", "2"]],
+    ),
     ("local chain is lazy", 'locals {\n  out = local.b\n  b = local.c\n  c = "deep"\n}', "deep"),
     ("unknown condition with equal branches", 'locals { out = aws_s3_bucket.b.id == "" ? "same" : "same" }', "same"),
     ("function with expanded args", 'locals { out = concat([["a"], ["b"]]...) }', ["a", "b"]),
@@ -91,7 +131,11 @@ def test_known_values(tmp_path: Path, name: str, src: str, expected: object) -> 
 
 UNKNOWN_CASES = [
     ("resource attribute", "locals { out = aws_subnet.db.id }", "depends on aws_subnet.db.id"),
-    ("data source", "locals { out = data.aws_iam_policy_document.p.json }", "depends on data.aws_iam_policy_document.p.json"),
+    (
+        "data source",
+        "locals { out = data.aws_iam_policy_document.p.json }",
+        "depends on data.aws_iam_policy_document.p.json",
+    ),
     ("each", "locals { out = each.key }", "each"),
     ("count", "locals { out = count.index }", "count"),
     ("unknown condition", 'locals { out = aws_x.y.enabled ? "a" : "b" }', "aws_x.y"),
@@ -123,8 +167,9 @@ def test_file_and_templatefile_read_through_workspace(tmp_path: Path) -> None:
 
 
 def test_module_output_evaluated_in_child(load_tree) -> None:
-    project, errors = load_tree({
-        "env/main.tf": """
+    project, errors = load_tree(
+        {
+            "env/main.tf": """
             module "sqs" {
               source = "../mod/sqs"
               name   = "orders"
@@ -134,13 +179,14 @@ def test_module_output_evaluated_in_child(load_tree) -> None:
               queue_arn = module.sqs.queue_arn
             }
         """,
-        "mod/sqs/main.tf": """
+            "mod/sqs/main.tf": """
             variable "name" {}
             output "queue_arn" { value = "arn:aws:sqs:::${var.name}" }
             output "url" { value = aws_sqs_queue.q.url }
         """,
-        "mod/iam/main.tf": 'variable "queue_arn" {}\nlocals { arn = var.queue_arn }\n',
-    })
+            "mod/iam/main.tf": 'variable "queue_arn" {}\nlocals { arn = var.queue_arn }\n',
+        }
+    )
     assert errors == []
     env = project.environments[0]
     iam = next(i for i in env.instances if i.address == "module.iam")
@@ -153,18 +199,20 @@ def test_module_output_evaluated_in_child(load_tree) -> None:
 
 
 def test_variable_precedence_in_root(load_tree) -> None:
-    project, _ = load_tree({
-        "prod/main.tf": """
+    project, _ = load_tree(
+        {
+            "prod/main.tf": """
             variable "a" { default = "default" }
             variable "b" { default = "default" }
             variable "c" { default = "default" }
             variable "d" { default = "default" }
         """,
-        "prod/terraform.tfvars": 'a = "tfvars"\nb = "tfvars"\nc = "tfvars"\n',
-        "prod/b.auto.tfvars": 'a = "b-auto"\nb = "b-auto"\n',
-        "prod/a.auto.tfvars.json": '{"a": "a-auto-json", "c": "a-auto-json"}',
-        "prod/terraform.tfvars.example": 'd = "example"\n',
-    })
+            "prod/terraform.tfvars": 'a = "tfvars"\nb = "tfvars"\nc = "tfvars"\n',
+            "prod/b.auto.tfvars": 'a = "b-auto"\nb = "b-auto"\n',
+            "prod/a.auto.tfvars.json": '{"a": "a-auto-json", "c": "a-auto-json"}',
+            "prod/terraform.tfvars.example": 'd = "example"\n',
+        }
+    )
     env = project.environments[0]
     values = {k: v.value for k, v in env.root.variables.items()}
     # auto files in lexical order (a.auto.tfvars.json, then b.auto.tfvars) over terraform.tfvars over default
@@ -175,9 +223,11 @@ def test_variable_precedence_in_root(load_tree) -> None:
 
 
 def test_caller_argument_over_child_default_and_non_nullable(load_tree) -> None:
-    project, _ = load_tree({
-        "root/main.tf": 'module "m" {\n  source = "../m"\n  x = "arg"\n  y = null\n}\n',
-        "m/main.tf": 'variable "x" { default = "d" }\nvariable "y" {\n  default = "dy"\n  nullable = false\n}\nvariable "z" { default = 3 }\n',
-    })
+    project, _ = load_tree(
+        {
+            "root/main.tf": 'module "m" {\n  source = "../m"\n  x = "arg"\n  y = null\n}\n',
+            "m/main.tf": 'variable "x" { default = "d" }\nvariable "y" {\n  default = "dy"\n  nullable = false\n}\nvariable "z" { default = 3 }\n',
+        }
+    )
     m = project.environments[0].instances[1]
     assert {k: v.value for k, v in m.variables.items()} == {"x": "arg", "y": "dy", "z": 3}

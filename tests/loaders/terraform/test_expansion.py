@@ -10,14 +10,18 @@ def _by_address(project, type_):
 
 
 def test_for_each_over_a_known_set_gives_one_instance_per_key(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         resource "aws_security_group_rule" "db" {
           for_each  = toset(["6379", "5432"])
           type      = "ingress"
           from_port = each.value
           to_port   = each.key
         }
-    """})
+    """
+        }
+    )
     got = _by_address(project, "aws_security_group_rule")
     assert list(got) == ['aws_security_group_rule.db["5432"]', 'aws_security_group_rule.db["6379"]']  # sorted keys
     ri = got['aws_security_group_rule.db["6379"]']
@@ -27,8 +31,9 @@ def test_for_each_over_a_known_set_gives_one_instance_per_key(load_tree) -> None
 
 
 def test_for_each_over_a_map_from_a_variable_binds_each_key_and_value(load_tree) -> None:
-    project, _ = load_tree({
-        "main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
             variable "ports" {
               type = map(object({ port = number }))
             }
@@ -38,11 +43,13 @@ def test_for_each_over_a_map_from_a_variable_binds_each_key_and_value(load_tree)
               from_port   = each.value.port
             }
         """,
-        "terraform.tfvars": 'ports = { ssh = { port = 22 }, https = { port = 443 } }\n',
-    })
+            "terraform.tfvars": "ports = { ssh = { port = 22 }, https = { port = 443 } }\n",
+        }
+    )
     got = _by_address(project, "aws_vpc_security_group_ingress_rule")
     assert list(got) == [
-        'aws_vpc_security_group_ingress_rule.in["https"]', 'aws_vpc_security_group_ingress_rule.in["ssh"]',
+        'aws_vpc_security_group_ingress_rule.in["https"]',
+        'aws_vpc_security_group_ingress_rule.in["ssh"]',
     ]
     ssh = got['aws_vpc_security_group_ingress_rule.in["ssh"]']
     assert ssh.get("from_port").value == 22 and ssh.get("description").value == "ssh in"
@@ -50,12 +57,17 @@ def test_for_each_over_a_map_from_a_variable_binds_each_key_and_value(load_tree)
 
 
 def test_count_gives_indexed_instances_with_count_index(load_tree) -> None:
-    project, _ = load_tree({"modules/m/main.tf": """
+    project, _ = load_tree(
+        {
+            "modules/m/main.tf": """
             resource "aws_instance" "web" {
               count = 2
               name  = "web-${count.index}"
             }
-        """, "main.tf": 'module "m" {\n  source = "./modules/m"\n}\n'})
+        """,
+            "main.tf": 'module "m" {\n  source = "./modules/m"\n}\n',
+        }
+    )
     got = _by_address(project, "aws_instance")
     assert list(got) == ["module.m.aws_instance.web[0]", "module.m.aws_instance.web[1]"]
     assert [ri.get("name").value for ri in got.values()] == ["web-0", "web-1"]
@@ -63,7 +75,9 @@ def test_count_gives_indexed_instances_with_count_index(load_tree) -> None:
 
 
 def test_unknown_collection_keeps_one_unexpanded_instance(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         resource "aws_subnet" "s" {
           for_each = toset(aws_vpc.v.ipv6_cidr_blocks)
           name     = each.value
@@ -73,7 +87,9 @@ def test_unknown_collection_keeps_one_unexpanded_instance(load_tree) -> None:
           count = length(aws_subnet.s)
           name  = count.index
         }
-    """})
+    """
+        }
+    )
     [s] = project.resources("aws_subnet")
     assert s.key is None and s.address == "aws_subnet.s"
     assert s.get("name").is_unknown and s.get("vpc_id").value == "vpc-1"
@@ -90,13 +106,17 @@ def test_known_empty_collection_is_one_instance_that_does_not_exist(load_tree) -
 
 
 def test_map_with_unknown_values_has_known_keys(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         resource "aws_security_group_rule" "r" {
           for_each          = { redis = aws_security_group.redis.id, kafka = aws_security_group.kafka.id }
           security_group_id = each.value
           description       = each.key
         }
-    """})
+    """
+        }
+    )
     got = _by_address(project, "aws_security_group_rule")
     assert list(got) == ['aws_security_group_rule.r["kafka"]', 'aws_security_group_rule.r["redis"]']
     redis = got['aws_security_group_rule.r["redis"]']
@@ -106,13 +126,17 @@ def test_map_with_unknown_values_has_known_keys(load_tree) -> None:
 
 
 def test_address_for_names_the_instance_only_when_the_value_reads_each(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         resource "aws_db_instance" "db" {
           for_each          = toset(["a", "b"])
           identifier        = each.key
           storage_encrypted = false
         }
-    """})
+    """
+        }
+    )
     a = next(iter(project.resources("aws_db_instance")))
     assert a.reads_instance("identifier") and not a.reads_instance("storage_encrypted")
     assert a.address_for("identifier") == 'aws_db_instance.db["a"]'
@@ -178,7 +202,9 @@ def test_dynamic_block_over_an_unknown_collection_is_one_view_with_unknown_itera
 
 
 def test_traversals_are_dotted_up_to_the_first_index(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         locals {
           a = "${aws_secretsmanager_secret_version.db.secret_string}-${var.x.y[0].z}"
           b = [for s in aws_subnet.s[*].id : s]
@@ -189,7 +215,9 @@ def test_traversals_are_dotted_up_to_the_first_index(load_tree) -> None:
           for_each = {}
           port     = each.value.port
         }
-    """})
+    """
+        }
+    )
     mod = project.modules["."]
     assert mod.locals["a"].expr.traversals == ["aws_secretsmanager_secret_version.db.secret_string", "var.x.y"]
     assert mod.locals["b"].expr.traversals == ["aws_subnet.s", "s"]

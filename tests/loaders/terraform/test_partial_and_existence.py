@@ -59,8 +59,9 @@ def test_jsonencode_of_partial_value_is_an_unknown_string_with_a_located_documen
 
 
 def test_document_passed_through_a_module_argument_keeps_structure_and_lines(load_tree) -> None:
-    project, _ = load_tree({
-        "env/main.tf": """
+    project, _ = load_tree(
+        {
+            "env/main.tf": """
             module "iam" {
               source = "../iam"
               policy = jsonencode({
@@ -68,16 +69,19 @@ def test_document_passed_through_a_module_argument_keeps_structure_and_lines(loa
               })
             }
         """,
-        "iam/main.tf": 'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
-    })
+            "iam/main.tf": 'variable "policy" {}\nresource "aws_iam_policy" "p" {\n  policy = var.policy\n}\n',
+        }
+    )
     [ri] = project.resources("aws_iam_policy")
     doc = ri.get_structured("policy")
     assert doc.partial["Statement"][0]["Action"] == "s3:*"
-    assert doc.span_at("Statement", 0) .path == "env/main.tf" and doc.span_at("Statement", 0).line == 5
+    assert doc.span_at("Statement", 0).path == "env/main.tf" and doc.span_at("Statement", 0).line == 5
 
 
 def test_heredoc_json_with_unknown_interpolation_is_decoded(load_tree) -> None:
-    project, _ = load_tree({"main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
         resource "aws_iam_policy" "p" {
           policy = <<-EOT
             {
@@ -89,7 +93,9 @@ def test_heredoc_json_with_unknown_interpolation_is_decoded(load_tree) -> None:
           EOT
         }
         variable "actions" { default = ["sqs:SendMessage"] }
-    """})
+    """
+        }
+    )
     [ri] = project.resources("aws_iam_policy")
     doc = ri.get_structured("policy")
     a, b = doc.partial["Statement"]
@@ -99,8 +105,9 @@ def test_heredoc_json_with_unknown_interpolation_is_decoded(load_tree) -> None:
 
 
 def test_known_heredoc_and_file_documents_are_located(load_tree) -> None:
-    project, _ = load_tree({
-        "main.tf": """
+    project, _ = load_tree(
+        {
+            "main.tf": """
             resource "aws_iam_policy" "a" {
               policy = <<EOT
             {"Statement": [
@@ -112,8 +119,9 @@ def test_known_heredoc_and_file_documents_are_located(load_tree) -> None:
               policy = file("${path.module}/p.json")
             }
         """,
-        "p.json": '{\n  "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}\n}\n',
-    })
+            "p.json": '{\n  "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}\n}\n',
+        }
+    )
     a, b = project.resources("aws_iam_policy")
     da, db = a.get_structured("policy"), b.get_structured("policy")
     assert da.is_known and da.value["Statement"][0]["Action"] == "s3:*"
@@ -123,8 +131,9 @@ def test_known_heredoc_and_file_documents_are_located(load_tree) -> None:
 
 
 def test_origin_is_where_a_variable_is_set(load_tree) -> None:
-    project, _ = load_tree({
-        "env/main.tf": """
+    project, _ = load_tree(
+        {
+            "env/main.tf": """
             variable "from_tfvars" {}
             variable "from_default" { default = "d" }
             module "m" {
@@ -138,9 +147,10 @@ def test_origin_is_where_a_variable_is_set(load_tree) -> None:
               c = "${var.from_default}-x"
             }
         """,
-        "env/terraform.tfvars": 'from_tfvars = "t"\n',
-        "m/main.tf": 'variable "passed" {}\nvariable "direct" {}\nlocals {\n  p = var.passed\n  d = var.direct\n}\n',
-    })
+            "env/terraform.tfvars": 'from_tfvars = "t"\n',
+            "m/main.tf": 'variable "passed" {}\nvariable "direct" {}\nlocals {\n  p = var.passed\n  d = var.direct\n}\n',
+        }
+    )
     root, m = _instance(project), _instance(project, "module.m")
 
     def ev(inst, name):
@@ -195,8 +205,13 @@ EXISTENCE = {
 def test_module_calls_known_to_be_empty_are_skipped(load_tree) -> None:
     project, _ = load_tree(EXISTENCE)
     env = project.environments[0]
-    assert [i.address for i in env.instances] == ["", "module.on", "module.on.module.inner", "module.maybe",
-                                                  "module.maybe.module.inner"]
+    assert [i.address for i in env.instances] == [
+        "",
+        "module.on",
+        "module.on.module.inner",
+        "module.maybe",
+        "module.maybe.module.inner",
+    ]
     assert [(s.address, s.span.line) for s in env.skipped_modules] == [("module.off", 3), ("module.none", 7)]
     assert "count = var.enabled ? 1 : 0" in env.skipped_modules[0].reason
     exists = {i.address: i.exists for i in env.instances}

@@ -18,7 +18,10 @@ def test_edge_case_module_model() -> None:
     project, errors = load_terraform(Workspace(CASES / "edge"))
     mod = project.modules["env/prod"]
     assert [r.address for r in mod.resources] == [
-        "aws_security_group.sg", "aws_instance.web", "data.aws_iam_policy_document.p", "aws_subnet.per_az",
+        "aws_security_group.sg",
+        "aws_instance.web",
+        "data.aws_iam_policy_document.p",
+        "aws_subnet.per_az",
     ]
     sg, web, _, per_az = mod.resources
     assert [b.labels for b in sg.body.blocks_of("dynamic")] == [["ingress"]]
@@ -40,7 +43,13 @@ def test_edge_case_module_model() -> None:
     assert [b.type for b in settings.backends] == ["cloud"]
     calls = mod.module_calls
     assert {n: c.source_kind for n, c in calls.items()} == {
-        "net": "local", "reg": "registry", "gitmod": "git", "gh": "git", "web": "http", "bucket": "s3", "gcs": "gcs",
+        "net": "local",
+        "reg": "registry",
+        "gitmod": "git",
+        "gh": "git",
+        "web": "http",
+        "bucket": "s3",
+        "gcs": "gcs",
     }
     assert calls["net"].resolved_dir == "modules/net"
     assert calls["reg"].version == "5.1.0" and calls["reg"].resolved_dir is None
@@ -50,8 +59,10 @@ def test_edge_case_module_model() -> None:
     assert [i.address for i in env.instances] == ["", "module.net", "module.net.module.subnets"]
     subnets = env.instances[2]
     assert subnets.variables["cidr"].value == "10.1.0.0/16"
-    assert list(r.address for r in env.resources("aws_subnet")) == [
-        'aws_subnet.per_az["a"]', 'aws_subnet.per_az["b"]', "module.net.module.subnets.aws_subnet.this",
+    assert [r.address for r in env.resources("aws_subnet")] == [
+        'aws_subnet.per_az["a"]',
+        'aws_subnet.per_az["b"]',
+        "module.net.module.subnets.aws_subnet.this",
     ]  # for_each over a known set: one instance per key
     # remote sources are recorded, never fetched: their outputs are unknown
     out = env.root.eval(mod.locals["from_registry"].expr)
@@ -66,7 +77,7 @@ def test_roots_are_directories_nobody_calls() -> None:
 
 
 def test_tf_json_module() -> None:
-    project, errors = load_terraform(Workspace(CASES / "edge"))
+    project, _errors = load_terraform(Workspace(CASES / "edge"))
     mod = project.modules["env/json"]
     (res,) = mod.resources
     assert res.address == "aws_s3_bucket.b"
@@ -87,15 +98,18 @@ def test_two_backends_kept_with_their_spans() -> None:
     project, _ = load_terraform(Workspace(CASES / "edge"))
     mod = project.modules["env/two-backends"]
     assert [(b.type, b.span.path, b.span.line) for b in mod.backends] == [
-        ("s3", "env/two-backends/backend.tf", 2), ("local", "env/two-backends/main.tf", 2),
+        ("s3", "env/two-backends/backend.tf", 2),
+        ("local", "env/two-backends/main.tf", 2),
     ]
 
 
 def test_parse_error_reports_line_and_keeps_other_files(load_tree) -> None:
-    project, errors = load_tree({
-        "a/broken.tf": 'resource "x" "ok" {\n  a = 1\n}\n\nresource "x" "bad" {\n  b = }\n}\n',
-        "a/good.tf": 'resource "x" "fine" {\n  c = 1\n}\n',
-    })
+    project, errors = load_tree(
+        {
+            "a/broken.tf": 'resource "x" "ok" {\n  a = 1\n}\n\nresource "x" "bad" {\n  b = }\n}\n',
+            "a/good.tf": 'resource "x" "fine" {\n  c = 1\n}\n',
+        }
+    )
     (err,) = errors
     assert (err.kind, err.path, err.line) == ("terraform.parse", "a/broken.tf", 6)
     assert "syntax error" in err.message
@@ -111,13 +125,16 @@ def test_unclosed_block_names_its_start(load_tree) -> None:
 
 
 def test_invalid_json_and_tfvars_are_parse_errors(load_tree) -> None:
-    _, errors = load_tree({
-        "r/main.tf.json": '{\n  "variable": {\n    "a": {"default": 1,}\n  }\n}\n',
-        "r/main.tf": 'variable "b" {}\n',
-        "r/terraform.tfvars": 'b = [\n',
-    })
+    _, errors = load_tree(
+        {
+            "r/main.tf.json": '{\n  "variable": {\n    "a": {"default": 1,}\n  }\n}\n',
+            "r/main.tf": 'variable "b" {}\n',
+            "r/terraform.tfvars": "b = [\n",
+        }
+    )
     assert sorted((e.kind, e.path, e.line) for e in errors) == [
-        ("terraform.parse", "r/main.tf.json", 3), ("terraform.parse", "r/terraform.tfvars", 1),
+        ("terraform.parse", "r/main.tf.json", 3),
+        ("terraform.parse", "r/terraform.tfvars", 1),
     ]
 
 
@@ -137,25 +154,34 @@ def test_escapes_are_refused(tmp_path: Path) -> None:
 
 
 def test_module_cycle_is_guarded(load_tree) -> None:
-    project, errors = load_tree({
-        "root/main.tf": 'module "a" {\n  source = "../a"\n}\n',
-        "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
-        "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
-    })
+    project, errors = load_tree(
+        {
+            "root/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+            "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+            "b/main.tf": 'module "a" {\n  source = "../a"\n}\n',
+        }
+    )
     assert [e.kind for e in errors] == ["terraform.module-cycle"]
     assert [i.address for i in project.environments[0].instances] == ["", "module.a", "module.a.module.b"]
 
 
 def test_references_and_functions(load_tree) -> None:
-    project, _ = load_tree({"m/main.tf": """
+    project, _ = load_tree(
+        {
+            "m/main.tf": """
         locals {
           x = merge(var.tags, { q = module.sqs.queue_arn, s = aws_subnet.db.id, p = data.aws_iam_policy_document.p.json })
           y = [for k, v in local.m : "${k}${v}${path.module}${count.index}${each.key}${self.id}${terraform.workspace}"]
         }
-    """})
+    """
+        }
+    )
     mod = project.modules["m"]
     assert mod.locals["x"].expr.references == [
-        "var.tags", "module.sqs.queue_arn", "aws_subnet.db", "data.aws_iam_policy_document.p",
+        "var.tags",
+        "module.sqs.queue_arn",
+        "aws_subnet.db",
+        "data.aws_iam_policy_document.p",
     ]
     assert mod.locals["x"].expr.functions == ["merge"]
     assert mod.locals["y"].expr.references == ["local.m"]

@@ -56,7 +56,7 @@ def instances_by_address(env: Environment) -> dict[str, ModuleInstance]:
 
 
 def parent_address(address: str) -> str:
-    """"module.a" -> "", "module.a.module.b" -> "module.a"."""
+    """ "module.a" -> "", "module.a.module.b" -> "module.a"."""
     return address.rsplit(".module.", 1)[0] if ".module." in address else ""
 
 
@@ -116,10 +116,13 @@ class Reach:
 def _attrs_read(expr: Expression, ref: str) -> tuple[str, ...]:
     """Attributes of resource `ref` the expression reads (`ref.secret_string` -> "secret_string")."""
     n = ref.count(".") + 1
-    return tuple(dict.fromkeys(
-        parts[n] for parts in (t.split(".") for t in expr.traversals)
-        if len(parts) > n and ".".join(parts[:n]) == ref
-    ))
+    return tuple(
+        dict.fromkeys(
+            parts[n]
+            for parts in (t.split(".") for t in expr.traversals)
+            if len(parts) > n and ".".join(parts[:n]) == ref
+        )
+    )
 
 
 def trace(

@@ -39,7 +39,9 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
     if value.is_absent or (value.is_known and value.value is None):
         if params.absent_is_bad:
             how = "not set (provider default)" if attr is None else "null (provider default)"
-            yield ctx.finding(at=attr or ri, node=ri, address=who, message=f"{who}: {params.attribute} {how}: {params.problem}")
+            yield ctx.finding(
+                at=attr or ri, node=ri, address=who, message=f"{who}: {params.attribute} {how}: {params.problem}"
+            )
         return
     if value.is_unknown and params.unknown_is_set:
         return
@@ -69,7 +71,9 @@ class BlockRequiredParams(EnvironmentFilter):
     resource_types: list[str]
     block: str
     enabled_attribute: str | None = None  # inside the block; must be known true
-    skip_when: dict[str, list[Any]] = Field(default_factory=dict)  # attribute -> values for which the block does not apply
+    skip_when: dict[str, list[Any]] = Field(
+        default_factory=dict
+    )  # attribute -> values for which the block does not apply
     problem: str
 
 

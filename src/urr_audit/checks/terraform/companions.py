@@ -89,7 +89,9 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
             at = comp.attribute(name) or comp
             who = comp.address_for(name)
             if got.is_unknown:
-                yield ctx.undecided(at=at, node=comp, address=who, message=f"{who}: {name} cannot be resolved ({got.reason})")
+                yield ctx.undecided(
+                    at=at, node=comp, address=who, message=f"{who}: {name} cannot be resolved ({got.reason})"
+                )
                 continue
             shown = "not set" if got.is_absent else f"= {fmt(got.value)}"
             yield ctx.finding(

@@ -26,13 +26,20 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
     at_public = ri.attribute("vpc_config.endpoint_public_access")
     anchor = at_public or (ri.blocks("vpc_config")[0] if ri.blocks("vpc_config") else ri)
     if public.is_unknown:
-        yield ctx.undecided(at=anchor, node=ri, address=who, message=f"{who}: endpoint_public_access cannot be resolved ({public.reason})")
+        yield ctx.undecided(
+            at=anchor,
+            node=ri,
+            address=who,
+            message=f"{who}: endpoint_public_access cannot be resolved ({public.reason})",
+        )
         return
     if public.is_known and public.value is False:
         return
     cidrs = ri.get("vpc_config.public_access_cidrs")
     if cidrs.is_unknown or (cidrs.is_known and has_unknown(cidrs.value)):
-        yield ctx.undecided(at=anchor, node=ri, address=who, message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})")
+        yield ctx.undecided(
+            at=anchor, node=ri, address=who, message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})"
+        )
         return
     values = plain(cidrs.value) if cidrs.is_known and cidrs.value is not None else None
     if values is None:

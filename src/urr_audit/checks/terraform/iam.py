@@ -49,8 +49,13 @@ def _document_statements(doc: Value, fallback: Span) -> Iterator[Statement]:
 def _block_statements(ri: ResourceInstance) -> Iterator[Statement]:
     for b in ri.blocks("statement"):
         data: dict[str, Any] = {}
-        for hcl, js in (("effect", "Effect"), ("actions", "Action"), ("not_actions", "NotAction"),
-                        ("resources", "Resource"), ("not_resources", "NotResource")):
+        for hcl, js in (
+            ("effect", "Effect"),
+            ("actions", "Action"),
+            ("not_actions", "NotAction"),
+            ("resources", "Resource"),
+            ("not_resources", "NotResource"),
+        ):
             v = b.get(hcl)
             if not v.is_absent:
                 data[js] = plain(v.value) if v.is_known else v.parts()
@@ -77,7 +82,12 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> list[str] | No
         if a in p.resource_star_only:
             continue
         verb = a.split(":", 1)[-1]
-        if "*" in verb and not any(verb.startswith(r) and verb != "*" for r in p.read_prefixes) or "*" not in verb and not any(verb.startswith(r) for r in p.read_prefixes):
+        if (
+            "*" in verb
+            and not any(verb.startswith(r) and verb != "*" for r in p.read_prefixes)
+            or "*" not in verb
+            and not any(verb.startswith(r) for r in p.read_prefixes)
+        ):
             out.append(a)
     return out
 
@@ -98,8 +108,11 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
                 for st in _document_statements(doc, ri.span)
             ]
         # the policy may differ between instances only when it reads each/count
-        who = ri.address_for(*params.policy_attributes.get(ri.type, [])) if ri.type != "aws_iam_policy_document" \
+        who = (
+            ri.address_for(*params.policy_attributes.get(ri.type, []))
+            if ri.type != "aws_iam_policy_document"
             else (ri.address if ri.reads_instance() else ri.resource_address)
+        )
         for st in statements:
             d = st.data
             if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotResource" in d:
@@ -112,7 +125,12 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             else:
                 writes = _write_actions(_as_list(d.get("Action", [])), params)
             if writes is None:
-                yield ctx.undecided(at=st.span, node=ri, address=who, message=f"{who}: statement on Resource \"*\" has actions that cannot be resolved")
+                yield ctx.undecided(
+                    at=st.span,
+                    node=ri,
+                    address=who,
+                    message=f'{who}: statement on Resource "*" has actions that cannot be resolved',
+                )
                 continue
             if not writes:
                 continue

@@ -55,8 +55,7 @@ def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributePara
                 node=ri,
                 address=who,
                 message=(
-                    f"{label} pins {params.attribute} = {fmt(value.value)}{via}; "
-                    "it will not follow cluster upgrades"
+                    f"{label} pins {params.attribute} = {fmt(value.value)}{via}; it will not follow cluster upgrades"
                 ),
             )
         elif value.is_unknown and not floating:

@@ -38,8 +38,17 @@ class SgRule:
     subject: str  # the address findings name: the instance's when the rule reads each/count
 
 
-_RULE_ATTRIBUTES = ("type", "protocol", "ip_protocol", "from_port", "to_port", "cidr_blocks",
-                    "ipv6_cidr_blocks", "cidr_ipv4", "cidr_ipv6")
+_RULE_ATTRIBUTES = (
+    "type",
+    "protocol",
+    "ip_protocol",
+    "from_port",
+    "to_port",
+    "cidr_blocks",
+    "ipv6_cidr_blocks",
+    "cidr_ipv4",
+    "cidr_ipv6",
+)
 
 
 def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
@@ -48,7 +57,10 @@ def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
             for b in ri.blocks(direction):
                 per_instance = ri.key is not None and (
                     any(a.expr.reads("each", "count") for a in b.block.attributes.values())
-                    or (b.dynamic is not None and any(a.expr.reads("each", "count") for a in b.dynamic.attributes.values()))
+                    or (
+                        b.dynamic is not None
+                        and any(a.expr.reads("each", "count") for a in b.dynamic.attributes.values())
+                    )
                 )
                 yield SgRule(
                     direction,
@@ -154,8 +166,12 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
         if ports is not None and ports[0] in ICMP:
             continue
         if world is None or ports is None:
-            yield ctx.undecided(at=rule.span, node=ri, address=rule.subject,
-                                message=f"{rule.subject}: ingress source or ports cannot be resolved")
+            yield ctx.undecided(
+                at=rule.span,
+                node=ri,
+                address=rule.subject,
+                message=f"{rule.subject}: ingress source or ports cannot be resolved",
+            )
             continue
         proto, lo, hi = ports
         outside = [p for p in range(lo, hi + 1) if p not in params.allowed_ports] if hi - lo < 70000 else [lo]
@@ -195,8 +211,12 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
             continue
         ports = _ports(rule)
         if ports is None or (params.peer == "world" and world is None):
-            yield ctx.undecided(at=rule.span, node=ri, address=rule.subject,
-                                message=f"{rule.subject}: {params.direction} peer or ports cannot be resolved")
+            yield ctx.undecided(
+                at=rule.span,
+                node=ri,
+                address=rule.subject,
+                message=f"{rule.subject}: {params.direction} peer or ports cannot be resolved",
+            )
             continue
         proto, lo, hi = ports
         if proto in ICMP or lo > 0 or hi < 65535:
@@ -230,5 +250,10 @@ def _self_only(ri: ResourceInstance, rule: SgRule) -> bool:
     if src.is_known and dst.is_known:
         return src.value == dst.value
     a, b = ri.attribute(peer).expr, ri.attribute("security_group_id").expr
-    return len(a.traversals) == 1 and a.traversals == b.traversals and not a.functions and not b.functions \
+    return (
+        len(a.traversals) == 1
+        and a.traversals == b.traversals
+        and not a.functions
+        and not b.functions
         and a.references == b.references
+    )

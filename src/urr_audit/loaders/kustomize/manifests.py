@@ -140,8 +140,9 @@ def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDi
             text = ws.read_text(rel)
         except (OSError, OutsideRoot):
             continue
-        # Cheap refusal of most non-Kubernetes YAML (compose files, CI, docs config) before parsing.
-        if "apiVersion" not in text or "kind" not in text:
+        # Cheap refusal of most non-Kubernetes YAML (compose files, CI, docs config, kind's
+        # Cluster config) before parsing: an object needs all three.
+        if "apiVersion" not in text or "kind" not in text or "metadata" not in text:
             continue
         try:
             docs = load_docs(text)

@@ -136,8 +136,9 @@ class Evaluator:
         doc = v.partial if v.partial is not None else v.decoded
         if doc is None:
             return v
-        return Value(state=v.state, reason=v.reason, span=v.span, partial=doc, origin=v.origin,
-                     located=self._located_paths(doc))
+        return Value(
+            state=v.state, reason=v.reason, span=v.span, partial=doc, origin=v.origin, located=self._located_paths(doc)
+        )
 
     def _decode_text(self, v: Value) -> Value:
         text = v.value
@@ -645,8 +646,12 @@ class Evaluator:
             kids = [c for c in tmpl.children if c.type not in ("quoted_template_start", "quoted_template_end")]
             start = tmpl.children[0].end_byte
             end = tmpl.children[-1].start_byte if tmpl.children[-1].type == "quoted_template_end" else tmpl.end_byte
-            if len(kids) == 1 and kids[0].type == "template_interpolation" and _gap(src, base, start, kids[0].start_byte) == "" \
-                    and _gap(src, base, kids[0].end_byte, end) == "":
+            if (
+                len(kids) == 1
+                and kids[0].type == "template_interpolation"
+                and _gap(src, base, start, kids[0].start_byte) == ""
+                and _gap(src, base, kids[0].end_byte, end) == ""
+            ):
                 # "${x}" alone yields x itself, not its string form
                 return self.ev(_interp_expr(kids[0]), scope)
             r = _Render(self, src, base, quoted=True, indent=0, line=body_line)
@@ -663,7 +668,9 @@ class Evaluator:
             end = max(line_start, start)
         else:
             end = tmpl.end_byte
-        kids = [c for c in tmpl.children if c.start_byte >= start and c.end_byte <= end and c.type != "heredoc_identifier"]
+        kids = [
+            c for c in tmpl.children if c.start_byte >= start and c.end_byte <= end and c.type != "heredoc_identifier"
+        ]
         indent = 0
         if strip_indent:
             body = src[start - base : end - base].decode("utf-8", "replace")
@@ -806,7 +813,11 @@ class _Render:
             self.seq(branch, intro.end_byte, stop.start_byte, scope)
         elif else_intro is not None:
             self._open(else_intro)
-            branch = [c for c in d.children if c.start_byte >= else_intro.end_byte and c is not end and c.end_byte <= end.start_byte]
+            branch = [
+                c
+                for c in d.children
+                if c.start_byte >= else_intro.end_byte and c is not end and c.end_byte <= end.start_byte
+            ]
             self.seq(branch, else_intro.end_byte, end.start_byte, scope)
         self._open(end)
 

@@ -51,7 +51,7 @@ def type_name(v: Any) -> str:
     return type(v).__name__
 
 
-def norm_number(v: float | int) -> int | float:
+def norm_number(v: float) -> int | float:
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**63:
         return int(v)
     return v
@@ -409,7 +409,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "title": lambda s: _str(s).title(),
     "replace": _replace,
     "trimspace": lambda s: _str(s).strip(),
-    "trimprefix": lambda s, p: _str(s)[len(_str(p)) :] if _str(s).startswith(_str(p)) else _str(s),
+    "trimprefix": lambda s, p: _str(s).removeprefix(_str(p)),
     "trimsuffix": lambda s, p: _str(s)[: -len(_str(p))] if _str(p) and _str(s).endswith(_str(p)) else _str(s),
     "trim": lambda s, chars: _str(s).strip(_str(chars)),
     "substr": _substr,
@@ -448,7 +448,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "base64decode": lambda s: base64.b64decode(_str(s)).decode("utf-8", "replace"),
     "reverse": lambda v: list(reversed(_list(v))),
     "sort": lambda v: sorted(_str(x) for x in _list(v)),
-    "index": lambda lst, v: _list(lst).index(v) if v in _list(lst) else (_ for _ in ()).throw(EvalError("index: not found")),
+    "index": lambda lst, v: (
+        _list(lst).index(v) if v in _list(lst) else (_ for _ in ()).throw(EvalError("index: not found"))
+    ),
     "slice": lambda lst, a, b: _list(lst)[int(_num(a)) : int(_num(b))],
     "sum": lambda lst: norm_number(sum(_num(x) for x in _list(lst))),
     "chunklist": lambda lst, n: [_list(lst)[i : i + int(_num(n))] for i in range(0, len(_list(lst)), int(_num(n)))],

@@ -20,12 +20,35 @@ from urr_audit.model.common import LoadError, Span, Value
 from urr_audit.model.terraform import Attribute, Block, Expression
 
 # How many labels each top-level block type takes in JSON syntax.
-_LABELS = {"resource": 2, "data": 2, "variable": 1, "output": 1, "module": 1, "provider": 1, "backend": 1,
-           "dynamic": 1, "provisioner": 1}
+_LABELS = {
+    "resource": 2,
+    "data": 2,
+    "variable": 1,
+    "output": 1,
+    "module": 1,
+    "provider": 1,
+    "backend": 1,
+    "dynamic": 1,
+    "provisioner": 1,
+}
 # Keys whose object value is a nested block, not a map-typed attribute (no schema here).
-_NESTED_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "content", "validation",
-                            "precondition", "postcondition", "required_providers", "backend", "cloud",
-                            "workspaces", "terraform"})
+_NESTED_BLOCKS = frozenset(
+    {
+        "lifecycle",
+        "provisioner",
+        "connection",
+        "dynamic",
+        "content",
+        "validation",
+        "precondition",
+        "postcondition",
+        "required_providers",
+        "backend",
+        "cloud",
+        "workspaces",
+        "terraform",
+    }
+)
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WS = re.compile(r"\s*")
 
@@ -211,7 +234,7 @@ def _body(path: str, type_: str, labels: list[str], line: int, node: JNode) -> B
         if key == "//":
             continue  # JSON-syntax comment
         is_block_list = val.items is not None and val.items and all(i.pairs is not None for i in val.items)
-        if key in _NESTED_BLOCKS or (is_block_list and key not in ("depends_on",)) :
+        if key in _NESTED_BLOCKS or (is_block_list and key not in ("depends_on",)):
             blk.blocks.extend(_blocks(path, key, key_line, val))
         else:
             blk.attributes[key] = Attribute(
@@ -240,14 +263,20 @@ def parse_tf_json(text: str, path: str) -> ParsedFile:
         out.errors.append(LoadError(kind="terraform.parse", path=path, line=e.line, message=f"invalid JSON: {e}"))
         return out
     if doc.pairs is None:
-        out.errors.append(LoadError(kind="terraform.parse", path=path, line=doc.line,
-                                    message="invalid Terraform JSON: the top level must be an object"))
+        out.errors.append(
+            LoadError(
+                kind="terraform.parse",
+                path=path,
+                line=doc.line,
+                message="invalid Terraform JSON: the top level must be an object",
+            )
+        )
         return out
     for key, key_line, val in doc.pairs:
         if key == "//":
             continue
         if key == "locals":
-            for loc in (val.items or [val]):
+            for loc in val.items or [val]:
                 out.blocks.append(_body(path, "locals", [], key_line, loc))
         else:
             out.blocks.extend(_blocks(path, key, key_line, val))

@@ -99,8 +99,12 @@ def add_blocks(mod: ModuleDir, blocks: list[Block], errors: list[LoadError]) -> 
             value = b.attr("value")
             if value is None:
                 errors.append(
-                    LoadError(kind="terraform.invalid", path=b.span.path, line=b.span.line,
-                              message=f'output "{labels[0]}" has no value attribute')
+                    LoadError(
+                        kind="terraform.invalid",
+                        path=b.span.path,
+                        line=b.span.line,
+                        message=f'output "{labels[0]}" has no value attribute',
+                    )
                 )
                 continue
             mod.outputs[labels[0]] = Output(
@@ -121,8 +125,13 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
     source = _literal_str(b.attr("source"))
     if source is None:
         errors.append(
-            LoadError(kind="terraform.invalid", path=b.span.path, line=b.span.line,
-                      message=f'module "{name}" has no literal source', address=f"module.{name}")
+            LoadError(
+                kind="terraform.invalid",
+                path=b.span.path,
+                line=b.span.line,
+                message=f'module "{name}" has no literal source',
+                address=f"module.{name}",
+            )
         )
         source = ""
     mod.module_calls[name] = ModuleCall(

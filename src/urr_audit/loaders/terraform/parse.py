@@ -244,7 +244,7 @@ def traversal_head(children: list[Node]) -> str | None:
 # --- literals ------------------------------------------------------------------------------
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.S)
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.DOTALL)
 
 
 def unescape(raw: str, quoted: bool = True) -> str:

@@ -50,7 +50,9 @@ def _read(ws: Workspace, rel: str, errors: list[LoadError]) -> str | None:
     try:
         return ws.read_text(rel)
     except OutsideRoot:
-        errors.append(LoadError(kind="fs.outside-root", path=rel, message="file resolves outside the scanned root; not read"))
+        errors.append(
+            LoadError(kind="fs.outside-root", path=rel, message="file resolves outside the scanned root; not read")
+        )
     except OSError as e:
         errors.append(LoadError(kind="terraform.parse", path=rel, message=f"cannot read file: {e.strerror or e}"))
     return None
@@ -124,17 +126,29 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
                 target = ws.join(mod.path, call.source.split("//", 1)[0] if "//" in call.source[3:] else call.source)
             except OutsideRoot:
                 errors.append(
-                    LoadError(kind="terraform.module-outside-root", path=call.span.path, line=call.span.line,
-                              message=f'module "{call.name}" source {call.source!r} resolves outside the scanned root; not read',
-                              address=f"module.{call.name}")
+                    LoadError(
+                        kind="terraform.module-outside-root",
+                        path=call.span.path,
+                        line=call.span.line,
+                        message=f'module "{call.name}" source {call.source!r} resolves outside the scanned root; not read',
+                        address=f"module.{call.name}",
+                    )
                 )
                 continue
             if not ws.is_dir(target) or target not in modules:
-                kind = "terraform.module-outside-root" if ws.exists(target) is False and _escapes(ws, target) else "terraform.module-missing"
+                kind = (
+                    "terraform.module-outside-root"
+                    if ws.exists(target) is False and _escapes(ws, target)
+                    else "terraform.module-missing"
+                )
                 errors.append(
-                    LoadError(kind=kind, path=call.span.path, line=call.span.line,
-                              message=f'module "{call.name}" source {call.source!r}: no Terraform module at {target}',
-                              address=f"module.{call.name}")
+                    LoadError(
+                        kind=kind,
+                        path=call.span.path,
+                        line=call.span.line,
+                        message=f'module "{call.name}" source {call.source!r}: no Terraform module at {target}',
+                        address=f"module.{call.name}",
+                    )
                 )
                 continue
             call.resolved_dir = target
@@ -191,7 +205,9 @@ def _relpath(from_dir: str, to_dir: str) -> str:
 
 
 class _EnvBuilder:
-    def __init__(self, ws: Workspace, modules: dict[str, ModuleDir], root: ModuleDir, name: str, errors: list[LoadError]):
+    def __init__(
+        self, ws: Workspace, modules: dict[str, ModuleDir], root: ModuleDir, name: str, errors: list[LoadError]
+    ):
         self.ws, self.modules, self.root, self.name, self.errors = ws, modules, root, name, errors
         self.instances: list[tuple[ModuleInstance, LazyVariables]] = []
         self.tfvars_loaded: list[str] = []
@@ -207,8 +223,13 @@ class _EnvBuilder:
         for inst, lazy in self.instances:
             inst.variables = {n: lazy[n] for n in lazy}
         return Environment(
-            name=self.name, path=self.root.path, module=self.root, instances=[i for i, _ in self.instances],
-            tfvars_loaded=self.tfvars_loaded, tfvars_ignored=self.tfvars_ignored, skipped_modules=self.skipped,
+            name=self.name,
+            path=self.root.path,
+            module=self.root,
+            instances=[i for i, _ in self.instances],
+            tfvars_loaded=self.tfvars_loaded,
+            tfvars_ignored=self.tfvars_ignored,
+            skipped_modules=self.skipped,
         )
 
     def drop_empty(self) -> None:
@@ -228,7 +249,9 @@ class _EnvBuilder:
             if own.is_known and own.value is False:
                 what = inst.call.count if inst.call.count is not None else inst.call.for_each
                 kind = "count" if inst.call.count is not None else "for_each"
-                reason = f"{kind} = {what.text.strip()} creates no instance in this environment" if what else "no instance"
+                reason = (
+                    f"{kind} = {what.text.strip()} creates no instance in this environment" if what else "no instance"
+                )
                 self.skipped.append(SkippedModule(address=inst.address, span=inst.call.span, reason=reason))
                 _evaluator_of(parent).ctx.children[inst.call.name] = f"module.{inst.call.name}: {reason}"
                 gone.add(inst.address)
@@ -246,10 +269,17 @@ class _EnvBuilder:
         self.tfvars_ignored = [f.path for f in self.root.tfvars if f.kind not in order]
         return values
 
-    def instantiate(self, mod: ModuleDir, address: str, call, parent: Evaluator | None, tfvars: dict[str, Any],
-                    stack: list[str]) -> None:
-        ctx = Context(ws=self.ws, module=mod, root_dir=self.root.path, path_module=_relpath(self.root.path, mod.path),
-                      located=self.located, texts=self.texts)
+    def instantiate(
+        self, mod: ModuleDir, address: str, call, parent: Evaluator | None, tfvars: dict[str, Any], stack: list[str]
+    ) -> None:
+        ctx = Context(
+            ws=self.ws,
+            module=mod,
+            root_dir=self.root.path,
+            path_module=_relpath(self.root.path, mod.path),
+            located=self.located,
+            texts=self.texts,
+        )
         ev = Evaluator(ctx)
         inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call)
         inst._evaluate = ev.evaluate
@@ -282,9 +312,14 @@ class _EnvBuilder:
                 continue
             if c.resolved_dir in stack:
                 self.errors.append(
-                    LoadError(kind="terraform.module-cycle", path=c.span.path, line=c.span.line,
-                              message=f'module "{name}" calls {c.resolved_dir}, which is already being evaluated: cycle',
-                              address=child_addr, environment=self.name)
+                    LoadError(
+                        kind="terraform.module-cycle",
+                        path=c.span.path,
+                        line=c.span.line,
+                        message=f'module "{name}" calls {c.resolved_dir}, which is already being evaluated: cycle',
+                        address=child_addr,
+                        environment=self.name,
+                    )
                 )
                 ctx.children[name] = f"module.{name} is part of a module cycle"
                 continue

@@ -1,8 +1,8 @@
 """Kubernetes model: Kustomize overlays and the objects each environment really deploys.
 
-The renderer (loaders/kustomize) produces, per leaf overlay (an *environment*; a directory of
-plain manifests outside any Kustomize tree is one too, see loaders/kustomize/manifests.py), the rendered
-objects as `kustomize build` would, each remembering where it came from: the resource file
+The renderer (loaders/kustomize) produces, per leaf overlay (an *environment*; a directory
+of plain manifests outside any Kustomize tree is one too: loaders/kustomize/manifests.py),
+the rendered objects as `kustomize build` would, each remembering where it came from: the resource file
 and line, the line of every field as written in that file (`source`), and for individual
 fields the patch / kustomization entry that last changed them (`field_origins`, keyed by
 dotted path such as `spec.replicas` or `spec.template.spec.containers[name=app].image`).

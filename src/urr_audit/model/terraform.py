@@ -33,6 +33,14 @@ are unknown. `dynamic "x"` blocks are expanded the same way into `BlockView`s (`
 `x.value`, or the `iterator` name); an unresolved collection gives one view of the `content`
 block in which the iterator is unknown.
 
+Module instances: a module call whose `for_each`/`count` is known is one `ModuleInstance` per
+key, addressed `module.x["k"]` / `module.x[0]` (nested: `module.a["k"].module.b[0]`), its
+arguments evaluated with `each`/`count` bound, so the child's variables differ per instance.
+An unresolved collection leaves one unexpanded instance (`key` None) whose arguments read
+`each.*`/`count.*` as unknown. From the caller, `module.x["k"].out` and `module.x[0].out` read one
+instance, `module.x` is the map (for_each) or list (count) of instance objects, and
+`module.x.out` on an expanded call is unknown: Terraform rejects it.
+
 Existence: a module call or resource whose `count` is known to be 0 or whose `for_each` is
 known to be empty does not exist in that environment. Such module calls are not instantiated
 (`Environment.skipped_modules` records them); a resource says so in `ResourceInstance.exists`
@@ -46,6 +54,7 @@ argument, tfvars attribute or variable default that sets it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -210,9 +219,11 @@ class ModuleInstance(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     environment: str
-    address: str  # "" for the root module, "module.eks", "module.a.module.b"
+    address: str  # "" for the root module, "module.eks", "module.a.module.b", 'module.a["k"].module.b[0]'
     module: ModuleDir
     call: ModuleCall | None = None
+    # the for_each key or count index of an expanded module call; None when not expanded
+    key: str | int | None = None
     variables: dict[str, Value] = Field(default_factory=dict)
     # known True, or unknown when the call's count/for_each (or a caller's) cannot be resolved;
     # instances known not to exist are not built (see Environment.skipped_modules)
@@ -252,16 +263,65 @@ class ModuleInstance(BaseModel):
             return [ResourceInstance(instance=self, resource=resource, key=k, symbols=s) for k, s in keys]
         # unresolved, or known to create nothing (`exists` says which): one unexpanded instance,
         # whose `each`/`count` say why they are unknown
-        symbols = NO_SYMBOLS
-        for name, expr in (("each", resource.for_each), ("count", resource.count)):
-            if expr is not None:
-                v = self.eval(expr)
-                why = v.reason or f"{'for_each' if name == 'each' else 'count'} = {v.value!r}"
-                symbols = symbols.bind(name, None, UnknownLeaf(f"{name}.* is unknown: {why}"))
+        symbols = unexpanded_symbols(self, resource.count, resource.for_each)
         return [ResourceInstance(instance=self, resource=resource, symbols=symbols)]
 
     def prefixed(self, address: str) -> str:
         return f"{self.address}.{address}" if self.address else address
+
+    @property
+    def call_address(self) -> str:
+        """The address without this instance's own key: `module.a["k"].module.b`."""
+        return call_address(self.address)
+
+    @property
+    def parent_address(self) -> str:
+        """The calling instance's address ("" for the root module and its direct calls)."""
+        return parent_address(self.address)
+
+    @property
+    def static_address(self) -> str:
+        """The address with every instance key removed: `module.a.module.b`, the same for all
+        instances of a call (graph nodes, grouping)."""
+        return static_address(self.address)
+
+
+_MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:"(?:[^"\\]|\\.)*"|\d+)\])?(?:\.|$)')
+
+
+def module_steps(address: str) -> list[tuple[str, str]]:
+    """(call name, key as written or "") for each module step of a module instance address;
+    keys may hold any character, so addresses are never split on `.module.`."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(address):
+        m = _MODULE_STEP.match(address, pos)
+        if m is None:  # not written by the loader (a hand-built instance): keep what is left whole
+            out.append((address[pos:].removeprefix("module."), ""))
+            break
+        out.append((m.group(1), m.group(2) or ""))
+        pos = m.end()
+    return out
+
+
+def _join_steps(steps: list[tuple[str, str]]) -> str:
+    return ".".join(f"module.{n}{k}" for n, k in steps)
+
+
+def parent_address(address: str) -> str:
+    """`module.a["x.module.y"].module.b[0]` -> `module.a["x.module.y"]`; `module.a` -> ""."""
+    return _join_steps(module_steps(address)[:-1])
+
+
+def call_address(address: str) -> str:
+    """The address without its last key: `module.a["k"].module.b[0]` -> `module.a["k"].module.b`."""
+    steps = module_steps(address)
+    return _join_steps([*steps[:-1], (steps[-1][0], "")]) if steps else ""
+
+
+def static_address(address: str) -> str:
+    """Every key removed: `module.a["k"].module.b[0]` -> `module.a.module.b`."""
+    return _join_steps([(n, "") for n, _ in module_steps(address)])
 
 
 class Symbols:
@@ -309,6 +369,17 @@ def instance_keys(
             return None
         return [(i, NO_SYMBOLS.bind("count", i, {"index": i})) for i in range(int(n))]
     return None
+
+
+def unexpanded_symbols(instance: ModuleInstance, count: Expression | None, for_each: Expression | None) -> Symbols:
+    """`each`/`count` of something whose count/for_each is not expanded: unknown, saying why."""
+    symbols = NO_SYMBOLS
+    for name, expr in (("each", for_each), ("count", count)):
+        if expr is not None:
+            v = instance.eval(expr)
+            why = v.reason or f"{'for_each' if name == 'each' else 'count'} = {v.value!r}"
+            symbols = symbols.bind(name, None, UnknownLeaf(f"{name}.* is unknown: {why}"))
+    return symbols
 
 
 def _key_str(x: Any) -> str:

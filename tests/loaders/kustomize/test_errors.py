@@ -71,3 +71,12 @@ def test_remote_and_unsupported_input_are_notes_not_errors(tmp_path):
     missing = ERRORS / "missing-resource"
     _, errors = render(Workspace(missing), expected(missing)["build"])
     assert errors and all(e.level == "error" for e in errors)
+
+
+def test_a_field_named_by_a_number_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - cm.yaml\n  - ok.yaml\n")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n1: x\n")
+    (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n")
+    objects, errors = render(Workspace(tmp_path), ".")
+    assert [o.name for o in objects] == ["ok"]
+    assert [(e.kind, e.path, e.line) for e in errors] == [("kustomize.invalid", "cm.yaml", 5)]

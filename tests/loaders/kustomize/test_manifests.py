@@ -126,7 +126,8 @@ def test_parse_failures_are_reported_only_for_kubernetes_files(tmp_path, text, r
 def test_documents_that_are_not_objects_are_skipped(tmp_path):
     (tmp_path / "f.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n"
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\n- a list\n---\njust a string\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\n- a list\n---\njust a string\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n1: x\n"
     )
     dirs, errors = load_manifests(Workspace(tmp_path), set())
     assert errors == []

@@ -340,6 +340,17 @@ class Renderer:
                         LoadError(kind="kustomize.invalid", path=rel, line=start, message="document has no kind")
                     )
                     continue
+                odd = next((key for key in body if not isinstance(key, str)), None)
+                if odd is not None:  # no Kubernetes field is named by a number or a boolean
+                    out.errors.append(
+                        LoadError(
+                            kind="kustomize.invalid",
+                            path=rel,
+                            line=doc.line((*root, odd), start),
+                            message=f"field name {odd!r} is not a string: not a Kubernetes object",
+                        )
+                    )
+                    continue
                 if body.get("kind") in ("Kustomization", "Component") and str(body.get("apiVersion", "")).startswith(
                     "kustomize.config"
                 ):

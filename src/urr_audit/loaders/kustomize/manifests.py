@@ -82,7 +82,7 @@ def candidate_files(ws: Workspace, referenced: set[str]) -> list[str]:
 
 
 def _is_object(body: Any) -> bool:
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or not all(isinstance(key, str) for key in body):
         return False
     meta = body.get("metadata")
     return (

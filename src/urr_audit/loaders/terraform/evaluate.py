@@ -68,6 +68,16 @@ Located = dict[int, tuple[Any, Node | None, str, int, int]]
 
 
 @dataclass
+class ModuleInstances:
+    """The instances of a module call with `count`/`for_each`, by key (sorted as Terraform
+    orders them); `unresolved` says why the keys are unknown (then there is no key to read)."""
+
+    by_count: bool
+    instances: dict[Any, Evaluator] = field(default_factory=dict)
+    unresolved: str | None = None
+
+
+@dataclass
 class Context:
     """What an instance's expressions can see."""
 
@@ -76,8 +86,9 @@ class Context:
     root_dir: str  # repo-relative root module directory: file() paths are relative to it
     path_module: str  # path.module as Terraform gives it: relative to the root module dir
     variables: dict[str, Value] = field(default_factory=dict)
-    # module call name -> evaluator of the child instance, or a reason why it is not evaluated
-    children: dict[str, Evaluator | str] = field(default_factory=dict)
+    # module call name -> evaluator of the child instance, its instances when the call has
+    # count/for_each, or a reason why it is not evaluated; a callable builds the child on first use
+    children: dict[str, Evaluator | ModuleInstances | str | Callable[[], Any]] = field(default_factory=dict)
     located: Located = field(default_factory=dict)  # shared by every instance of an environment
     # JSON-looking strings -> (path, line of their first line), for `structured`
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -346,13 +357,17 @@ class Evaluator:
             if call is None:
                 raise EvalError(f"module.{name} is not declared")
             child = self.ctx.children.get(name)
+            if callable(child) and not isinstance(child, Evaluator):
+                child = child()
+            if isinstance(child, ModuleInstances):
+                return self.module_instances(name, child, rest[1:], scope)
             if not isinstance(child, Evaluator):
                 return Unknown(child or f"module.{name} is not evaluated"), rest[1:]
             if call.count is not None or call.for_each is not None:
                 return Unknown(f"module.{name} uses count/for_each"), rest[1:]
             if len(names) >= 2:
                 return child.output(names[1]), rest[2:]
-            return {o: child.output(o) for o in child.ctx.module.outputs}, rest[1:]
+            return _module_object(child), rest[1:]
         if root == "path":
             need(1, "path")
             which = names[0]
@@ -374,6 +389,47 @@ class Evaluator:
         shown = ".".join([root] + names[:2])
         return Unknown(f"depends on {shown}"), []
 
+    def module_instances(
+        self, name: str, mi: ModuleInstances, ops: list[Node], scope: dict[str, Any]
+    ) -> tuple[Any, list[Node]]:
+        """`module.x[key].out`, `module.x[key]`, or `module.x` (a list/map of instance objects)
+        for a call with count/for_each; `ops` are the operations after `module.x`."""
+        meta = "count" if mi.by_count else "for_each"
+        if mi.unresolved is not None:
+            return Unknown(f"module.{name} has a {meta} that cannot be resolved ({mi.unresolved})"), []
+        if ops and ops[0].type == "get_attr":
+            attr = node_text(ops[0].children[-1])
+            example = "[0]" if mi.by_count else '["key"]'
+            return Unknown(
+                f"module.{name}.{attr} is invalid: module.{name} has {meta}, read one instance as "
+                f"module.{name}{example}.{attr}"
+            ), []
+        if ops and ops[0].type == "index":
+            key = self._index_key(ops[0], scope)
+            if isinstance(key, Unknown):
+                return key, []
+            if mi.by_count:
+                try:
+                    key = int(key)
+                except (TypeError, ValueError):
+                    raise EvalError(f"invalid index {key!r} for module.{name}") from None
+            else:
+                key = tf_str(key)
+            child = mi.instances.get(key)
+            if child is None:
+                raise EvalError(f"module.{name} has no instance {key!r}")
+            if len(ops) > 1 and ops[1].type == "get_attr":
+                return child.output(node_text(ops[1].children[-1])), ops[2:]
+            return _module_object(child), ops[1:]
+        objects = {k: _module_object(c) for k, c in mi.instances.items()}
+        return (list(objects.values()) if mi.by_count else objects), ops
+
+    def _index_key(self, op: Node, scope: dict[str, Any]) -> Any:
+        inner = op.children[0]
+        if inner.type == "legacy_index":
+            return int(node_text(inner)[1:])
+        return self.ev(next(c for c in inner.children if c.type == "expression"), scope)
+
     def apply_ops(self, value: Any, ops: list[Node], scope: dict[str, Any]) -> Any:
         for op in ops:
             if isinstance(value, Unknown):
@@ -381,12 +437,7 @@ class Evaluator:
             if op.type == "get_attr":
                 value = self.get_attr(value, node_text(op.children[-1]))
             elif op.type == "index":
-                inner = op.children[0]
-                if inner.type == "legacy_index":
-                    key: Any = int(node_text(inner)[1:])
-                else:
-                    key = self.ev(next(c for c in inner.children if c.type == "expression"), scope)
-                value = self.index(value, key)
+                value = self.index(value, self._index_key(op, scope))
             elif op.type == "splat":
                 return self.splat(value, op.children[0], scope)
         return value
@@ -684,6 +735,11 @@ class Evaluator:
         return string_lit_value(node)
 
 
+def _module_object(child: Evaluator) -> dict[str, Any]:
+    """A module instance as its caller sees it: an object of its outputs."""
+    return {o: child.output(o) for o in child.ctx.module.outputs}
+
+
 def _interp_expr(interp: Node) -> Node:
     return next(c for c in interp.children if c.type == "expression")
 
@@ -945,4 +1001,4 @@ def make_evaluator(ctx: Context) -> Evaluator:
     return Evaluator(ctx)
 
 
-__all__ = ["Context", "Evaluator", "ModuleCall", "Unknown", "make_evaluator"]
+__all__ = ["Context", "Evaluator", "ModuleCall", "ModuleInstances", "Unknown", "make_evaluator"]

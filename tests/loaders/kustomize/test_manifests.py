@@ -164,3 +164,18 @@ def test_urr_repositories_keep_their_environments(repo):
         ("prod", "kustomize"),
         ("staging", "kustomize"),
     ]
+
+
+def test_yaml_inside_terraform_modules_is_template_not_manifest(tmp_path):
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n"
+    for d in ("modules/eks/templates", "modules/eks", "."):
+        (tmp_path / d).mkdir(parents=True, exist_ok=True)
+        (tmp_path / d / "cm.yaml").write_text(manifest)
+    (tmp_path / "modules/eks/main.tf").write_text('locals {\n  x = templatefile("templates/cm.yaml", {})\n}\n')
+    (tmp_path / "main.tf").write_text('module "eks" {\n  source = "./modules/eks"\n}\n')
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "cm.yaml").write_text(manifest.replace("${name}", "app"))
+    from urr_audit.loaders.kustomize.manifests import candidate_files
+    from urr_audit.workspace import Workspace
+
+    assert candidate_files(Workspace(tmp_path), set()) == ["deploy/cm.yaml"]

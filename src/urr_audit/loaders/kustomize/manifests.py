@@ -2,7 +2,8 @@
 
 A YAML file is a candidate when nothing else owns it: not in or below a kustomization's
 directory, not referenced by any kustomization (the renderer records every local path it
-resolved), not in or below a Helm chart (templates are not YAML until rendered), not under a
+resolved), not in or below a Helm chart (templates are not YAML until rendered) or a
+Terraform module (templatefile templates, see `candidate_files`), not under a
 hidden directory (`.github/`...) and not hidden itself. Repositories hold many YAML files
 that are not Kubernetes (docker-compose, CI, mkdocs...): a file that does not parse, or
 whose documents are not objects (`apiVersion`, `kind`, `metadata.name`), is ignored without
@@ -63,19 +64,28 @@ def _self_and_ancestors(d: str) -> Iterable[str]:
 
 
 def candidate_files(ws: Workspace, referenced: set[str]) -> list[str]:
-    """YAML files no kustomization and no Helm chart owns (sorted)."""
-    owners: set[str] = set()  # directories holding a kustomization or a Helm chart
+    """YAML files no kustomization, Helm chart or Terraform module owns (sorted).
+
+    YAML inside a Terraform module is usually a `templatefile` template (`${...}` filled at
+    plan time), not a manifest: a module directory owns the YAML beside its `.tf` files and,
+    unless it is the repository root, everything below it.
+    """
+    owners: set[str] = set()  # directories holding a kustomization, a Helm chart or a module
+    tf_dirs: set[str] = set()
     for f in ws.files:
         base = f.rpartition("/")[2]
         if base in KUSTOMIZATION_FILES or base == HELM_CHART_FILE:
             owners.add(_dir_of(f))
+        elif base.endswith((".tf", ".tf.json")):
+            tf_dirs.add(_dir_of(f))
+    owners |= tf_dirs - {"."}
     out = []
     for f in ws.files:
         if not f.endswith(YAML_SUFFIXES) or f in referenced:
             continue
         if any(part.startswith(".") for part in f.split("/")):
             continue
-        if owners and any(d in owners for d in _self_and_ancestors(_dir_of(f))):
+        if _dir_of(f) in tf_dirs or any(d in owners for d in _self_and_ancestors(_dir_of(f))):
             continue
         out.append(f)
     return out

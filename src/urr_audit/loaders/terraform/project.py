@@ -6,19 +6,25 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from urr_audit.loaders.naming import environment_names
-from urr_audit.loaders.terraform.evaluate import Context, Evaluator
+from urr_audit.loaders.terraform.evaluate import Context, Evaluator, ModuleInstances
 from urr_audit.loaders.terraform.jsonsyntax import parse_tf_json, parse_tfvars_json
 from urr_audit.loaders.terraform.module import add_blocks
 from urr_audit.loaders.terraform.parse import ParsedFile, parse_hcl
 from urr_audit.model.common import LoadError, Span, Value
 from urr_audit.model.terraform import (
+    NO_SYMBOLS,
     Environment,
+    ModuleCall,
     ModuleDir,
     ModuleInstance,
     SkippedModule,
+    Symbols,
     TerraformProject,
     TfvarsFile,
     existence,
+    format_key,
+    instance_keys,
+    unexpanded_symbols,
 )
 from urr_audit.workspace import OutsideRoot, Workspace
 
@@ -213,13 +219,17 @@ class _EnvBuilder:
         self.tfvars_loaded: list[str] = []
         self.tfvars_ignored: list[str] = []
         self.skipped: list[SkippedModule] = []
+        self.order: dict[int, tuple] = {}  # id(instance) -> its place, depth-first as written
+        self.skip_order: dict[str, tuple] = {}
         self.located: dict = {}  # shared by every evaluator of the environment (see evaluate.Located)
         self.texts: dict[str, tuple[str, int]] = {}
 
     def build(self) -> Environment:
         tfvars = self.root_tfvars()
-        self.instantiate(self.root, "", None, None, tfvars, [self.root.path])
-        self.drop_empty()
+        self.instantiate(self.root, "", None, None, tfvars, [self.root.path], (), None, NO_SYMBOLS)
+        # calls are built when first needed (a for_each may read a sibling's output), so the
+        # order built is not the order written: depth-first, calls as declared, keys sorted
+        self.instances.sort(key=lambda t: self.order[id(t[0])])
         for inst, lazy in self.instances:
             inst.variables = {n: lazy[n] for n in lazy}
         return Environment(
@@ -229,35 +239,8 @@ class _EnvBuilder:
             instances=[i for i, _ in self.instances],
             tfvars_loaded=self.tfvars_loaded,
             tfvars_ignored=self.tfvars_ignored,
-            skipped_modules=self.skipped,
+            skipped_modules=sorted(self.skipped, key=lambda s: self.skip_order[s.address]),
         )
-
-    def drop_empty(self) -> None:
-        """Evaluate each call's count/for_each in its caller, once every instance exists (they
-        may read sibling modules' outputs); drop the calls known to create no instance."""
-        by_addr = {inst.address: inst for inst, _ in self.instances}
-        gone: set[str] = set()
-        for inst, _ in self.instances:
-            if not inst.address or inst.call is None:
-                continue
-            parent_addr = inst.address.rsplit(".module.", 1)[0] if ".module." in inst.address else ""
-            if parent_addr in gone:
-                gone.add(inst.address)
-                continue
-            parent = by_addr[parent_addr]
-            own = existence(parent, inst.call.count, inst.call.for_each)
-            if own.is_known and own.value is False:
-                what = inst.call.count if inst.call.count is not None else inst.call.for_each
-                kind = "count" if inst.call.count is not None else "for_each"
-                reason = (
-                    f"{kind} = {what.text.strip()} creates no instance in this environment" if what else "no instance"
-                )
-                self.skipped.append(SkippedModule(address=inst.address, span=inst.call.span, reason=reason))
-                _evaluator_of(parent).ctx.children[inst.call.name] = f"module.{inst.call.name}: {reason}"
-                gone.add(inst.address)
-                continue
-            inst.exists = parent.exists if not parent.exists.is_known else own
-        self.instances = [(i, lazy) for i, lazy in self.instances if i.address not in gone]
 
     def root_tfvars(self) -> dict[str, Any]:
         order = {"tfvars": 0, "json": 1, "auto": 2}
@@ -270,8 +253,19 @@ class _EnvBuilder:
         return values
 
     def instantiate(
-        self, mod: ModuleDir, address: str, call, parent: Evaluator | None, tfvars: dict[str, Any], stack: list[str]
-    ) -> None:
+        self,
+        mod: ModuleDir,
+        address: str,
+        call: ModuleCall | None,
+        parent: Evaluator | None,
+        tfvars: dict[str, Any],
+        stack: list[str],
+        order: tuple,
+        key: str | int | None,
+        symbols: Symbols,
+        exists: Value | None = None,
+    ) -> ModuleInstance:
+        """Build one module instance; `symbols` binds `each`/`count` for the call's arguments."""
         ctx = Context(
             ws=self.ws,
             module=mod,
@@ -281,16 +275,19 @@ class _EnvBuilder:
             texts=self.texts,
         )
         ev = Evaluator(ctx)
-        inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call)
+        inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call, key=key)
+        if exists is not None:
+            inst.exists = exists
         inst._evaluate = ev.evaluate
         inst._structured = ev.structured
+        bound = symbols if symbols.values else None
 
         def resolve(name: str) -> Value:
             var = mod.variables[name]
             if call is not None and parent is not None:
                 arg = call.arguments.get(name)
                 if arg is not None:
-                    v = parent.evaluate(arg.expr)
+                    v = parent.evaluate(arg.expr, bound)
                     if not (v.is_known and v.value is None and not var.nullable):
                         return v if v.origin is not None else v.model_copy(update={"origin": arg.span})
             elif name in tfvars:
@@ -302,7 +299,9 @@ class _EnvBuilder:
         lazy = LazyVariables(list(mod.variables), resolve)
         ctx.variables = lazy  # type: ignore[assignment]
         self.instances.append((inst, lazy))
-        for name, c in mod.module_calls.items():
+        self.order[id(inst)] = order
+        pending = []
+        for i, (name, c) in enumerate(mod.module_calls.items()):
             child_addr = f"{address}.module.{name}" if address else f"module.{name}"
             if c.source_kind != "local":
                 ctx.children[name] = f"module.{name} has a {c.source_kind} source ({c.source}), not fetched"
@@ -323,9 +322,73 @@ class _EnvBuilder:
                 )
                 ctx.children[name] = f"module.{name} is part of a module cycle"
                 continue
-            before = len(self.instances)
-            self.instantiate(self.modules[c.resolved_dir], child_addr, c, ev, {}, stack + [c.resolved_dir])
-            ctx.children[name] = _evaluator_of(self.instances[before][0])
+            force = _Once(lambda c=c, a=child_addr, i=i: self.expand(inst, ev, c, a, stack, (*order, i)))
+            ctx.children[name] = force
+            pending.append(force)
+        for force in pending:
+            force()
+        return inst
+
+    def expand(
+        self, parent: ModuleInstance, parent_ev: Evaluator, c: ModuleCall, address: str, stack: list[str], order: tuple
+    ) -> Evaluator | ModuleInstances | str:
+        """Instantiate a call once per key (or once, unexpanded); what `module.<name>` reads."""
+        name = c.name
+        parent_ev.ctx.children[name] = f"module.{name}: its count/for_each depends on the module itself"
+        built = self._expand(parent, parent_ev, c, address, stack, order)
+        parent_ev.ctx.children[name] = built
+        return built
+
+    def _expand(
+        self, parent: ModuleInstance, parent_ev: Evaluator, c: ModuleCall, address: str, stack: list[str], order: tuple
+    ) -> Evaluator | ModuleInstances:
+        name = c.name
+        mod, below = self.modules[c.resolved_dir], stack + [c.resolved_dir]  # type: ignore[index]
+        self.skip_order[address] = order
+        if c.count is None and c.for_each is None:
+            child = self.instantiate(mod, address, c, parent_ev, {}, below, (*order, 0), None, NO_SYMBOLS, parent.exists)
+            return _evaluator_of(child)
+        keys = instance_keys(parent, c.count, c.for_each)
+        mi = ModuleInstances(by_count=c.for_each is None)
+        if keys is None:
+            own = existence(parent, c.count, c.for_each)
+            if own.is_known and own.value is False:
+                keys = []
+            else:
+                symbols = unexpanded_symbols(parent, c.count, c.for_each)
+                exists = parent.exists if not parent.exists.is_known else own
+                child = self.instantiate(mod, address, c, parent_ev, {}, below, (*order, 0), None, symbols, exists)
+                mi.unresolved = own.reason or "its keys are unknown"
+                mi.instances[None] = _evaluator_of(child)
+                return mi
+        if not keys:
+            what = c.count if c.count is not None else c.for_each
+            kind = "count" if c.count is not None else "for_each"
+            reason = f"{kind} = {what.text.strip()} creates no instance in this environment" if what else "no instance"
+            self.skipped.append(SkippedModule(address=address, span=c.span, reason=reason))
+            return mi
+        for j, (k, symbols) in enumerate(keys):
+            child = self.instantiate(
+                mod, address + format_key(k), c, parent_ev, {}, below, (*order, j), k, symbols, parent.exists
+            )
+            mi.instances[k] = _evaluator_of(child)
+        return mi
+
+
+class _Once:
+    """Builds a module call the first time it is read (or at the end of its caller), once;
+    it then stands in the caller's `children` as what it built."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self.build = build
+        self.result: Any = None
+        self.done = False
+
+    def __call__(self) -> Any:
+        if not self.done:
+            self.done = True
+            self.result = self.build()
+        return self.result
 
 
 def _evaluator_of(inst: ModuleInstance) -> Evaluator:

@@ -105,3 +105,12 @@ def test_restrict_to_one_framework(graph):
     assert tf.nodes and all(n.startswith("tf:") for n in tf.nodes)
     k8s = restrict(graph, "kubernetes")
     assert k8s.nodes and not any(n.startswith("tf:") for n in k8s.nodes)
+
+
+def test_an_expanded_module_call_is_one_node_listing_its_keys():
+    g = build_graph(load_project(FIXTURES / "terraform" / "nested-modules"))
+    (env,) = {n.split("/", 1)[0] for n in g.nodes if n.startswith("tf:")}
+    node = f"{env}/module.services"
+    assert g.nodes[node]["instance_keys"] == ['["payment"]', '["ticket"]']
+    assert f"{node}.module.queue" in g.nodes  # nested calls of every key share one node too
+    assert not any("[" in n for n in g.nodes if n.startswith("tf:"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from urr_audit.model.project import Project
-from urr_audit.model.terraform import Environment, ModuleInstance
+from urr_audit.model.terraform import Environment, format_key, static_address
 
 
 def _module_id(env: str, address: str) -> str:
@@ -24,29 +24,40 @@ def _called_module(ref: str) -> str | None:
 
 
 def _add_terraform(g: nx.DiGraph, env: Environment) -> None:
+    """One node per module call, not per instance: the instances of a call with count/for_each
+    share its node (id: the address without keys, `module.a.module.b`), which lists the keys
+    known in this environment, so node ids stay the same when a tfvars map gains a key."""
     env_id = _module_id(env.name, "")
     g.add_node(env_id, kind="terraform_environment", label=env.name, path=env.path, line=1)
-    by_address: dict[str, ModuleInstance] = {i.address: i for i in env.instances}
+    built: set[str] = {i.static_address for i in env.instances}
+    keys: dict[str, list[str]] = {}
     for inst in env.instances:
         if not inst.address:
             continue
-        node = _module_id(env.name, inst.address)
+        address = inst.static_address
+        node = _module_id(env.name, address)
+        if inst.key is not None:
+            keys.setdefault(node, []).append(format_key(inst.key))
+        if node in g:
+            continue
         span = inst.call.span if inst.call else None
         g.add_node(
             node,
             kind="module",
-            label=inst.address.rsplit(".", 1)[-1],
+            label=address.rsplit(".", 1)[-1],
             module_dir=inst.module.path,
             path=span.path if span else inst.module.path,
             line=span.line if span else 1,
         )
-        parent = inst.address.rsplit(".module.", 1)[0] if ".module." in inst.address else ""
-        g.add_edge(_module_id(env.name, parent), node, kind="calls")
+        g.add_edge(_module_id(env.name, static_address(inst.parent_address)), node, kind="calls")
+    for node, ks in keys.items():
+        g.nodes[node]["instance_keys"] = ks
     # Remote module calls are part of the picture too, recorded but never fetched.
     for inst in env.instances:
+        here = inst.static_address
         for call in inst.module.module_calls.values():
-            address = inst.prefixed(f"module.{call.name}")
-            if address not in by_address:
+            address = f"{here}.module.{call.name}" if here else f"module.{call.name}"
+            if address not in built:
                 node = _module_id(env.name, address)
                 g.add_node(
                     node,
@@ -57,7 +68,7 @@ def _add_terraform(g: nx.DiGraph, env: Environment) -> None:
                     path=call.span.path,
                     line=call.span.line,
                 )
-                g.add_edge(_module_id(env.name, inst.address), node, kind="calls")
+                g.add_edge(_module_id(env.name, here), node, kind="calls")
             # A call's arguments naming `module.X.*` make it depend on sibling X.
             refs = {r for a in call.arguments.values() for r in a.expr.references}
             refs.update(call.depends_on)
@@ -66,7 +77,7 @@ def _add_terraform(g: nx.DiGraph, env: Environment) -> None:
                 if target and target != f"module.{call.name}":
                     g.add_edge(
                         _module_id(env.name, address),
-                        _module_id(env.name, inst.prefixed(target)),
+                        _module_id(env.name, f"{here}.{target}" if here else target),
                         kind="depends_on",
                         via=ref,
                     )

@@ -230,6 +230,7 @@ class ModuleInstance(BaseModel):
     exists: Value = Field(default_factory=lambda: Value.known(True))
     _evaluate: Callable[..., Value] | None = PrivateAttr(default=None)
     _structured: Callable[..., Value] | None = PrivateAttr(default=None)
+    _keys_read: Callable[..., dict[str, frozenset[str] | None]] | None = PrivateAttr(default=None)
 
     def eval(self, expr: Expression | None, symbols: Symbols | None = None) -> Value:
         """Evaluate in this module instance; `symbols` binds per-instance names (`each`, `count`,
@@ -250,6 +251,15 @@ class ModuleInstance(BaseModel):
         if self._structured is None:
             return self.eval(expr, symbols)
         return self._structured(expr, symbols)
+
+    def keys_read(self, expr: Expression | None, symbols: Symbols | None = None) -> dict[str, frozenset[str] | None]:
+        """Resources the expression indexes directly, by module-relative address, with the
+        instance keys it picks (as strings: `"a"`, `"0"`), or None when it reads the resource
+        without a key known here (no index, splat, unresolved key). References through
+        variables, locals and outputs are not followed."""
+        if expr is None or self._keys_read is None:
+            return {}
+        return self._keys_read(expr, symbols)
 
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
         """Resource instances in declaration order, expanded ones by key (see the module docstring)."""
@@ -493,6 +503,14 @@ class ResourceInstance(BaseModel):
         if not paths:
             return any(e.reads("each", "count") for e in _expressions(self.resource.body))
         return any(a is not None and a.expr.reads("each", "count") for a in map(self.attribute, paths))
+
+    def keys_read(self, path: str) -> dict[str, frozenset[str] | None]:
+        """`ModuleInstance.keys_read` of an attribute (dotted path), with this instance's
+        `each`/`count` bound: `aws_x.y[each.key]` in instance `["a"]` picks `{"a"}`."""
+        a = self.attribute(path)
+        if a is None:
+            return {}
+        return self.instance.keys_read(a.expr, self.symbols if self.symbols.values else None)
 
     def address_for(self, *paths: str) -> str:
         """The address a finding about these attributes names: the instance's when their value

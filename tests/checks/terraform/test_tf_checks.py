@@ -461,3 +461,145 @@ def test_secret_read_through_an_instance_key_is_found_and_its_arn_is_not(tmp_pat
     )
     found, _, _ = run(tmp_path, "URR-TF-005")
     assert [(p, line) for p, line, _ in found] == [("main.tf", 13)]
+
+
+BUCKET_MODULE = {
+    "modules/bucket/main.tf": """
+        variable "name" {}
+        variable "block_public" { default = true }
+        resource "aws_s3_bucket" "this" {
+          bucket = var.name
+        }
+        resource "aws_s3_bucket_public_access_block" "this" {
+          count                   = var.block_public ? 1 : 0
+          bucket                  = aws_s3_bucket.this.id
+          block_public_acls       = true
+          block_public_policy     = true
+          ignore_public_acls      = true
+          restrict_public_buckets = true
+        }
+    """,
+}
+
+
+@pytest.mark.parametrize("logs_blocked, expected", [("false", 1), ("true", 0)])
+def test_for_each_module_instance_without_public_access_block_is_named(tmp_path, logs_blocked, expected):
+    write(
+        tmp_path,
+        {
+            **BUCKET_MODULE,
+            "env/main.tf": """
+            variable "buckets" {}
+            module "bucket" {
+              source       = "../modules/bucket"
+              for_each     = var.buckets
+              name         = "urr-${each.key}"
+              block_public = each.value.block_public
+            }
+        """,
+            "env/terraform.tfvars": f"buckets = {{ data = {{ block_public = true }}, logs = {{ block_public = {logs_blocked} }} }}\n",
+        },
+    )
+    found, undecided, r = run(tmp_path, "URR-TF-011")
+    assert undecided == []
+    assert found == [("modules/bucket/main.tf", 4, "env")] * expected
+    if expected:
+        (f,) = [f for f in r.findings if f.rule_id == "URR-TF-011"]
+        assert f.address.endswith('module.bucket["logs"].aws_s3_bucket.this')
+        assert 'module.bucket["logs"].aws_s3_bucket.this has no' in f.message
+
+
+@pytest.mark.parametrize("covered, expected", [('["a"]', ['aws_s3_bucket.b["b"]']), ('["a", "b"]', [])])
+def test_public_access_block_indexing_a_for_each_bucket_covers_its_key_only(tmp_path, covered, expected):
+    write(
+        tmp_path,
+        {
+            "main.tf": f"""
+        resource "aws_s3_bucket" "b" {{
+          for_each = toset(["a", "b"])
+          bucket   = "urr-${{each.key}}"
+        }}
+        resource "aws_s3_bucket_public_access_block" "b" {{
+          for_each                = toset({covered})
+          bucket                  = aws_s3_bucket.b[each.key].id
+          block_public_acls       = true
+          block_public_policy     = true
+          ignore_public_acls      = true
+          restrict_public_buckets = true
+        }}
+    """
+        },
+    )
+    _, undecided, r = run(tmp_path, "URR-TF-011")
+    assert undecided == []
+    assert [f.message.split(" ", 1)[0] for f in r.findings if f.rule_id == "URR-TF-011"] == expected
+
+
+def test_public_access_block_with_an_unresolved_key_covers_every_instance(tmp_path):
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+        variable "which" { type = string }
+        resource "aws_s3_bucket" "b" {
+          for_each = toset(["a", "b"])
+          bucket   = "urr-${each.key}"
+        }
+        resource "aws_s3_bucket_public_access_block" "b" {
+          bucket                  = aws_s3_bucket.b[var.which].id
+          block_public_acls       = true
+          block_public_policy     = true
+          ignore_public_acls      = true
+          restrict_public_buckets = true
+        }
+    """
+        },
+    )
+    found, undecided, _ = run(tmp_path, "URR-TF-011")
+    assert found == [] and undecided == []
+
+
+def test_route_table_instances_are_matched_by_key(tmp_path):
+    # the NAT route is on the "app" instance only: the "data" instance, shared by two tiers, is isolated
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+        resource "aws_subnet" "app" {
+          vpc_id     = "vpc-1"
+          cidr_block = "10.0.1.0/24"
+        }
+        resource "aws_subnet" "db" {
+          vpc_id     = "vpc-1"
+          cidr_block = "10.0.2.0/24"
+        }
+        resource "aws_subnet" "cache" {
+          vpc_id     = "vpc-1"
+          cidr_block = "10.0.3.0/24"
+        }
+        resource "aws_route_table" "t" {
+          for_each = toset(["app", "data"])
+          vpc_id   = "vpc-1"
+        }
+        resource "aws_route" "nat" {
+          route_table_id         = aws_route_table.t["app"].id
+          destination_cidr_block = "0.0.0.0/0"
+          nat_gateway_id         = "nat-1"
+        }
+        resource "aws_route_table_association" "app" {
+          subnet_id      = aws_subnet.app.id
+          route_table_id = aws_route_table.t["app"].id
+        }
+        resource "aws_route_table_association" "tier" {
+          for_each       = { db = aws_subnet.db.id, cache = aws_subnet.cache.id }
+          subnet_id      = each.value
+          route_table_id = aws_route_table.t["data"].id
+        }
+    """
+        },
+    )
+    _, undecided, r = run(tmp_path, "URR-TF-008")
+    assert undecided == []
+    (f,) = [f for f in r.findings if f.rule_id == "URR-TF-008"]
+    assert f.address == 'aws_route_table.t["data"]'
+    assert "aws_subnet.cache, aws_subnet.db" in f.message and "aws_subnet.app" not in f.message

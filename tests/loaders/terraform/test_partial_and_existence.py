@@ -207,21 +207,21 @@ def test_module_calls_known_to_be_empty_are_skipped(load_tree) -> None:
     env = project.environments[0]
     assert [i.address for i in env.instances] == [
         "",
-        "module.on",
-        "module.on.module.inner",
+        "module.on[0]",  # count = 1: one instance, keyed as Terraform does
+        "module.on[0].module.inner",
         "module.maybe",
         "module.maybe.module.inner",
     ]
     assert [(s.address, s.span.line) for s in env.skipped_modules] == [("module.off", 3), ("module.none", 7)]
     assert "count = var.enabled ? 1 : 0" in env.skipped_modules[0].reason
     exists = {i.address: i.exists for i in env.instances}
-    assert exists["module.on"].value is True
+    assert exists["module.on[0]"].value is True
     assert exists["module.maybe"].is_unknown and exists["module.maybe.module.inner"].is_unknown
 
 
 def test_resource_existence(load_tree) -> None:
     project, _ = load_tree(EXISTENCE)
-    on = {ri.resource.name: ri.exists for ri in _instance(project, "module.on").resources()}
+    on = {ri.resource.name: ri.exists for ri in _instance(project, "module.on[0]").resources()}
     assert on["always"].value is True
     assert on["never"].value is False and on["never"].span.line == 7
     assert on["empty"].value is False

@@ -28,6 +28,7 @@ from urr_audit.model.terraform import (
     ModuleInstance,
     ResourceInstance,
 )
+from urr_audit.model.terraform import parent_address as _parent_address
 
 MAX_DEPTH = 12
 
@@ -56,8 +57,13 @@ def instances_by_address(env: Environment) -> dict[str, ModuleInstance]:
 
 
 def parent_address(address: str) -> str:
-    """ "module.a" -> "", "module.a.module.b" -> "module.a"."""
-    return address.rsplit(".module.", 1)[0] if ".module." in address else ""
+    """ "module.a" -> "", "module.a.module.b" -> "module.a", 'module.a["k"].module.b[0]' -> 'module.a["k"]'."""
+    return _parent_address(address)
+
+
+def call_instances(env: Environment, inst: ModuleInstance, name: str) -> list[ModuleInstance]:
+    """The instances of `inst`'s call `name`: one, or one per key of an expanded call."""
+    return [i for i in env.instances if i.call is not None and i.call.name == name and i.parent_address == inst.address]
 
 
 def parent_of(env: Environment, inst: ModuleInstance) -> ModuleInstance | None:
@@ -169,18 +175,17 @@ def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reac
                 if not prune(reach):
                     yield from _trace(env, by_addr, inst, loc.expr, here, seen, depth + 1, prune)
         elif parts[0] == "module" and len(parts) >= 2:
-            child = by_addr.get(inst.prefixed(f"module.{parts[1]}"))
-            if child is None:
-                continue
-            names = [parts[2]] if len(parts) >= 3 else list(child.module.outputs)  # whole-module refs
-            for name in names:
-                out = child.module.outputs.get(name)
-                if out is None:
-                    continue
-                reach = Reach("output", name, child, out.span, here, out)
-                yield reach
-                if not prune(reach):
-                    yield from _trace(env, by_addr, child, out.expr, here, seen, depth + 1, prune)
+            # every instance of an expanded call: which key the expression picks is not followed
+            for child in call_instances(env, inst, parts[1]):
+                names = [parts[2]] if len(parts) >= 3 else list(child.module.outputs)  # whole-module refs
+                for name in names:
+                    out = child.module.outputs.get(name)
+                    if out is None:
+                        continue
+                    reach = Reach("output", name, child, out.span, here, out)
+                    yield reach
+                    if not prune(reach):
+                        yield from _trace(env, by_addr, child, out.expr, here, seen, depth + 1, prune)
         elif parts[0] == "data" and len(parts) >= 3:
             name = ".".join(parts[:3])
             res = _resource(inst, name)
@@ -218,6 +223,17 @@ def attribute_targets(env: Environment, ri: ResourceInstance, path: str) -> set[
     if a.expr.reads("each") and ri.resource.for_each is not None:
         out |= resource_targets(env, ri.instance, ri.resource.for_each)
     return out
+
+
+def picks_instance(ri: ResourceInstance, path: str, target: ResourceInstance) -> bool:
+    """False only when the attribute indexes `target`'s resource directly with keys known in
+    `ri`'s instance (`aws_x.y[each.key]`, `aws_x.y[0]`) and none of them is `target`'s key:
+    it then points at another instance. Anything not provable (no index, an unresolved key,
+    a reference through variables or outputs, another module instance) picks it."""
+    if target.key is None or target.instance is not ri.instance:
+        return True
+    keys = ri.keys_read(path).get(target.resource.address)
+    return keys is None or str(target.key) in keys
 
 
 # --- syntax walking ------------------------------------------------------------------------

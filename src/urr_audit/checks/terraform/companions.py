@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources
+from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources, picks_instance
 from urr_audit.model.terraform import Environment, ResourceInstance
 
 
@@ -34,13 +34,19 @@ class CompanionParams(BaseModel):
     problem: str
 
 
-def _points_at(env: Environment, comp: ResourceInstance, spec: Companion, target: ResourceInstance) -> bool | None:
-    """True/False, or None when the companion names something that cannot be resolved."""
+# a companion of the target's resource that indexes another instance of it
+OTHER_INSTANCE = "other instance"
+
+
+def _points_at(
+    env: Environment, comp: ResourceInstance, spec: Companion, target: ResourceInstance
+) -> bool | str | None:
+    """True/False, OTHER_INSTANCE, or None when the companion names something that cannot be resolved."""
     targets = attribute_targets(env, comp, spec.attribute)
     if targets is None:
         return False
     if target.resource_address in targets:
-        return True
+        return True if picks_instance(comp, spec.attribute, target) else OTHER_INSTANCE
     if spec.target_attribute:
         mine, theirs = comp.get(spec.attribute), target.get(spec.target_attribute)
         if mine.is_known and theirs.is_known:
@@ -65,7 +71,9 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
     """Each target resource needs a companion that references it, in any module instance of the
     environment. References are followed through locals, module arguments and outputs (and
     `for_each` when the companion uses `each.value`); a string attribute matches by value when
-    `target_attribute` says which of the target's attributes it names."""
+    `target_attribute` says which of the target's attributes it names. A companion that indexes
+    an expanded target with a key known in its own instance (`aws_x.y[each.key]`) covers that
+    instance only; otherwise it covers every instance of the target resource."""
     for spec in params.account_level:
         for comp in live_resources(env, spec.type):
             if not _unmet(comp, spec):
@@ -74,10 +82,12 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
     for target in live_resources(env, *params.resource_types):
         if any(target.has_block(b) for b in params.inline_blocks):
             continue
-        found, unresolved = [], []
+        found, unresolved, keyed = [], [], False
         for comp, spec in candidates:
             hit = _points_at(env, comp, spec, target)
-            if hit:
+            if hit is OTHER_INSTANCE:
+                keyed = True
+            elif hit:
                 found.append((comp, spec))
             elif hit is None:
                 unresolved.append(comp)
@@ -111,9 +121,11 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
             )
             continue
         kinds = " / ".join(sorted({s.type for s in params.companions}))
+        # companions of other instances of the resource: this instance is the one uncovered
+        who = target.address if keyed else target.resource_address
         yield ctx.finding(
             at=target,
             node=target,
-            address=target.resource_address,
-            message=f"{target.resource_address} has no {kinds} referencing it: {params.problem}",
+            address=who,
+            message=f"{who} has no {kinds} referencing it: {params.problem}",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import attribute_targets, live_resources
+from urr_audit.checks.terraform._model import attribute_targets, live_resources, picks_instance
 from urr_audit.model.common import Value
 from urr_audit.model.terraform import Environment
 
@@ -47,8 +47,8 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
         return
     routes = list(live_resources(env, "aws_route"))
     assocs = list(live_resources(env, "aws_route_table_association"))
-    # what a route/association points at depends on the resource, not on its instance key:
-    # the instances of an expanded table are matched (and reported) together
+    # which table resource a route/association points at; which instance of an expanded table,
+    # when it indexes the table with a key known in its own instance (`picks_instance`)
     table_of = {id(r): attribute_targets(env, r, "route_table_id") or set() for r in routes + assocs}
     unresolved_routes = [r for r in routes if not table_of[id(r)]]
     for table in tables:
@@ -57,10 +57,14 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
             continue  # dynamic routes over an unresolved collection: not worth an undecided per table
         if any(_is_exit(b.get(t)) for b in route_blocks for t in params.exit_targets):
             continue
-        mine = [r for r in routes if table.resource_address in table_of[id(r)]]
+        to_table = [r for r in routes + assocs if table.resource_address in table_of[id(r)]]
+        to_this = [r for r in to_table if picks_instance(r, "route_table_id", table)]
+        # the instances of an expanded table are reported together unless told apart by key
+        who = table.address if len(to_this) < len(to_table) else table.resource_address
+        mine = [r for r in to_this if r.type == "aws_route"]
         if any(_is_exit(r.get(t)) for r in mine for t in params.exit_targets):
             continue
-        subnet_assocs = [a for a in assocs if table.resource_address in table_of[id(a)]]
+        subnet_assocs = [a for a in to_this if a.type == "aws_route_table_association"]
         subnets: dict[str, list] = {}
         for a in subnet_assocs:
             for target in sorted(attribute_targets(env, a, "subnet_id") or ()):
@@ -72,9 +76,9 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
             yield ctx.undecided(
                 at=table,
                 node=table,
-                address=table.resource_address,
+                address=who,
                 message=(
-                    f"{table.resource_address} has no exit route of its own, but "
+                    f"{who} has no exit route of its own, but "
                     f"{unresolved_routes[0].resource_address} adds a route to a table that cannot be resolved"
                 ),
             )
@@ -88,9 +92,9 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
         yield ctx.finding(
             at=table,
             node=table,
-            address=table.resource_address,
+            address=who,
             message=(
-                f"{table.resource_address} has no route out of the VPC (no internet, NAT or transit gateway "
+                f"{who} has no route out of the VPC (no internet, NAT or transit gateway "
                 f"route): subnets {names} are isolated{shared}"
             ),
             related=[a.span for group in subnets.values() for a in group],

@@ -95,6 +95,7 @@ class Context:
 
 
 _TRAVERSAL = ("get_attr", "index", "splat")
+_NOT_RESOURCES = frozenset({"var", "local", "module", "path", "terraform"})
 
 
 class Evaluator:
@@ -130,6 +131,43 @@ class Evaluator:
                 value = value.model_copy(update={"origin": origin})
         self._memo[memo_key] = (expr, value)
         return value
+
+    def keys_read(self, expr: Expression, symbols: Symbols | None = None) -> dict[str, frozenset[str] | None]:
+        """Module-relative resource address -> the instance keys (as strings) the expression
+        picks with an index (`aws_x.y[each.key]`, `aws_x.y[0]`), or None when it reads the
+        resource without a known key (no index, a splat, a key that cannot be resolved)."""
+        node = expr._node
+        if not isinstance(node, Node):
+            return {}
+        scope = dict(symbols.values) if symbols is not None else {}
+        out: dict[str, frozenset[str] | None] = {}
+
+        def walk(n: Node) -> None:
+            ch = n.children
+            if n.type == "expression" and ch and ch[0].type == "variable_expr":
+                root = node_text(ch[0])
+                if root not in NON_REFERENCE_ROOTS and root not in _NOT_RESOURCES:
+                    named = 2 if root == "data" else 1
+                    i = 1
+                    while i < len(ch) and i <= named and ch[i].type == "get_attr":
+                        i += 1
+                    if i == named + 1:
+                        address = ".".join([root, *(node_text(c.children[-1]) for c in ch[1:i])])
+                        key: Any = None
+                        if i < len(ch) and ch[i].type == "index":
+                            try:
+                                key = self._index_key(ch[i], scope)
+                            except (EvalError, RecursionError):
+                                key = None
+                            if isinstance(key, Unknown) or first_unknown(key) is not None:
+                                key = None
+                        seen = out.get(address, frozenset())
+                        out[address] = None if key is None or seen is None else seen | {tf_str(key)}
+            for c in ch:
+                walk(c)
+
+        walk(node)
+        return out
 
     def structured(self, expr: Expression, symbols: Symbols | None = None) -> Value:
         """The value as a document: a string holding a JSON object or array is decoded, an

@@ -280,6 +280,7 @@ class _EnvBuilder:
             inst.exists = exists
         inst._evaluate = ev.evaluate
         inst._structured = ev.structured
+        inst._keys_read = ev.keys_read
         bound = symbols if symbols.values else None
 
         def resolve(name: str) -> Value:
@@ -342,11 +343,12 @@ class _EnvBuilder:
     def _expand(
         self, parent: ModuleInstance, parent_ev: Evaluator, c: ModuleCall, address: str, stack: list[str], order: tuple
     ) -> Evaluator | ModuleInstances:
-        name = c.name
         mod, below = self.modules[c.resolved_dir], stack + [c.resolved_dir]  # type: ignore[index]
         self.skip_order[address] = order
         if c.count is None and c.for_each is None:
-            child = self.instantiate(mod, address, c, parent_ev, {}, below, (*order, 0), None, NO_SYMBOLS, parent.exists)
+            child = self.instantiate(
+                mod, address, c, parent_ev, {}, below, (*order, 0), None, NO_SYMBOLS, parent.exists
+            )
             return _evaluator_of(child)
         keys = instance_keys(parent, c.count, c.for_each)
         mi = ModuleInstances(by_count=c.for_each is None)

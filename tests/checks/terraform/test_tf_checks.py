@@ -206,7 +206,7 @@ def test_route_to_unresolvable_table_makes_isolation_undecided(tmp_path):
     """
         },
     )
-    found, undecided, _ = run(tmp_path, "URR-TF-008")
+    found, undecided, _ = run(tmp_path, "URR-TF-023")
     assert found == [] and undecided == [("main.tf", 13)]
 
 
@@ -598,8 +598,8 @@ def test_route_table_instances_are_matched_by_key(tmp_path):
     """
         },
     )
-    _, undecided, r = run(tmp_path, "URR-TF-008")
+    _, undecided, r = run(tmp_path, "URR-TF-023")
     assert undecided == []
-    (f,) = [f for f in r.findings if f.rule_id == "URR-TF-008"]
+    (f,) = [f for f in r.findings if f.rule_id == "URR-TF-023"]
     assert f.address == 'aws_route_table.t["data"]'
     assert "aws_subnet.cache, aws_subnet.db" in f.message and "aws_subnet.app" not in f.message

@@ -18,7 +18,7 @@ SEED_10_2 = {
     "kube-proxy pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 279),
     "coredns pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 288),
     "ebs-csi pinned": ("URR-TF-004", "terraform/modules/eks/main.tf", 299),
-    "db and cache share an isolated route table": ("URR-TF-008", "terraform/modules/vpc/main.tf", 221),
+    "db and cache share an isolated route table": ("URR-TF-023", "terraform/modules/vpc/main.tf", 221),
 }
 RULES_10_2 = sorted({rule for rule, _, _ in SEED_10_2.values()})
 
@@ -59,8 +59,16 @@ def test_pinned_addons_hold_in_both_environments(urr):
 
 
 def test_shared_route_table_names_both_tiers(urr):
-    [f] = [f for f in urr.result.findings if f.rule_id == "URR-TF-008"]
+    [f] = [f for f in urr.result.findings if f.rule_id == "URR-TF-023"]
     assert "aws_subnet.db" in f.message and "aws_subnet.cache" in f.message
+
+
+def test_isolation_itself_is_stated_as_information_on_the_mended_repo(urr_fixed):
+    isolated = sorted(
+        f.message.split(" has no route")[0] for f in urr_fixed.result.findings if f.rule_id == "URR-TF-008"
+    )
+    assert isolated == ["module.vpc.aws_route_table.cache", "module.vpc.aws_route_table.db"]
+    assert all(f.severity.value == "info" for f in urr_fixed.result.findings if f.rule_id == "URR-TF-008")
 
 
 def test_mended_repo_has_none_of_the_10_2_findings(urr_fixed):

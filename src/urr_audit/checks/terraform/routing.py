@@ -25,8 +25,10 @@ class IsolatedRouteTableParams(BaseModel):
         "core_network_arn",
         "local_gateway_id",
     ]
-    # Report a table only when this many distinct subnet resources (tiers) are associated with it.
+    # Report a table only when this many distinct subnet resources (tiers) are associated with
+    # it, and (when set) no more: one rule states the fact per tier, another the shared table.
     min_subnet_groups: int = 1
+    max_subnet_groups: int | None = None
 
 
 def _is_exit(v: Value) -> bool:
@@ -71,6 +73,8 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
                 if ".aws_subnet." in f".{target}":
                     subnets.setdefault(target, []).append(a)
         if len(subnets) < max(params.min_subnet_groups, 1):
+            continue
+        if params.max_subnet_groups is not None and len(subnets) > params.max_subnet_groups:
             continue
         if unresolved_routes:
             yield ctx.undecided(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -1299,18 +1298,8 @@ def build_facts(env: K8sEnvironment) -> EnvironmentFacts:
     )
 
 
-_CACHE: OrderedDict[int, tuple[K8sEnvironment, EnvironmentFacts]] = OrderedDict()
-_CACHE_SIZE = 32
-
-
 def facts(env: K8sEnvironment) -> EnvironmentFacts:
-    """The facts of `env`, built once per environment object (rules of one scan share them)."""
-    hit = _CACHE.get(id(env))
-    if hit is not None and hit[0] is env:
-        _CACHE.move_to_end(id(env))
-        return hit[1]
-    built = build_facts(env)
-    _CACHE[id(env)] = (env, built)  # holding `env` keeps its id from being reused
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return built
+    """The facts of `env`, built once and kept with it (every rule of a scan shares them)."""
+    if env._facts is None:
+        env._facts = build_facts(env)
+    return env._facts

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from urr_audit.model.common import Span
 
@@ -177,6 +177,9 @@ class K8sEnvironment(BaseModel):
     objects: list[K8sObject] = Field(default_factory=list)
     overlay: Overlay | None = None  # the leaf overlay it is built from (its kustomization file: overlay.span)
     source: Literal["kustomize", "manifests"] = "kustomize"
+
+    # typed facts (model/k8s_facts.py), built on first use and kept with the environment
+    _facts: Any = PrivateAttr(default=None)
 
     @property
     def span(self) -> Span:

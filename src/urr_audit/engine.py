@@ -104,13 +104,22 @@ def run(
 ) -> RunResult:
     result = RunResult(errors=list(project.errors))
     bound = [(rule, *bind(rule, checks)) for rule in rules]  # config errors surface before any work
+    # Each scope is walked once per run (resource expansion evaluates count/for_each) and
+    # indexed by type, so a rule about aws_eks_addon visits only those.
+    by_scope: dict[str, dict[str | None, list[Any]]] = {}
     for rule, spec, params in bound:
         result.rules_run.append(rule.id)
         ctx = Context(rule.id)
         hits: list[Hit] = []
-        for node in SCOPES[spec.scope](project):
-            if spec.types and _node_type(node) not in spec.types:
-                continue
+        if spec.scope not in by_scope:
+            index: dict[str | None, list[Any]] = {None: []}
+            for node in SCOPES[spec.scope](project):
+                index[None].append(node)
+                index.setdefault(_node_type(node), []).append(node)
+            by_scope[spec.scope] = index
+        index = by_scope[spec.scope]
+        nodes = [n for t in spec.types for n in index.get(t, [])] if spec.types else index[None]
+        for node in nodes:
             try:
                 hits.extend(
                     h for h in iter_hits(spec.fn(ctx, node, params)) if applies_to(rule, h.environment, h.span.path)

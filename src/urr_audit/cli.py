@@ -52,6 +52,9 @@ class FailOn(str, Enum):
     none = "none"
 
 
+RulesDirOption = Annotated[list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")]
+
+
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
@@ -97,7 +100,7 @@ def scan(
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.high,
-    rules_dir: Annotated[list[Path] | None, typer.Option("--rules", help="Extra directory of rule YAML files.")] = None,
+    rules_dir: RulesDirOption = None,
     skip_path: Annotated[
         list[str] | None,
         typer.Option("--skip-path", help="Drop findings whose path matches this regex (repeatable)."),
@@ -142,14 +145,22 @@ def scan(
     raise typer.Exit(EXIT_FINDINGS if failing or unreadable else EXIT_OK)
 
 
+def _catalog(rules_dir: list[Path] | None):
+    from urr_audit.catalog import CatalogError, load_rules
+
+    try:
+        return load_rules(tuple(rules_dir or ()))
+    except CatalogError as exc:
+        _usage_error(str(exc))
+
+
 @rules_app.command("list")
 def rules_list(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    rules_dir: RulesDirOption = None,
 ) -> None:
     """List every rule: id, severity, category, title."""
-    from urr_audit.catalog import load_rules
-
-    rules = load_rules()
+    rules = _catalog(rules_dir)
     if format is Format.json:
         import json
 
@@ -167,12 +178,14 @@ def rules_list(
 
 
 @rules_app.command("explain")
-def rules_explain(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. URR-TF-001.")]) -> None:
+def rules_explain(
+    rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. URR-TF-001.")],
+    rules_dir: RulesDirOption = None,
+) -> None:
     """Show a rule's rationale, remediation, references, check and params."""
-    from urr_audit.catalog import load_rules
     from urr_audit.report.docs import rule_markdown
 
-    for r in load_rules():
+    for r in _catalog(rules_dir):
         if rule_id.upper() in (r.id, *r.aliases):
             typer.echo(rule_markdown(r))
             return

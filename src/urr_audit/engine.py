@@ -50,6 +50,12 @@ class RunResult:
 
 
 def select_rules(rules: list[Rule], select: list[str], ignore: list[str]) -> list[Rule]:
+    """Rules matching `select` (all when empty) minus `ignore`; a pattern that matches no rule
+    is a configuration error (a typo must not silently run nothing, or everything)."""
+    for flag, patterns in (("--select", select), ("--ignore", ignore)):
+        for p in patterns:
+            if not any(matches(r, [p]) for r in rules):
+                raise CatalogError(f"{flag} {p}: matches no rule id or prefix (see `urr-audit rules list`)")
     chosen = [r for r in rules if not select or matches(r, select)]
     return [r for r in chosen if not (ignore and matches(r, ignore))]
 

@@ -126,3 +126,18 @@ def test_skip_path_drops_findings_there():
     r = invoke("scan", str(BROKEN), "--select", "URR-TF-000", "--skip-path", r"^main\.tf$", "-f", "json")
     assert json.loads(r.stdout)["findings"] == []
     assert invoke("scan", str(BROKEN), "--skip-path", "(").exit_code == 2
+
+
+def test_unknown_selection_is_a_usage_error():
+    r = invoke("scan", str(CLEAN), "--select", "URR-TF-000,URR-TF-9999")
+    assert r.exit_code == 2 and "URR-TF-9999" in r.output
+    assert invoke("scan", str(CLEAN), "--ignore", "NOPE").exit_code == 2
+
+
+def test_rules_commands_see_team_rules(tmp_path):
+    (tmp_path / "ORG-TF-003.yaml").write_text(
+        "id: ORG-TF-003\ntitle: Team rule\nseverity: low\ncategory: c\ncheck: load-errors\n"
+        "params: {kinds: ['terraform.']}\nrationale: r\nremediation: r\nreferences: [https://example.org]\n"
+    )
+    assert "ORG-TF-003" in invoke("rules", "list", "--rules", str(tmp_path)).stdout
+    assert invoke("rules", "explain", "ORG-TF-003", "--rules", str(tmp_path)).exit_code == 0

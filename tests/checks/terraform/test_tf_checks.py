@@ -603,3 +603,32 @@ def test_route_table_instances_are_matched_by_key(tmp_path):
     (f,) = [f for f in r.findings if f.rule_id == "URR-TF-023"]
     assert f.address == 'aws_route_table.t["data"]'
     assert "aws_subnet.cache, aws_subnet.db" in f.message and "aws_subnet.app" not in f.message
+
+
+@pytest.mark.parametrize(
+    ("peer", "expected"),
+    [
+        ("self = true", []),  # members of the group talking to each other
+        ('cidr_blocks = ["10.0.0.0/8"]', [("main.tf", 4)]),
+        ('self = true\n            cidr_blocks = ["10.0.0.0/8"]', [("main.tf", 4)]),
+    ],
+)
+def test_all_ports_inline_self_ingress_is_left_out(tmp_path, peer, expected):
+    write(
+        tmp_path,
+        {
+            "main.tf": f"""
+        resource "aws_security_group" "a" {{
+          name = "a"
+          ingress {{
+            from_port = 0
+            to_port   = 0
+            protocol  = "-1"
+            {peer}
+          }}
+        }}
+    """
+        },
+    )
+    found, undecided, _ = run(tmp_path, "URR-TF-007")
+    assert [x[:2] for x in found] == expected and undecided == []

@@ -36,7 +36,11 @@ class SgRule:
     other_source: bool  # a security group, prefix list or `self` is (also) the peer
     span: Span
     subject: str  # the address findings name: the instance's when the rule reads each/count
+    self_only: bool = False  # the group itself is the only peer (inline `self = true` alone)
 
+
+# inline-block attributes naming a peer other than the group itself
+_INLINE_PEERS = ("cidr_blocks", "ipv6_cidr_blocks", "security_groups", "prefix_list_ids")
 
 _RULE_ATTRIBUTES = (
     "type",
@@ -71,6 +75,7 @@ def _rules(ri: ResourceInstance) -> Iterator[SgRule]:
                     any(not b.get(a).is_absent for a in ("security_groups", "prefix_list_ids", "self")),
                     b.span,
                     ri.address if per_instance else ri.resource_address,
+                    b.get("self").known_or(False) is True and all(b.get(a).is_absent for a in _INLINE_PEERS),
                 )
     elif ri.type == "aws_security_group_rule":
         t = ri.get("type")
@@ -204,7 +209,7 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
     for rule in _rules(ri):
         if rule.direction != params.direction:
             continue
-        if _self_only(ri, rule):
+        if rule.self_only or _self_only(ri):
             continue
         world = _world(rule, params.world_cidrs)
         if params.peer == "world" and world is False:
@@ -238,7 +243,7 @@ _PEER_ATTRIBUTE = {
 }
 
 
-def _self_only(ri: ResourceInstance, rule: SgRule) -> bool:
+def _self_only(ri: ResourceInstance) -> bool:
     """A rule whose peer is the group itself: `self = true`, both ids known and equal, or both
     written as the same single traversal (`aws_security_group.x.id`; indexes are not compared)."""
     if ri.type == "aws_security_group_rule" and ri.get("self").known_or(False) is True:

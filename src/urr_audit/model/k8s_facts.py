@@ -133,10 +133,6 @@ class ImageRef(_Fact):
     tag: str | None = None
     digest: str | None = None
 
-    @property
-    def is_pinned_by_digest(self) -> bool:
-        return self.digest is not None
-
     @classmethod
     def parse(cls, raw: str) -> ImageRef:
         rest, digest = raw, None
@@ -286,24 +282,20 @@ class Workload(_ObjectFact):
         return self.obj.origin(path)
 
     def config_maps_read(self) -> list[str]:
-        names = list(self.volume_config_maps)
-        for c in self.all_containers:
-            names += [r.name for r in c.env_from if r.kind == "ConfigMap"]
-            names += [
-                e.value_from.name
-                for e in c.env
-                if e.value_from and e.value_from.source == "configMapKeyRef" and e.value_from.name
-            ]
-        return sorted(set(names))
+        return self._read("ConfigMap", "configMapKeyRef", self.volume_config_maps)
 
     def secrets_read(self) -> list[str]:
-        names = list(self.volume_secrets)
+        return self._read("Secret", "secretKeyRef", self.volume_secrets)
+
+    def _read(self, kind: str, key_ref: str, volumes: tuple[str, ...]) -> list[str]:
+        """Names of the `kind` objects the pod mounts, imports whole (envFrom) or reads a key of."""
+        names = list(volumes)
         for c in self.all_containers:
-            names += [r.name for r in c.env_from if r.kind == "Secret"]
+            names += [r.name for r in c.env_from if r.kind == kind]
             names += [
                 e.value_from.name
                 for e in c.env
-                if e.value_from and e.value_from.source == "secretKeyRef" and e.value_from.name
+                if e.value_from and e.value_from.source == key_ref and e.value_from.name
             ]
         return sorted(set(names))
 
@@ -331,6 +323,11 @@ class IntOrPercent(_Fact):
 
     def __str__(self) -> str:
         return f"{self.value}%" if self.percent else str(self.value)
+
+    def scaled(self, total: int) -> int:
+        """The count it means out of `total`; a percentage rounds up, as the disruption
+        controller rounds minAvailable."""
+        return -(-self.value * total // 100) if self.percent else self.value
 
     @classmethod
     def parse(cls, raw: Any) -> IntOrPercent | None:
@@ -489,10 +486,6 @@ class HostTarget(_Fact):
     name: str | None = None  # service name for service / unknown-service
     namespace: str | None = None
     service: Service | None = None
-
-    @property
-    def in_cluster(self) -> bool:
-        return self.kind in ("service", "unknown-service", "foreign")
 
 
 # --- parsing helpers -------------------------------------------------------------------------
@@ -948,6 +941,13 @@ class EnvironmentFacts(BaseModel):
 
     def config_map(self, namespace: str, name: str) -> ConfigMap | None:
         return next((c for c in self.config_maps if c.namespace == namespace and c.name == name), None)
+
+    def service_account_automount(self, namespace: str, name: str) -> bool | None:
+        """automountServiceAccountToken of that ServiceAccount; None when the environment has
+        no such object or it leaves the field unset (the token is then mounted)."""
+        sa = self.object("ServiceAccount", namespace, name)
+        v = sa.body.get("automountServiceAccountToken") if sa is not None else None
+        return v if isinstance(v, bool) else None
 
     # --- pods and selectors ----------------------------------------------------------------
     def pod_workloads(self) -> list[Workload]:

@@ -72,3 +72,22 @@ def test_same_base_finding_in_two_environments_is_one_finding():
     prod, staging = env_of(deployment("api"), name="prod"), env_of(deployment("api"), name="staging")
     got = findings("URR-K8S-013", prod, staging)
     assert len(got) == 1 and got[0].environments == ["prod", "staging"]
+
+
+PDB = """
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api}
+spec:
+  minAvailable: %s
+  selector: {matchLabels: {app: api}}
+---"""
+
+
+def test_pdb_min_available_percent_rounds_up_to_every_replica():
+    # Kubernetes rounds a minAvailable percentage up: 50% of 1 replica is 1, so no pod may go;
+    # before, only 100% was seen as blocking
+    assert len(findings("URR-K8S-006", env_of(deployment("api", replicas=1) + PDB % '"50%"'))) == 1
+    assert len(findings("URR-K8S-006", env_of(deployment("api", replicas=3) + PDB % '"67%"'))) == 1
+    assert findings("URR-K8S-006", env_of(deployment("api", replicas=3) + PDB % '"66%"')) == []
+    assert findings("URR-K8S-006", env_of(deployment("api", replicas=2) + PDB % '"50%"')) == []

@@ -138,6 +138,12 @@ def test_invalid_json_and_tfvars_are_parse_errors(load_tree) -> None:
     ]
 
 
+def test_tfvars_json_whose_top_level_is_not_an_object_is_a_parse_error(load_tree) -> None:
+    # Terraform refuses such a file; before, it was read as setting nothing, silently
+    _, errors = load_tree({"r/main.tf": 'variable "b" {}\n', "r/terraform.tfvars.json": '[\n  {"b": 1}\n]\n'})
+    assert [(e.kind, e.path, e.line) for e in errors] == [("terraform.parse", "r/terraform.tfvars.json", 1)]
+
+
 def test_escapes_are_refused(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     root = tmp_path / "repo"

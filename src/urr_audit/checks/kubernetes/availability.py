@@ -67,7 +67,7 @@ def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams):
         total = sum(c.value for c in counts)
         if total == 0:
             continue
-        if (ma.percent and ma.value >= 100) or (not ma.percent and ma.value >= total):
+        if ma.scaled(total) >= total:
             names = ", ".join(sorted(f"{w.kind} {w.name}" for w in pods))
             yield ctx.finding(
                 at=pdb.obj.origin("spec.minAvailable"),

@@ -134,8 +134,7 @@ def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoP
     for w in f.pod_workloads():
         if w.service_account_name not in (None, "default") or w.automount_token is False:
             continue
-        sa = f.object("ServiceAccount", w.namespace, "default")
-        if sa is not None and sa.body.get("automountServiceAccountToken") is False:
+        if f.service_account_automount(w.namespace, "default") is False:
             continue
         # Where to set automountServiceAccountToken: false (or a ServiceAccount): the line that
         # mounts the token, else serviceAccountName, else the pod spec (nearest written line).

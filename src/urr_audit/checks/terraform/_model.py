@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.model.common import Span, Value
+from urr_audit.model.common import Span
 from urr_audit.model.terraform import (
     Attribute,
     Block,
@@ -28,7 +28,6 @@ from urr_audit.model.terraform import (
     ModuleInstance,
     ResourceInstance,
 )
-from urr_audit.model.terraform import parent_address as _parent_address
 
 MAX_DEPTH = 12
 
@@ -52,30 +51,9 @@ class EnvironmentFilter(BaseModel):
 # --- instances -----------------------------------------------------------------------------
 
 
-def instances_by_address(env: Environment) -> dict[str, ModuleInstance]:
-    return {i.address: i for i in env.instances}
-
-
-def parent_address(address: str) -> str:
-    """ "module.a" -> "", "module.a.module.b" -> "module.a", 'module.a["k"].module.b[0]' -> 'module.a["k"]'."""
-    return _parent_address(address)
-
-
 def call_instances(env: Environment, inst: ModuleInstance, name: str) -> list[ModuleInstance]:
     """The instances of `inst`'s call `name`: one, or one per key of an expanded call."""
     return [i for i in env.instances if i.call is not None and i.call.name == name and i.parent_address == inst.address]
-
-
-def parent_of(env: Environment, inst: ModuleInstance) -> ModuleInstance | None:
-    if not inst.address:
-        return None
-    return instances_by_address(env).get(parent_address(inst.address))
-
-
-def instance_exists(env: Environment, inst: ModuleInstance) -> bool:
-    """False when the module instance is known not to exist. The loader does not build those
-    (`Environment.skipped_modules`), so this only guards instances built by hand."""
-    return inst.exists.known_or(True) is not False
 
 
 def resource_exists(ri: ResourceInstance) -> bool:
@@ -144,7 +122,7 @@ def trace(
     if expr is None:
         return
     seen: set[tuple[str, str, str]] = set()
-    by_addr = instances_by_address(env)
+    by_addr = {i.address: i for i in env.instances}
     yield from _trace(env, by_addr, inst, expr, (), seen, 0, prune or (lambda r: False))
 
 
@@ -164,7 +142,7 @@ def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reac
             yield reach
             if inst.call is not None and not prune(reach):
                 arg = inst.call.arguments.get(parts[1])
-                parent = by_addr.get(parent_address(inst.address))
+                parent = by_addr.get(inst.parent_address)
                 if arg is not None and parent is not None:
                     yield from _trace(env, by_addr, parent, arg.expr, here, seen, depth + 1, prune)
         elif parts[0] == "local" and len(parts) >= 2:
@@ -251,27 +229,6 @@ def iter_attributes(block: Block, skip: tuple[str, ...] = (), prefix: str = "") 
 
 
 # --- values --------------------------------------------------------------------------------
-
-
-def plain(v: Any) -> Any:
-    """Unwrap nested `Value`s an evaluator may leave inside known collections."""
-    if isinstance(v, Value):
-        return plain(v.value) if v.is_known else v
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return [plain(x) for x in v]
-    return v
-
-
-def has_unknown(v: Any) -> bool:
-    if isinstance(v, Value):
-        return not v.is_known or has_unknown(v.value)
-    if isinstance(v, dict):
-        return any(has_unknown(x) for x in v.values())
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return any(has_unknown(x) for x in v)
-    return False
 
 
 def value_source(env: Environment, inst: ModuleInstance, expr: Expression) -> str | None:

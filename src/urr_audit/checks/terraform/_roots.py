@@ -14,15 +14,3 @@ from urr_audit.model.terraform import Environment
 def looks_deployed(env: Environment) -> bool:
     module = env.module
     return bool(module.backends or module.providers or module.tfvars)
-
-
-def deployment_signals(env: Environment) -> str:
-    module = env.module
-    signals = []
-    if module.backends:
-        signals.append("a backend")
-    if module.providers:
-        signals.append(f"provider configuration ({', '.join(sorted({p.name for p in module.providers}))})")
-    if module.tfvars:
-        signals.append("variable files")
-    return ", ".join(signals)

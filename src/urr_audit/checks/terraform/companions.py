@@ -51,13 +51,11 @@ def _points_at(
         mine, theirs = comp.get(spec.attribute), target.get(spec.target_attribute)
         if mine.is_known and theirs.is_known:
             return mine.value == theirs.value
-        if not targets and mine.is_unknown:
-            return None
     return None if not targets else False
 
 
 def _unmet(comp: ResourceInstance, spec: Companion) -> list[tuple[str, Any, Any]]:
-    """(attribute, wanted, got) for each requirement not known to hold; got None = unknown."""
+    """(attribute, wanted, the companion's value) for each requirement not known to hold."""
     out = []
     for name, wanted in spec.require.items():
         v = comp.get(name)

@@ -40,10 +40,8 @@ def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
     for ri in env.resources():
         if ri.resource.mode != "managed" or not resource_exists(ri):
             continue
-        lifecycle = ri.resource.body.blocks_of("lifecycle")
-        ignore_all, ignored = _ignored(
-            lifecycle[0].attr("ignore_changes").expr if lifecycle and lifecycle[0].attr("ignore_changes") else None
-        )
+        ignore_changes = ri.attribute("lifecycle.ignore_changes")
+        ignore_all, ignored = _ignored(ignore_changes.expr if ignore_changes else None)
         if ignore_all:
             continue
         for path, attr in iter_attributes(ri.resource.body, skip=("lifecycle", "provisioner", "connection")):

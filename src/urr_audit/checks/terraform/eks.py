@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import has_unknown, plain
 from urr_audit.model.terraform import ResourceInstance
 
 
@@ -36,12 +35,12 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
     if public.is_known and public.value is False:
         return
     cidrs = ri.get("vpc_config.public_access_cidrs")
-    if cidrs.is_unknown or (cidrs.is_known and has_unknown(cidrs.value)):
+    if cidrs.is_unknown:
         yield ctx.undecided(
             at=anchor, node=ri, address=who, message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})"
         )
         return
-    values = plain(cidrs.value) if cidrs.is_known and cidrs.value is not None else None
+    values = cidrs.known_or(None)
     if values is None:
         why = "public_access_cidrs not set (defaults to 0.0.0.0/0)"
     else:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import plain, resource_exists
+from urr_audit.checks.terraform._model import resource_exists
 from urr_audit.model.common import Span, UnknownLeaf, Value
 from urr_audit.model.terraform import Environment, ResourceInstance
 
@@ -58,7 +58,7 @@ def _block_statements(ri: ResourceInstance) -> Iterator[Statement]:
         ):
             v = b.get(hcl)
             if not v.is_absent:
-                data[js] = plain(v.value) if v.is_known else v.parts()
+                data[js] = v.parts()
         if b.block.blocks_of("condition"):
             data["Condition"] = True
         yield Statement(data, b.span)

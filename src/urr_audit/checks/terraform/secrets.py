@@ -54,7 +54,7 @@ def _why_secret(r: Reach, p: SecretInFileParams) -> str | None:
         if named(r.name):
             return f"local `{r.name}` is named like a secret"
     elif r.kind in ("resource", "data"):
-        key = r.name.split(".")[0] if r.kind == "resource" else "data." + r.name.split(".")[1]
+        key = r.resource_type if r.kind == "resource" else f"data.{r.resource_type}"
         attrs = p.secret_resources.get(key)
         if attrs is None:
             return None

@@ -114,11 +114,6 @@ def _world(rule: SgRule, world: list[str]) -> bool | None:
         elif v.is_known and v.value is not None:
             values = v.value if isinstance(v.value, list) else [v.value]
             for c in values:
-                if isinstance(c, Value):
-                    if not c.is_known:
-                        unknown = True
-                        continue
-                    c = c.value
                 if c in world:
                     return True
                 if not isinstance(c, str):

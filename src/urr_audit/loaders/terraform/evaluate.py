@@ -259,16 +259,7 @@ class Evaluator:
         loc = self.ctx.module.locals.get(name)
         if loc is None:
             raise EvalError(f"local.{name} is not declared")
-        key = "local." + name
-        if key in self._busy:
-            return Unknown(f"local.{name} refers to itself")
-        self._busy.add(key)
-        try:
-            v = self.raw(loc.expr)
-        finally:
-            self._busy.discard(key)
-        self._locals[name] = v
-        return v
+        return self._once(self._locals, name, f"local.{name}", loc.expr, contain_errors=False)
 
     def output(self, name: str) -> Any:
         if name in self._outputs:
@@ -276,17 +267,23 @@ class Evaluator:
         out = self.ctx.module.outputs.get(name)
         if out is None:
             raise EvalError(f"output {name!r} is not declared in {self.ctx.module.path}")
-        key = "output." + name
-        if key in self._busy:
-            return Unknown(f"output {name} refers to itself")
-        self._busy.add(key)
+        # an error in a child's output gives the caller an unknown value, not a failed expression
+        return self._once(self._outputs, name, f"output {name}", out.expr, contain_errors=True)
+
+    def _once(self, cache: dict[str, Any], name: str, label: str, expr: Expression, contain_errors: bool) -> Any:
+        """Evaluate a local's or output's expression once; a reference cycle gives an unknown."""
+        if label in self._busy:
+            return Unknown(f"{label} refers to itself")
+        self._busy.add(label)
         try:
-            v = self.raw(out.expr)
+            v = self.raw(expr)
         except EvalError as e:
+            if not contain_errors:
+                raise
             v = Unknown(f"invalid expression: {e}")
         finally:
-            self._busy.discard(key)
-        self._outputs[name] = v
+            self._busy.discard(label)
+        cache[name] = v
         return v
 
     # --- JSON syntax ----------------------------------------------------------------------

@@ -255,24 +255,32 @@ def _blocks(path: str, type_: str, line: int, node: JNode, labels: list[str] | N
     return [_body(path, type_, labels, line, node)]
 
 
-def parse_tf_json(text: str, path: str) -> ParsedFile:
-    out = ParsedFile(path=path)
+def _top_object(text: str, out: ParsedFile) -> JNode | None:
+    """The file's top-level object; None (with the error in `out`) when it is not one."""
     try:
         doc = scan_json(text)
     except JsonSyntaxError as e:
-        out.errors.append(LoadError(kind="terraform.parse", path=path, line=e.line, message=f"invalid JSON: {e}"))
-        return out
+        out.errors.append(LoadError(kind="terraform.parse", path=out.path, line=e.line, message=f"invalid JSON: {e}"))
+        return None
     if doc.pairs is None:
         out.errors.append(
             LoadError(
                 kind="terraform.parse",
-                path=path,
+                path=out.path,
                 line=doc.line,
                 message="invalid Terraform JSON: the top level must be an object",
             )
         )
+        return None
+    return doc
+
+
+def parse_tf_json(text: str, path: str) -> ParsedFile:
+    out = ParsedFile(path=path)
+    doc = _top_object(text, out)
+    if doc is None:
         return out
-    for key, key_line, val in doc.pairs:
+    for key, key_line, val in doc.pairs or []:
         if key == "//":
             continue
         if key == "locals":
@@ -285,10 +293,8 @@ def parse_tf_json(text: str, path: str) -> ParsedFile:
 
 def parse_tfvars_json(text: str, path: str) -> ParsedFile:
     out = ParsedFile(path=path)
-    try:
-        doc = scan_json(text)
-    except JsonSyntaxError as e:
-        out.errors.append(LoadError(kind="terraform.parse", path=path, line=e.line, message=f"invalid JSON: {e}"))
+    doc = _top_object(text, out)
+    if doc is None:
         return out
     for key, key_line, val in doc.pairs or []:
         node = JNode(val.value, val.line, val.end_line, val.pairs, val.items)

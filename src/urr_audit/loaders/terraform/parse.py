@@ -181,24 +181,16 @@ def collect(node: Node, scope: set[str], refs: list[str], funcs: list[str], trav
         return
     elif t == "function_call":
         funcs.append(node_text(node.children[0]))
-    elif t in ("for_tuple_expr", "for_object_expr"):
-        intro = node.children[1]
-        names = {node_text(c) for c in intro.children if c.type == "identifier"}
+    elif t in ("for_tuple_expr", "for_object_expr", "template_for"):
+        # `[for k, v in coll : ...]` has its `for ... in coll` intro second, after `[`;
+        # `%{ for v in coll }...` has it first
+        at = 0 if t == "template_for" else 1
+        intro = node.children[at]
         for c in intro.children:
             if c.type == "expression":
                 collect(c, scope, refs, funcs, travs)
-        inner = scope | names
-        for c in node.children[2:]:
-            collect(c, inner, refs, funcs, travs)
-        return
-    elif t == "template_for":
-        start = node.children[0]
-        names = {node_text(c) for c in start.children if c.type == "identifier"}
-        for c in start.children:
-            if c.type == "expression":
-                collect(c, scope, refs, funcs, travs)
-        inner = scope | names
-        for c in node.children[1:]:
+        inner = scope | {node_text(c) for c in intro.children if c.type == "identifier"}
+        for c in node.children[at + 1 :]:
             collect(c, inner, refs, funcs, travs)
         return
     for c in node.children:

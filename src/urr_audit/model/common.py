@@ -180,3 +180,8 @@ class LoadError(BaseModel):
     # "note": deliberately not read (a remote URL recorded, never fetched); it does not make
     # the exit code fail. "error": input that should have been readable and was not.
     level: Literal["error", "note"] = "error"
+
+    @classmethod
+    def at(cls, span: Span, kind: str, message: str, **kw: Any) -> LoadError:
+        """An error located at a model node's span."""
+        return cls(kind=kind, path=span.path, line=span.line, message=message, **kw)

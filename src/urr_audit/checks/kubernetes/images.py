@@ -1,4 +1,4 @@
-"""Container image references: placeholders left in registries, mutable tags."""
+"""Container image references: forbidden patterns (placeholders left in registries...), mutable tags."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class ImagePatternParams(BaseModel):
 
     patterns: list[str]  # regexes searched in the whole image reference
     part: str = Field(default="any", pattern="^(any|registry|repository|tag)$")
+    what: str = "forbidden pattern"  # how the message names a match, e.g. "placeholder"
 
 
 @check("k8s-image-pattern", scope="kubernetes.environment", params=ImagePatternParams)
@@ -35,7 +36,7 @@ def image_pattern(ctx: Context, env: K8sEnvironment, params: ImagePatternParams)
                     at=c.origin("image"),
                     node=w,
                     message=f"{w.kind} {w.name}, container {c.name}: image {c.image.raw} contains "
-                    f"placeholder {hit.group(0)!r}",
+                    f"{params.what} {hit.group(0)!r}",
                 )
 
 

@@ -230,7 +230,7 @@ class Renderer:
         # Valid input deliberately left out (a remote URL, a field we do not render) is a
         # note: the report says what was not audited, the exit code does not fail on it.
         level = "note" if kind in NOTE_KINDS else "error"
-        return LoadError(kind=kind, path=span.path, line=span.line, message=message, level=level)
+        return LoadError.at(span, kind, message, level=level)
 
     def _resolve(self, k: Kustomization, ref: str, entry: Span, errs: list[LoadError], what: str) -> str | None:
         if _REMOTE.search(ref):

@@ -82,10 +82,9 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
             built_leaves.append((o, renderer.build(o.path)))
         except RecursionError:
             errors.append(
-                LoadError(
+                LoadError.at(
+                    o.span,
                     kind="kustomize.invalid",
-                    path=o.span.path,
-                    line=o.span.line,
                     message="nesting too deep to render (hostile or generated input?)",
                 )
             )

@@ -99,10 +99,9 @@ def add_blocks(mod: ModuleDir, blocks: list[Block], errors: list[LoadError]) -> 
             value = b.attr("value")
             if value is None:
                 errors.append(
-                    LoadError(
+                    LoadError.at(
+                        b.span,
                         kind="terraform.invalid",
-                        path=b.span.path,
-                        line=b.span.line,
                         message=f'output "{labels[0]}" has no value attribute',
                     )
                 )
@@ -125,10 +124,9 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
     source = _literal_str(b.attr("source"))
     if source is None:
         errors.append(
-            LoadError(
+            LoadError.at(
+                b.span,
                 kind="terraform.invalid",
-                path=b.span.path,
-                line=b.span.line,
                 message=f'module "{name}" has no literal source',
                 address=f"module.{name}",
             )

@@ -132,10 +132,9 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
                 target = ws.join(mod.path, call.source.split("//", 1)[0] if "//" in call.source[3:] else call.source)
             except OutsideRoot:
                 errors.append(
-                    LoadError(
+                    LoadError.at(
+                        call.span,
                         kind="terraform.module-outside-root",
-                        path=call.span.path,
-                        line=call.span.line,
                         message=f'module "{call.name}" source {call.source!r} resolves outside the scanned root; not read',
                         address=f"module.{call.name}",
                     )
@@ -148,10 +147,9 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
                     else "terraform.module-missing"
                 )
                 errors.append(
-                    LoadError(
+                    LoadError.at(
+                        call.span,
                         kind=kind,
-                        path=call.span.path,
-                        line=call.span.line,
                         message=f'module "{call.name}" source {call.source!r}: no Terraform module at {target}',
                         address=f"module.{call.name}",
                     )
@@ -312,10 +310,9 @@ class _EnvBuilder:
                 continue
             if c.resolved_dir in stack:
                 self.errors.append(
-                    LoadError(
+                    LoadError.at(
+                        c.span,
                         kind="terraform.module-cycle",
-                        path=c.span.path,
-                        line=c.span.line,
                         message=f'module "{name}" calls {c.resolved_dir}, which is already being evaluated: cycle',
                         address=child_addr,
                         environment=self.name,

@@ -121,6 +121,14 @@ def _world(rule: SgRule, world: list[str]) -> bool | None:
     return None if unknown else False
 
 
+def _why(rule: SgRule) -> str:
+    """The reason the first unresolved value of the rule gives, for an undecided message."""
+    for v in (*rule.cidrs, rule.protocol, rule.from_port, rule.to_port):
+        if v.is_unknown and v.reason:
+            return f" ({v.reason})"
+    return ""
+
+
 def _ports(rule: SgRule) -> tuple[str, int, int] | None:
     """(protocol, from, to); ports 0-65535 for every protocol; None when unknown."""
     p = rule.protocol
@@ -170,7 +178,7 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
                 at=rule.span,
                 node=ri,
                 address=rule.subject,
-                message=f"{rule.subject}: ingress source or ports cannot be resolved",
+                message=f"{rule.subject}: ingress source or ports cannot be resolved{_why(rule)}",
             )
             continue
         proto, lo, hi = ports
@@ -215,7 +223,7 @@ def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
                 at=rule.span,
                 node=ri,
                 address=rule.subject,
-                message=f"{rule.subject}: {params.direction} peer or ports cannot be resolved",
+                message=f"{rule.subject}: {params.direction} peer or ports cannot be resolved{_why(rule)}",
             )
             continue
         proto, lo, hi = ports

@@ -145,3 +145,18 @@ def test_suppression_comment_with_justification():
     lines = {("base/deploy.yaml", 3): "# urr-audit: ignore=URR-X-9000 -- another rule"}
     res = run(_project(), [_rule("t-every-object")], CHECKS, read_line=lambda p, n: lines.get((p, n), ""))
     assert not any(f.suppressed for f in res.findings)
+
+
+@check("t-absence", scope="kubernetes.environment", closed_world="kubernetes")
+def absence(ctx, env, params: NoParams):
+    """test"""
+    yield ctx.finding(at=env.objects[0], message="no PDB")
+
+
+def test_closed_world_findings_are_undecided_in_incomplete_environments():
+    p = _project()
+    p.kubernetes.environments[0].incomplete = ["k.yaml:3: remote base not fetched"]
+    res = run(p, [_rule("t-absence")], {"t-absence": absence.__urr_check__})
+    assert [f.environments for f in res.findings] == [["staging"]]
+    [u] = res.undecided
+    assert u.environments == ["prod"] and "not decided: k.yaml:3: remote base not fetched" in u.message

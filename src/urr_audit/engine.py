@@ -73,6 +73,17 @@ def bind(rule: Rule, checks: dict[str, CheckSpec]) -> tuple[CheckSpec, Any]:
     return spec, params
 
 
+def _open_world(hit: Hit, incomplete: dict[str, list[str]]) -> Hit:
+    """A conclusion from absence does not hold where the environment is not fully read."""
+    reasons = incomplete.get(hit.environment or "", [])
+    if hit.undecided or not reasons:
+        return hit
+    more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+    hit.undecided = True
+    hit.message = f"{hit.message} (not decided: {reasons[0]}{more})"
+    return hit
+
+
 def _strip_env(address: str | None, env: str | None) -> str:
     if address and env and address.startswith(env + "/"):
         return address[len(env) + 1 :]
@@ -113,6 +124,10 @@ def run(
     # Each scope is walked once per run (resource expansion evaluates count/for_each) and
     # indexed by type, so a rule about aws_eks_addon visits only those.
     by_scope: dict[str, dict[str | None, list[Any]]] = {}
+    incomplete = {
+        "terraform": {e.name: e.incomplete for e in project.terraform.environments},
+        "kubernetes": {e.name: e.incomplete for e in project.kubernetes.environments},
+    }
     for rule, spec, params in bound:
         result.rules_run.append(rule.id)
         ctx = Context(rule.id)
@@ -141,6 +156,8 @@ def run(
                         address=getattr(node, "address", None),
                     )
                 )
+        if spec.closed_world:
+            hits = [_open_world(h, incomplete.get(spec.closed_world, {})) for h in hits]
         for f, undecided in _merge(rule, hits):
             f.suppressed = _suppressed(rule, f.path, f.line, read_line)
             (result.undecided if undecided else result.findings).append(f)

@@ -35,6 +35,10 @@ class CheckSpec:
     fn: Callable[..., Iterable[Any]]
     types: tuple[str, ...] = ()  # resource types / object kinds this check applies to ("" = all)
     module: str = ""
+    # "terraform" / "kubernetes": the check concludes from ABSENCE in an environment of that
+    # framework (no PDB, no flow log, a selector matching nothing). Where the environment is
+    # incomplete (a remote module or base not read) its findings become undecided.
+    closed_world: str | None = None
 
     @property
     def doc(self) -> str:
@@ -47,12 +51,19 @@ def check(
     scope: str,
     params: type[BaseModel] = NoParams,
     types: tuple[str, ...] = (),
+    closed_world: str | None = None,
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Mark a function as a check template. Discovery is by this marker, not by import side effects."""
 
     def mark(fn: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
         fn.__urr_check__ = CheckSpec(  # type: ignore[attr-defined]
-            name=name, scope=scope, params=params, fn=fn, types=tuple(types), module=fn.__module__
+            name=name,
+            scope=scope,
+            params=params,
+            fn=fn,
+            types=tuple(types),
+            module=fn.__module__,
+            closed_world=closed_world,
         )
         return fn
 

@@ -177,6 +177,9 @@ class K8sEnvironment(BaseModel):
     objects: list[K8sObject] = Field(default_factory=list)
     overlay: Overlay | None = None  # the leaf overlay it is built from (its kustomization file: overlay.span)
     source: Literal["kustomize", "manifests"] = "kustomize"
+    # Why the render may lack objects (a remote resource not fetched, a field not rendered).
+    # Checks that conclude from absence (`closed_world`) are undecided here.
+    incomplete: list[str] = Field(default_factory=list)
 
     # typed facts (model/k8s_facts.py), built on first use and kept with the environment
     _facts: Any = PrivateAttr(default=None)

@@ -655,6 +655,18 @@ class Environment(BaseModel):
     def root(self) -> ModuleInstance:
         return self.instances[0]
 
+    @property
+    def incomplete(self) -> list[str]:
+        """Why this environment's model may lack resources: module calls whose source is not
+        read (remote, missing or outside the root). Checks that conclude from absence
+        (`closed_world`) are undecided here."""
+        reasons = []
+        for inst in self.instances:
+            for call in inst.module.module_calls.values():
+                if call.resolved_dir is None:
+                    reasons.append(f"{inst.prefixed('module.' + call.name)} ({call.source}) is not read")
+        return reasons
+
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
         for inst in self.instances:
             yield from inst.resources(*types)

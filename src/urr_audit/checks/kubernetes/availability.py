@@ -22,7 +22,7 @@ def _replica_phrase(f, w: Workload, n: int) -> str:
     return f"{n} replicas (HPA {hpa.name} minReplicas)" if hpa else f"{n} replicas"
 
 
-@check("k8s-pdb-coverage", scope="kubernetes.environment", params=PdbCoverageParams)
+@check("k8s-pdb-coverage", scope="kubernetes.environment", params=PdbCoverageParams, closed_world="kubernetes")
 def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams):
     """Workloads running several replicas (after patches and HPA minReplicas) that no
     PodDisruptionBudget selects. Reported where the replica count is set."""
@@ -78,7 +78,7 @@ def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams):
             )
 
 
-@check("k8s-hpa-target", scope="kubernetes.environment", params=NoParams)
+@check("k8s-hpa-target", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
 def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
     """HPAs whose scaleTargetRef names no object of the environment, or a Deployment that an
     Argo Rollout (workloadRef) takes over: the HPA then scales an object the Rollout
@@ -110,7 +110,7 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
                 )
 
 
-@check("k8s-rollout-duplicates-deployment", scope="kubernetes.environment", params=NoParams)
+@check("k8s-rollout-duplicates-deployment", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
 def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoParams):
     """A Deployment still running pods beside the Argo Rollout that replaces it.
 

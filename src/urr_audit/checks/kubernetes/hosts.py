@@ -28,7 +28,7 @@ def _others(name: str, env_name: str, all_facts: list[EnvironmentFacts]) -> list
     )
 
 
-@check("k8s-unknown-service-host", scope="project", params=UnknownHostParams)
+@check("k8s-unknown-service-host", scope="project", params=UnknownHostParams, closed_world="kubernetes")
 def unknown_service_host(ctx: Context, project: Project, params: UnknownHostParams):
     """Env values and ConfigMap entries naming a cluster host (`name`, `name:port`,
     `name.ns.svc.cluster.local`, inside URLs or bootstrap lists) that no Service of that

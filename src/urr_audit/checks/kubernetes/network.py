@@ -36,7 +36,7 @@ def _describe(e: Endpoint) -> str:
     return f"{e.host}:{e.port} ({e.variable})"
 
 
-@check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams)
+@check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams, closed_world="kubernetes")
 def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams):
     """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
     configuration names a host:port on a listed port that no egress rule allows.
@@ -92,7 +92,7 @@ class DefaultDenyParams(BaseModel):
     directions: list[Literal["Ingress", "Egress"]] = ["Ingress", "Egress"]
 
 
-@check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams)
+@check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams, closed_world="kubernetes")
 def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams):
     """Namespaces that run workloads without a default-deny NetworkPolicy for each required
     direction: empty podSelector, the direction in policyTypes, no rule open to everything

@@ -125,7 +125,7 @@ def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams):
             yield ctx.finding(at=c.origin(), node=w, message=f"{_who(w, c)} has no {' or '.join(missing)}")
 
 
-@check("k8s-default-service-account-token", scope="kubernetes.environment", params=NoParams)
+@check("k8s-default-service-account-token", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
 def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoParams):
     """Pods on the namespace's `default` ServiceAccount with its API token mounted: pod-level
     automountServiceAccountToken not false, and no `default` ServiceAccount object in the

@@ -17,7 +17,7 @@ class SelectorParams(BaseModel):
     policy_peers: bool = True  # also NetworkPolicy from/to podSelectors within the namespace
 
 
-@check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams)
+@check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams, closed_world="kubernetes")
 def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams):
     """Label selectors that match no pod of the environment (same namespace)."""
     f = facts(env)

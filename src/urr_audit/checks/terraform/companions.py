@@ -64,7 +64,7 @@ def _unmet(comp: ResourceInstance, spec: Companion) -> list[tuple[str, Any, Any]
     return out
 
 
-@check("tf-companion-resource", scope="terraform.environment", params=CompanionParams)
+@check("tf-companion-resource", scope="terraform.environment", params=CompanionParams, closed_world="terraform")
 def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
     """Each target resource needs a companion that references it, in any module instance of the
     environment. References are followed through locals, module arguments and outputs (and

@@ -35,7 +35,9 @@ def _is_exit(v: Value) -> bool:
     return v.is_unknown or (v.is_known and v.value not in (None, ""))
 
 
-@check("tf-isolated-route-table", scope="terraform.environment", params=IsolatedRouteTableParams)
+@check(
+    "tf-isolated-route-table", scope="terraform.environment", params=IsolatedRouteTableParams, closed_world="terraform"
+)
 def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTableParams):
     """Route tables with only the VPC-local route, and the subnet tiers associated with them.
 

@@ -65,7 +65,7 @@ KNOWN_FIELDS = frozenset(
         "imageTags",
     }
 )
-NOTE_KINDS = frozenset({"kustomize.remote", "kustomize.unsupported"})
+NOTE_KINDS = frozenset({"kustomize.remote", "kustomize.unsupported", "kustomize.incomplete"})
 UNSUPPORTED = ("vars", "replacements", "generators", "transformers", "validators", "helmCharts", "configurations")
 
 _REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(//|$)")
@@ -693,13 +693,19 @@ class Renderer:
                 selected = self._by_patch_id(doc.data, out.resources)
                 if len(selected) != 1:
                     meta = doc.data.get("metadata") or {}
-                    out.errors.append(
-                        self._err(
-                            "kustomize.invalid",
-                            patch.span(doc, ()),
-                            f"no unique target for patch {doc.data.get('kind')} {meta.get('name')!r} ({len(selected)} matches)",
+                    what = f"no unique target for patch {doc.data.get('kind')} {meta.get('name')!r} ({len(selected)} matches)"
+                    if not selected and any(e.level == "note" for e in out.errors):
+                        # The target may come from what was not rendered (a remote base):
+                        # kustomize would find it, so this is no error of the repository.
+                        out.errors.append(
+                            self._err(
+                                "kustomize.incomplete",
+                                patch.span(doc, ()),
+                                f"{what}: its target may be in input that is not rendered (remote or unsupported)",
+                            )
                         )
-                    )
+                    else:
+                        out.errors.append(self._err("kustomize.invalid", patch.span(doc, ()), what))
                     continue
             for r in selected:
                 self._smp(r, doc, patch, out)

@@ -96,7 +96,13 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
     for o, built in built_leaves:
         name = names[o.path]
         environments.append(
-            K8sEnvironment(name=name, path=o.path, objects=to_objects(built.resources, name), overlay=o)
+            K8sEnvironment(
+                name=name,
+                path=o.path,
+                objects=to_objects(built.resources, name),
+                overlay=o,
+                incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if e.level == "note"],
+            )
         )
         errors.extend(built.errors)
     for d in manifest_dirs:

@@ -114,3 +114,17 @@ def test_an_expanded_module_call_is_one_node_listing_its_keys():
     assert g.nodes[node]["instance_keys"] == ['["payment"]', '["ticket"]']
     assert f"{node}.module.queue" in g.nodes  # nested calls of every key share one node too
     assert not any("[" in n for n in g.nodes if n.startswith("tf:"))
+
+
+def test_for_each_over_another_modules_output_is_a_dependency(tmp_path):
+    (tmp_path / "modules" / "a").mkdir(parents=True)
+    (tmp_path / "modules" / "a" / "main.tf").write_text('output "names" {\n  value = ["x", "y"]\n}\n')
+    (tmp_path / "modules" / "b").mkdir(parents=True)
+    (tmp_path / "modules" / "b" / "main.tf").write_text('variable "name" {\n  type = string\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "a" {\n  source = "./modules/a"\n}\n\n'
+        'module "b" {\n  source   = "./modules/b"\n  for_each = toset(module.a.names)\n  name     = each.key\n}\n'
+    )
+    g = build_graph(load_project(tmp_path))
+    env = tmp_path.name
+    assert g.edges[f"tf:{env}/module.b", f"tf:{env}/module.a"]["via"] == "module.a.names"

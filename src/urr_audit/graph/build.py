@@ -69,8 +69,9 @@ def _add_terraform(g: nx.DiGraph, env: Environment) -> None:
                     line=call.span.line,
                 )
                 g.add_edge(_module_id(env.name, here), node, kind="calls")
-            # A call's arguments naming `module.X.*` make it depend on sibling X.
-            refs = {r for a in call.arguments.values() for r in a.expr.references}
+            # Arguments, count/for_each and depends_on naming `module.X.*` make it depend on X.
+            exprs = [a.expr for a in call.arguments.values()] + [e for e in (call.count, call.for_each) if e]
+            refs = {r for e in exprs for r in e.references}
             refs.update(call.depends_on)
             for ref in sorted(refs):
                 target = _called_module(ref)

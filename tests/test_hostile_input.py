@@ -53,3 +53,18 @@ def test_binary_and_random_bytes_are_parse_errors(tmp_path):
     (tmp_path / "rand.tf").write_bytes(bytes(range(256)) * 8)
     report = scan(tmp_path)
     assert {e.path for e in _errors(report, "terraform.parse")} == {"bin.tf", "rand.tf"}
+
+
+def test_oversized_files_are_reported_not_read(tmp_path, monkeypatch):
+    import urr_audit.workspace as workspace
+
+    monkeypatch.setattr(workspace, "MAX_FILE_BYTES", 200)
+    (tmp_path / "big.tf").write_text('locals {\n  x = "' + "a" * 300 + '"\n}\n')
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - big.yaml\n")
+    (tmp_path / "big.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: '" + "b" * 300 + "'\n"
+    )
+    report = scan(tmp_path)
+    msgs = {e.path: e.message for e in report.result.errors}
+    assert "over the 200 byte limit" in msgs["big.tf"]
+    assert "over the 200 byte limit" in msgs["big.yaml"]

@@ -35,7 +35,9 @@ def _overlay(tmp_path, remote: bool):
         "resources:\n" + "".join(f"  - {r}\n" for r in resources) + "patches:\n  - path: patch.yaml\n"
     )
     (d / "deployment.yaml").write_text(DEPLOYMENT)
-    (d / "patch.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: from-remote\nspec:\n  type: ClusterIP\n")
+    (d / "patch.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: from-remote\nspec:\n  type: ClusterIP\n"
+    )
     return tmp_path
 
 
@@ -44,7 +46,9 @@ def test_remote_base_turns_absence_findings_into_undecided(tmp_path):
     found = {f.rule_id for f in report.result.findings}
     undecided = {f.rule_id: f for f in report.result.undecided}
     assert "URR-K8S-002" in undecided and "URR-K8S-002" not in found  # the PDB may be remote
-    assert "not decided" in undecided["URR-K8S-002"].message and "github.com/example" in undecided["URR-K8S-002"].message
+    assert (
+        "not decided" in undecided["URR-K8S-002"].message and "github.com/example" in undecided["URR-K8S-002"].message
+    )
     assert "URR-K8S-005" in found  # :latest is in the repository itself: still a finding
     assert "URR-K8S-000" not in found  # the patch target may be remote: not an error
     assert [e.kind for e in report.result.errors if e.level == "error"] == []

@@ -18,6 +18,13 @@ class OutsideRoot(Exception):
     """A path that resolves outside the scanned root."""
 
 
+class FileTooLarge(OSError):
+    """A file over MAX_FILE_BYTES: infrastructure sources are small; a huge one is data or an attack."""
+
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
 class Workspace:
     def __init__(self, root: Path | str):
         self.root = Path(root).resolve()
@@ -79,10 +86,14 @@ class Workspace:
             return False
 
     def read_text(self, rel: str) -> str:
-        return self._real(rel).read_text(encoding="utf-8", errors="replace")
+        return self.read_bytes(rel).decode("utf-8", errors="replace")
 
     def read_bytes(self, rel: str) -> bytes:
-        return self._real(rel).read_bytes()
+        path = self._real(rel)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileTooLarge(27, f"file of {size} bytes is over the {MAX_FILE_BYTES} byte limit, not read")
+        return path.read_bytes()
 
     def listdir(self, rel: str) -> list[str]:
         """Sorted entry names of a directory inside the root."""

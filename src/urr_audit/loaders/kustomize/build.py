@@ -135,6 +135,8 @@ class Renderer:
                 cached = load_docs(self.ws.read_text(rel))
             except YamlError as exc:
                 cached = exc
+            except OSError as exc:
+                cached = YamlError(f"cannot read file: {exc.strerror or exc}", 1)
             self._docs[rel] = cached
         if isinstance(cached, YamlError):
             raise cached
@@ -444,7 +446,11 @@ class Renderer:
             rel = self._resolve(k, str(ref), espan, errs, "env file")
             if rel is None:
                 continue
-            parsed = parse_env_file(self.ws.read_text(rel), rel)
+            try:
+                parsed = parse_env_file(self.ws.read_text(rel), rel)
+            except OSError as exc:
+                errs.append(self._err("kustomize.invalid", espan, f"cannot read {rel}: {exc.strerror or exc}"))
+                continue
             for p in parsed.problems:
                 errs.append(LoadError(kind=p.kind, path=p.path, line=p.line, message=p.message))
             for pair in parsed.pairs:
@@ -463,7 +469,11 @@ class Renderer:
             rel = self._resolve(k, path, fspan, errs, "file")
             if rel is None:
                 continue
-            raw = self.ws.read_bytes(rel)
+            try:
+                raw = self.ws.read_bytes(rel)
+            except OSError as exc:
+                errs.append(self._err("kustomize.invalid", fspan, f"cannot read {rel}: {exc.strerror or exc}"))
+                continue
             try:
                 text = raw.decode("utf-8")
                 put(key, text, fspan)

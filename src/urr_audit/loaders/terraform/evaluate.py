@@ -703,6 +703,8 @@ class Evaluator:
             text = self.ctx.ws.read_text(rel)
         except OutsideRoot:
             return Unknown(f"{name}() refers to {args[0]!r}, outside the scanned root")
+        except OSError as exc:
+            return Unknown(f"{name}(): cannot read {rel}: {exc.strerror or exc}")
         if name == "file":
             if text.lstrip()[:1] in ("{", "["):
                 self.ctx.texts.setdefault(text, (rel, 1))

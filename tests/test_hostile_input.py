@@ -56,7 +56,7 @@ def test_binary_and_random_bytes_are_parse_errors(tmp_path):
 
 
 def test_oversized_files_are_reported_not_read(tmp_path, monkeypatch):
-    import urr_audit.workspace as workspace
+    from urr_audit import workspace
 
     monkeypatch.setattr(workspace, "MAX_FILE_BYTES", 200)
     (tmp_path / "big.tf").write_text('locals {\n  x = "' + "a" * 300 + '"\n}\n')

@@ -131,10 +131,10 @@ class K8sObject(BaseModel):
 
     @property
     def address(self) -> str:
-        """Stable id, e.g. `prod/apps/v1/Deployment/urr-spring/ticket-service`.
+        """Stable id, e.g. `prod/apps/v1/Deployment/shop/checkout`.
 
         A generated ConfigMap/Secret is addressed by its name before the content hash
-        (`prod/v1/ConfigMap/urr-spring/spring-config`, not `...-4g42b7dd9m`), so findings and
+        (`prod/v1/ConfigMap/shop/app-config`, not `...-4g42b7dd9m`), so findings and
         baselines keep their fingerprint when its data changes."""
         ns = self.namespace or "_"
         return f"{self.environment or '_'}/{self.api_version}/{self.kind}/{ns}/{self.generated_name or self.name}"

@@ -22,7 +22,7 @@ def test_every_finding_points_at_an_existing_line(repo):
         target = repo / f.path
         assert target.is_file(), f"{f.rule_id}: {f.path} does not exist"
         n_lines = len(target.read_text(encoding="utf-8").splitlines())
-        assert 1 <= f.line <= max(n_lines, 1), f"{f.rule_id}: {f.path}:{f.line} beyond {n_lines} lines"
+        assert 0 < f.line <= max(n_lines, 1), f"{f.rule_id}: {f.path}:{f.line} beyond {n_lines} lines"
         assert f.end_line >= f.line
 
 

@@ -144,7 +144,17 @@ def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDi
     """Every directory of plain manifests (environment or not, sorted by path), and the
     Kubernetes files that failed to parse. Each candidate file is read and parsed once."""
     dirs: dict[str, ManifestDir] = {}
-    errors: list[LoadError] = []
+    # A Helm chart is not rendered: say so, so the report does not read as "checked, clean".
+    errors: list[LoadError] = [
+        LoadError(
+            kind="helm.unsupported",
+            path=f,
+            message="Helm chart not rendered by urr-audit: its templates are not audited",
+            level="note",
+        )
+        for f in ws.files
+        if f.rpartition("/")[2] == HELM_CHART_FILE
+    ]
     for rel in candidate_files(ws, referenced):
         try:
             text = ws.read_text(rel)

@@ -46,16 +46,14 @@ def render_text(report, color: bool = False) -> str:
         for f in report.result.undecided:
             con.print(f"  {f.path}:{f.line}  {f.rule_id}  {f.message}")
         con.print()
-    for level, heading, style in (
-        ("error", "Input that could not be read:", "bold red"),
-        ("note", "Recorded but not read (remote or outside the root):", "bold"),
-    ):
-        listed = [e for e in report.result.errors if e.level == level]
-        if listed:
-            con.print(Text(heading, style=style))
-            for e in listed:
-                con.print(f"  {e.path}:{e.line}  {e.kind}  {e.message}")
-            con.print()
+    # Notes (remote modules and bases, Helm charts: recorded, not read) appear as info
+    # findings of URR-TF-024 / URR-K8S-019; errors are listed again because they set the exit code.
+    unreadable = [e for e in report.result.errors if e.level == "error"]
+    if unreadable:
+        con.print(Text("Input that could not be read:", style="bold red"))
+        for e in unreadable:
+            con.print(f"  {e.path}:{e.line}  {e.kind}  {e.message}")
+        con.print()
     s = summary(report)
     counts = Text()
     for sev in Severity:

@@ -47,7 +47,9 @@ def test_remote_sources_recorded_not_instantiated() -> None:
     remote = {n: c.source_kind for n, c in calls.items() if c.source_kind != "local"}
     assert remote and all(c.resolved_dir is None for n, c in calls.items() if n in remote)
     assert [i.address for i in project.environments[0].instances] == ["", "module.local_tags"]
-    assert errors == []
+    # each remote call is named as not audited (a note, never an error)
+    assert sorted(e.address for e in errors) == sorted(f"module.{n}" for n in remote)
+    assert {(e.kind, e.level) for e in errors} == {("terraform.remote-module", "note")}
 
 
 def test_nested_local_modules() -> None:

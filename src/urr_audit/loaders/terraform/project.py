@@ -127,6 +127,18 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
     for mod in modules.values():
         for call in mod.module_calls.values():
             if call.source_kind != "local":
+                # Recorded, never fetched: the report names what it did not audit.
+                version = f" {call.version}" if call.version else ""
+                errors.append(
+                    LoadError.at(
+                        call.span,
+                        kind="terraform.remote-module",
+                        message=f'module "{call.name}" comes from {call.source}{version} ({call.source_kind}), '
+                        "which is not fetched: its resources are not audited",
+                        address=f"module.{call.name}",
+                        level="note",
+                    )
+                )
                 continue
             try:
                 target = ws.join(mod.path, call.source.split("//", 1)[0] if "//" in call.source[3:] else call.source)

@@ -78,3 +78,11 @@ def test_remote_terraform_module_may_hold_the_companion(tmp_path):
 def test_local_terraform_is_judged(tmp_path):
     (tmp_path / "main.tf").write_text(VPC)
     assert [f.rule_id for f in scan(tmp_path, select=["URR-TF-015"]).result.findings] == ["URR-TF-015"]
+
+
+def test_a_remote_module_that_is_not_given_the_resource_cannot_hold_its_companion(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        VPC + '\nmodule "dns" {\n  source = "acme/dns/aws"\n  zone   = "example.org"\n}\n'
+    )
+    report = scan(tmp_path, select=["URR-TF-015"])
+    assert [f.rule_id for f in report.result.findings] == ["URR-TF-015"] and report.result.undecided == []

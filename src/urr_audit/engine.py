@@ -76,7 +76,7 @@ def bind(rule: Rule, checks: dict[str, CheckSpec]) -> tuple[CheckSpec, Any]:
 def _open_world(hit: Hit, incomplete: dict[str, list[str]]) -> Hit:
     """A conclusion from absence does not hold where the environment is not fully read."""
     reasons = incomplete.get(hit.environment or "", [])
-    if hit.undecided or not reasons:
+    if hit.undecided or hit.settled or not reasons:
         return hit
     more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
     hit.undecided = True

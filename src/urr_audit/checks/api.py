@@ -80,6 +80,9 @@ class Hit:
     environment: str | None = None
     related: list[Span] = field(default_factory=list)
     undecided: bool = False
+    # For a closed_world check: the check showed that nothing left unread in the environment
+    # (a remote module, a remote base) can change this conclusion, so it stands as a finding.
+    settled: bool = False
 
 
 def _span_of(at: Any) -> Span:
@@ -106,6 +109,7 @@ class Context:
         environment: str | None = None,
         related: Iterable[Any] = (),
         node: Any = None,
+        settled: bool = False,
     ) -> Hit:
         """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
         source = node if node is not None else at
@@ -115,6 +119,7 @@ class Context:
             address=address if address is not None else getattr(source, "address", None),
             environment=environment if environment is not None else getattr(source, "environment", None),
             related=[_span_of(r) for r in related],
+            settled=settled,
         )
 
     def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:

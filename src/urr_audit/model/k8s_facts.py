@@ -256,6 +256,7 @@ class Workload(_ObjectFact):
     volume_config_maps: tuple[str, ...] = ()
     volume_secrets: tuple[str, ...] = ()
     workload_ref: WorkloadRef | None = None
+    host_network: bool = False  # pods share the node's network namespace
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -701,6 +702,7 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> 
         volume_config_maps=tuple(vol_cm),
         volume_secrets=tuple(vol_secret),
         workload_ref=ref,
+        host_network=_bool(pod.get("hostNetwork")) is True,
     )
 
 
@@ -986,6 +988,10 @@ class EnvironmentFacts(BaseModel):
         ]
 
     def policies_for(self, w: Workload, direction: Literal["Ingress", "Egress"] | None = None) -> list[NetworkPolicy]:
+        """Policies selecting `w`'s pods. None for host-network pods: NetworkPolicy leaves
+        their traffic undefined and common CNIs do not filter it."""
+        if w.host_network:
+            return []
         return [
             p
             for p in self.network_policies
@@ -1158,7 +1164,9 @@ class EnvironmentFacts(BaseModel):
         elif h.endswith((".svc", f".svc.{cluster_domain}")):
             core = h.removesuffix(f".{cluster_domain}").removesuffix(".svc")
             core_parts = core.split(".")
-            if len(core_parts) == 2:
+            if len(core_parts) == 3:  # a pod under a headless Service: redis-0.redis-headless.queue
+                name, ns = core_parts[1:]
+            elif len(core_parts) == 2:
                 name, ns = core_parts
             elif len(core_parts) == 1:
                 name, ns = core_parts[0], namespace
@@ -1229,12 +1237,11 @@ class EnvironmentFacts(BaseModel):
                 return bool(peer.ip_block.contains(target.host))
             # Outside the cluster (or behind a selector-less Service): the address is unknown here.
             return dest_pods is None and target.kind in ("external", "service")
-        if target.kind == "foreign":  # pods unknown: a peer admitting that whole namespace reaches it
-            return (
-                peer.namespace_selector is not None
-                and target.namespace
-                in self._namespaces_matching(peer.namespace_selector, pol.namespace, extra={target.namespace or ""})
-                and (peer.pod_selector is None or peer.pod_selector.is_empty)
+        if target.kind == "foreign":
+            # Its pods are deployed elsewhere, so their labels are unknown: a peer admitting that
+            # namespace may well select them, and "blocked" would be a claim without evidence.
+            return peer.namespace_selector is not None and target.namespace in self._namespaces_matching(
+                peer.namespace_selector, pol.namespace, extra={target.namespace or ""}
             )
         if dest_pods is None:
             return False

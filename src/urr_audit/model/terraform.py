@@ -121,6 +121,8 @@ class Variable(BaseModel):
     name: str
     span: Span
     type: str | None = None  # the type constraint as written
+    # the same, as an expression node: the evaluator fills `optional()` attributes from it
+    type_expr: Expression | None = None
     description: str | None = None
     default: Expression | None = None  # None: no default, the variable is required
     sensitive: bool = False

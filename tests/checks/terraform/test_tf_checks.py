@@ -632,3 +632,76 @@ def test_all_ports_inline_self_ingress_is_left_out(tmp_path, peer, expected):
     )
     found, undecided, _ = run(tmp_path, "URR-TF-007")
     assert [x[:2] for x in found] == expected and undecided == []
+
+
+def test_data_sources_are_not_targets_of_resource_rules(tmp_path):
+    """A data source reads an object configured elsewhere: no flow log, deletion protection
+    or retention is expected on it (found on real examples: `data "aws_vpc" "default"`)."""
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+        terraform {
+          backend "s3" {}
+        }
+        data "aws_vpc" "default" {
+          default = true
+        }
+        data "aws_db_instance" "legacy" {
+          db_instance_identifier = "legacy"
+        }
+        data "aws_cloudwatch_log_group" "existing" {
+          name = "/app/existing"
+        }
+        output "ids" {
+          value = [data.aws_vpc.default.id, data.aws_db_instance.legacy.id, data.aws_cloudwatch_log_group.existing.arn]
+        }
+    """,
+            "prod/main.tf": """
+        terraform {
+          backend "s3" {}
+        }
+        data "aws_db_instance" "legacy" {
+          db_instance_identifier = "legacy"
+        }
+    """,
+        },
+    )
+    for rule in ("URR-TF-015", "URR-TF-009", "URR-TF-013"):
+        found, undecided, _ = run(tmp_path, rule)
+        assert (found, undecided) == ([], []), rule
+
+
+def test_ingress_on_allowed_port_from_unresolved_source_is_not_undecided(tmp_path):
+    """Port 443 may be open to the world: whatever the source turns out to be, there is
+    nothing to report, so an unknown CIDR must not make the rule undecided."""
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+        data "aws_vpc" "this" {
+          default = true
+        }
+        resource "aws_security_group" "web" {
+          vpc_id = data.aws_vpc.this.id
+        }
+        resource "aws_vpc_security_group_ingress_rule" "https" {
+          security_group_id = aws_security_group.web.id
+          ip_protocol       = "tcp"
+          from_port         = 443
+          to_port           = 443
+          cidr_ipv4         = data.aws_vpc.this.cidr_block
+        }
+        resource "aws_vpc_security_group_ingress_rule" "ssh" {
+          security_group_id = aws_security_group.web.id
+          ip_protocol       = "tcp"
+          from_port         = 22
+          to_port           = 22
+          cidr_ipv4         = data.aws_vpc.this.cidr_block
+        }
+    """
+        },
+    )
+    found, undecided, _ = run(tmp_path, "URR-TF-006")
+    assert found == []
+    assert undecided == [("main.tf", 15)]

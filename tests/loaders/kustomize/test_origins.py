@@ -143,3 +143,10 @@ def test_dotted_keys_resolve_to_their_line():
     assert src.line("data.a.b.c") == 8
     assert src.line("data.a.b") == 7
     assert src.line("spec.replicas") is None
+
+
+def test_replicas_entry_points_at_its_count():
+    # The line to edit is `count: 5`, not the entry's `- name: web`.
+    d = next(o for o in render(Workspace(CORPUS / "replicas"), "overlay")[0] if o.kind == "Deployment")
+    assert d.body["spec"]["replicas"] == 5
+    assert at(d.origin("spec.replicas")) == ("overlay/kustomization.yaml", 6)

@@ -42,7 +42,8 @@ def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams):
     configuration names a host:port on a listed port that no egress rule allows.
 
     Reported at the egress allow-list to extend (the first selecting policy that has egress
-    rules, else the deny-all one), one finding per workload listing what is unreachable."""
+    rules, preferring one aimed at the workload over a namespace-wide baseline, else the
+    deny-all one), one finding per workload listing what is unreachable."""
     f = facts(env)
     wanted = {d.port: d for d in params.ports}
     ignored = [re.compile(p) for p in params.ignore_variables]
@@ -65,7 +66,12 @@ def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams):
                 blocked[(e.host, e.port)] = e
         if not blocked:
             continue
-        anchor = next((p for p in policies if p.egress), policies[0])
+        # Extend the workload's own allow-list, not a namespace baseline (`podSelector: {}`,
+        # typically deny-all-but-DNS): widening that opens the port for every pod.
+        anchor = next(
+            (p for p in policies if p.egress and not p.pod_selector.is_empty),
+            next((p for p in policies if p.egress), policies[0]),
+        )
         by_port: dict[int, list[Endpoint]] = {}
         for e in blocked.values():
             by_port.setdefault(e.port, []).append(e)  # type: ignore[arg-type]
@@ -99,7 +105,8 @@ def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyP
     (a deny-all-but-DNS egress baseline counts). Reported at the
     environment's kustomization file, where the policy would be added."""
     f = facts(env)
-    for ns in sorted({w.namespace for w in f.pod_workloads()}):
+    # Host-network pods are outside NetworkPolicy's reach: a namespace of only those has nothing to isolate.
+    for ns in sorted({w.namespace for w in f.pod_workloads() if not w.host_network}):
         policies = [p for p in f.network_policies if p.namespace == ns]
         missing = [
             d

@@ -19,10 +19,16 @@ class SelectorParams(BaseModel):
 
 @check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams, closed_world="kubernetes")
 def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams):
-    """Label selectors that match no pod of the environment (same namespace)."""
+    """Label selectors that match no pod of the environment (same namespace).
+
+    Namespaces where the environment runs no pod at all are left alone: their pods come from
+    elsewhere (a Helm release, an operator), so "matches nothing" would be unfounded."""
     f = facts(env)
+    deployed = {w.namespace for w in f.workloads if w.template_path}
     if "PodDisruptionBudget" in params.kinds:
         for pdb in f.pdbs:
+            if pdb.namespace not in deployed:
+                continue
             if pdb.selector is not None and not pdb.selector.is_empty and not f.pdb_workloads(pdb):
                 yield ctx.finding(
                     at=pdb.obj.origin("spec.selector"),
@@ -32,6 +38,8 @@ def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: Selector
                 )
     if "Service" in params.kinds:
         for svc in f.services:
+            if svc.namespace not in deployed:
+                continue
             if svc.selector is not None and svc.type != "ExternalName" and not f.service_workloads(svc):
                 yield ctx.finding(
                     at=svc.obj.origin("spec.selector"),
@@ -42,6 +50,8 @@ def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: Selector
     if "NetworkPolicy" not in params.kinds:
         return
     for pol in f.network_policies:
+        if pol.namespace not in deployed:
+            continue
         if not pol.pod_selector.is_empty and not f.policy_workloads(pol):
             yield ctx.finding(
                 at=pol.obj.origin("spec.podSelector"),

@@ -29,8 +29,8 @@ class AttributeValueParams(EnvironmentFilter):
 def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams):
     """An attribute whose value (resolved in the environment) is a known-bad one, or absent when the
     provider default is bad. Values that cannot be resolved are undecided."""
-    if ri.type not in params.resource_types or not params.applies_to(ri.environment):
-        return
+    if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):
+        return  # a data source reads an object configured elsewhere
     if any(not ri.get(u).is_absent for u in params.unless_set):
         return
     value = ri.get(params.attribute)
@@ -80,7 +80,7 @@ class BlockRequiredParams(EnvironmentFilter):
 @check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams)
 def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams):
     """A nested block that must be written (and enabled) on a resource."""
-    if ri.type not in params.resource_types or not params.applies_to(ri.environment):
+    if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):
         return
     for attr, values in params.skip_when.items():
         v = ri.get(attr)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
-from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources, picks_instance
+from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources, picks_instance, resource_targets
 from urr_audit.model.terraform import Environment, ResourceInstance
 
 
@@ -64,6 +64,19 @@ def _unmet(comp: ResourceInstance, spec: Companion) -> list[tuple[str, Any, Any]
     return out
 
 
+def _remote_calls_given(env: Environment, target: ResourceInstance) -> list[str]:
+    """Module calls that are not read (remote sources) and receive `target` in an argument:
+    only those could hold the companion, which must reference the target to cover it."""
+    out = []
+    for inst in env.instances:
+        for call in inst.module.module_calls.values():
+            if call.resolved_dir is not None:
+                continue
+            if any(target.resource_address in resource_targets(env, inst, arg.expr) for arg in call.arguments.values()):
+                out.append(inst.prefixed(f"module.{call.name}"))
+    return out
+
+
 @check("tf-companion-resource", scope="terraform.environment", params=CompanionParams, closed_world="terraform")
 def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
     """Each target resource needs a companion that references it, in any module instance of the
@@ -78,6 +91,8 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
                 return
     candidates = [(c, spec) for spec in params.companions for c in live_resources(env, spec.type)]
     for target in live_resources(env, *params.resource_types):
+        if target.resource.mode != "managed":  # a data source reads an object managed elsewhere
+            continue
         if any(target.has_block(b) for b in params.inline_blocks):
             continue
         found, unresolved, keyed = [], [], False
@@ -126,4 +141,5 @@ def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
             node=target,
             address=who,
             message=f"{who} has no {kinds} referencing it: {params.problem}",
+            settled=not _remote_calls_given(env, target),
         )

@@ -154,6 +154,12 @@ def _fmt(proto: str, lo: int, hi: int) -> str:
     return f"{proto} {lo}" if lo == hi else f"{proto} {lo}-{hi}"
 
 
+def _outside(ports: tuple[str, int, int], allowed: list[int]) -> list[int]:
+    """The ports of the range not in `allowed` (the first one only for huge ranges)."""
+    _, lo, hi = ports
+    return [p for p in range(lo, hi + 1) if p not in allowed] if hi - lo < 70000 else [lo]
+
+
 class OpenPortParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -173,6 +179,9 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
         ports = _ports(rule)
         if ports is not None and ports[0] in ICMP:
             continue
+        outside = _outside(ports, params.allowed_ports) if ports is not None else None
+        if outside == []:  # only allowed ports: whatever the source, nothing to report
+            continue
         if world is None or ports is None:
             yield ctx.undecided(
                 at=rule.span,
@@ -182,9 +191,6 @@ def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
             )
             continue
         proto, lo, hi = ports
-        outside = [p for p in range(lo, hi + 1) if p not in params.allowed_ports] if hi - lo < 70000 else [lo]
-        if not outside:
-            continue
         yield ctx.finding(
             at=rule.span,
             node=ri,

@@ -614,7 +614,7 @@ class Renderer:
                 self._apply_patch(k, patch, p["target"], out)
         for i, rep in enumerate(k.list("replicas")):
             named = isinstance(rep, dict) and rep.get("name") is not None
-            if named and not tf.set_replicas(res, str(rep["name"]), rep.get("count"), k.span("replicas", i)):
+            if named and not tf.set_replicas(res, str(rep["name"]), rep.get("count"), k.span("replicas", i, "count")):
                 errs.append(
                     self._err(
                         "kustomize.invalid", k.span("replicas", i), f"replicas: no workload named {rep['name']!r}"

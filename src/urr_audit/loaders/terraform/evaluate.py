@@ -286,6 +286,80 @@ class Evaluator:
         cache[name] = v
         return v
 
+    # --- type constraints -----------------------------------------------------------------
+    def convert(self, value: Value, type_expr: Expression | None) -> Value:
+        """A variable's value converted to its type constraint as far as object attributes go:
+        an attribute declared `optional(T)` and not given is null, `optional(T, d)` is `d`
+        (Terraform fills them before the module sees the value). Only for constraints that
+        declare optional attributes; anything else is returned as is."""
+        if type_expr is None or not isinstance(type_expr._node, Node) or "optional" not in type_expr.text:
+            return value
+        if value.is_absent or (value.is_unknown and value.partial is None):
+            return value
+        raw = to_internal(value, "variable")
+        outer, self._path = self._path, type_expr.span.path
+        try:
+            converted = self._convert(raw, type_expr._node)
+        except (EvalError, ValueError, IndexError):  # a constraint written oddly: leave the value as given
+            return value
+        finally:
+            self._path = outer
+        if converted is raw:
+            return value
+        out = to_value(converted)
+        return out.model_copy(update={"span": value.span, "origin": value.origin})
+
+    def _convert(self, v: Any, t: Node) -> Any:
+        while t.type == "expression" and len(t.children) == 1:
+            t = t.children[0]
+        if t.type != "function_call" or v is None or isinstance(v, Unknown):
+            return v
+        name = node_text(t.children[0])
+        args_node = next((c for c in t.children if c.type == "function_arguments"), None)
+        args = [c for c in args_node.children if c.type == "expression"] if args_node else []
+        if not args:
+            return v
+        if name in ("list", "set") and isinstance(v, list):
+            return self._relocate(v, [self._convert(x, args[0]) for x in v])
+        if name == "map" and isinstance(v, dict):
+            return self._relocate(v, {k: self._convert(x, args[0]) for k, x in v.items()})
+        if name == "object" and isinstance(v, dict):
+            return self._relocate(v, self._convert_object(v, args[0]))
+        return v
+
+    def _convert_object(self, v: dict[str, Any], spec: Node) -> dict[str, Any]:
+        obj = spec
+        while obj.type in ("expression", "collection_value") and obj.children:
+            obj = obj.children[0]
+        if obj.type != "object":
+            return v
+        out = dict(v)
+        for elem in obj.children:
+            if elem.type != "object_elem":
+                continue
+            k_node, t_node = [x for x in elem.children if x.type == "expression"]
+            key = node_text(k_node).strip().strip('"')
+            inner = t_node
+            while inner.type == "expression" and len(inner.children) == 1:
+                inner = inner.children[0]
+            if inner.type == "function_call" and node_text(inner.children[0]) == "optional":
+                args_node = next((c for c in inner.children if c.type == "function_arguments"), None)
+                args = [c for c in args_node.children if c.type == "expression"] if args_node else []
+                if out.get(key) is None:
+                    out[key] = self.ev(args[1], {}) if len(args) > 1 else None
+                if args and out[key] is not None:
+                    out[key] = self._convert(out[key], args[0])
+            elif key in out:
+                out[key] = self._convert(out[key], t_node)
+        return out
+
+    def _relocate(self, old: Any, new: Any) -> Any:
+        """Keep where a converted collection was written (for located documents)."""
+        hit = self.ctx.located.get(id(old))
+        if hit is not None and hit[0] is old:
+            self.ctx.located[id(new)] = (new, *hit[1:])
+        return new
+
     # --- JSON syntax ----------------------------------------------------------------------
     def json_value(self, n: JNode, holder: JsonValue) -> Any:
         tpl = holder.templates.get(id(n))

@@ -86,6 +86,7 @@ def add_blocks(mod: ModuleDir, blocks: list[Block], errors: list[LoadError]) -> 
                 name=labels[0],
                 span=b.span,
                 type=type_attr.expr.text.strip() if type_attr else None,
+                type_expr=type_attr.expr if type_attr else None,
                 description=_literal_str(b.attr("description")),
                 default=b.attr("default").expr if b.attr("default") else None,
                 sensitive=_literal_bool(b.attr("sensitive"), False),

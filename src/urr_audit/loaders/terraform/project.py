@@ -294,6 +294,9 @@ class _EnvBuilder:
         bound = symbols if symbols.values else None
 
         def resolve(name: str) -> Value:
+            return ev.convert(given(name), mod.variables[name].type_expr)
+
+        def given(name: str) -> Value:
             var = mod.variables[name]
             if call is not None and parent is not None:
                 arg = call.arguments.get(name)

@@ -67,6 +67,26 @@ class UnknownLeaf:
         return f"UnknownLeaf({self.reason!r})"
 
 
+class UnknownElements(UnknownLeaf):
+    """Inside a list of a partially known value: zero or more elements only known at apply
+    time, standing where this marker stands (`concat(["a"], var.unknown_list)` gives
+    `["a", UnknownElements(...)]`). Unlike a plain `UnknownLeaf` element, it is not one element:
+
+    - the list's length is unknown, and so are the positions of the elements after the marker;
+      indexes of a partial list are positions in this representation (what `span_at` and
+      `located` use), the same as Terraform's only before the first marker;
+    - every known element is certainly in the list: a rule looking for *some* element with a
+      property may conclude on a known one; a rule needing *all* elements (none has X, the
+      count is N) must stay undecided when the list holds a marker.
+
+    Only ever an element of a list, never a value on its own or a map value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"UnknownElements({self.reason!r})"
+
+
 ValuePath = tuple[str | int, ...]
 
 
@@ -76,7 +96,9 @@ class Value(BaseModel):
     A known value is wholly known. An unknown collection may still be partially known: its
     known parts are in `partial`, the others are `UnknownLeaf`s (`{"a": "x", "b": aws_vpc.v.id}`
     gives `partial == {"a": "x", "b": UnknownLeaf(...)}`); rules that can decide on the known
-    parts read it explicitly, the others see an unknown value as before.
+    parts read it explicitly, the others see an unknown value as before. A list whose length
+    is unknown (`concat(["a"], var.unknown_list)`) holds an `UnknownElements` marker for the
+    unknown run of elements: see that class before counting elements or trusting positions.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -127,8 +149,9 @@ class Value(BaseModel):
         return self.is_unknown and self.partial is not None
 
     def parts(self) -> Any:
-        """As much of the value as is known: `value` when known, `partial` (with `UnknownLeaf`s)
-        when partially known, an `UnknownLeaf` when unknown, None when absent."""
+        """As much of the value as is known: `value` when known, `partial` (with `UnknownLeaf`s,
+        and `UnknownElements` in lists of unknown length) when partially known, an `UnknownLeaf`
+        when unknown, None when absent."""
         if self.is_known:
             return self.value
         if self.is_unknown:
@@ -137,7 +160,8 @@ class Value(BaseModel):
 
     def span_at(self, *path: str | int) -> Span | None:
         """Where the part at `path` of this collection is written: the innermost located
-        collection on the path, else the value's span."""
+        collection on the path, else the value's span. List indexes are positions in `parts()`
+        (after an `UnknownElements` marker they are not Terraform's)."""
         located = self.located or {}
         for n in range(len(path), -1, -1):
             hit = located.get(tuple(path[:n]))
@@ -147,7 +171,8 @@ class Value(BaseModel):
 
 
 def find_unknown(v: Any) -> UnknownLeaf | None:
-    """The first `UnknownLeaf` inside a (partially known) value, depth-first; None if none."""
+    """The first `UnknownLeaf` (or `UnknownElements`) inside a (partially known) value,
+    depth-first; None if none."""
     if isinstance(v, UnknownLeaf):
         return v
     if isinstance(v, list):

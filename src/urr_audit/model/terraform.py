@@ -25,6 +25,12 @@ It decodes a known string holding a JSON object/array (heredoc, `file()`, quoted
 argument of `jsonencode(...)` (through locals, module arguments and outputs) and a JSON
 template whose interpolations are unknown; anything else comes back as `get` returns it.
 
+A list of unknown length keeps its known elements: `Statement = concat([{...}], var.x == null
+? [] : [{...}])` with an unknown condition gives the first statement and an `UnknownElements`
+marker for the others (zero or more). Indexes are positions in `parts()` (what `span_at`
+takes); rules looking for *some* element with a property may conclude on a known one, rules
+needing all elements (or their count) stay undecided (see `UnknownElements`).
+
 Instances: a resource whose `for_each` (map or set) or `count` is known in an environment is
 one `ResourceInstance` per key, addressed as Terraform does (`aws_x.y["a"]`, `aws_x.y[0]`),
 with `each.key`/`each.value` (or `count.index`) bound when its attributes are evaluated. A
@@ -60,7 +66,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span, UnknownLeaf, Value
+from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value
 
 
 class Expression(BaseModel):
@@ -587,8 +593,12 @@ def existence(instance: ModuleInstance, count: Expression | None, for_each: Expr
             out = Value.unknown(v.reason or f"count = {v.value!r}", count.span)
     if for_each is not None:
         v = instance.eval(for_each)
-        items = v.value if v.is_known else v.partial  # a partially known collection has a known size
-        if isinstance(items, (dict, list)):
+        # a partially known collection is empty or not as written, unless it is a list holding
+        # unknown elements (`UnknownElements`) and nothing else
+        items = v.value if v.is_known else v.partial
+        if isinstance(items, (dict, list)) and not (
+            isinstance(items, list) and items and all(isinstance(x, UnknownElements) for x in items)
+        ):
             if not items:
                 return Value.known(False, for_each.span)
         else:

@@ -705,3 +705,49 @@ def test_ingress_on_allowed_port_from_unresolved_source_is_not_undecided(tmp_pat
     found, undecided, _ = run(tmp_path, "URR-TF-006")
     assert found == []
     assert undecided == [("main.tf", 15)]
+
+
+def test_statements_of_a_policy_list_of_unknown_length_are_checked(tmp_path):
+    # the conditional statement is unknown (so is how many statements there are); the known
+    # ones are certainly in the policy, before and after it
+    write(
+        tmp_path,
+        {
+            "main.tf": """
+        resource "aws_cloudwatch_log_group" "l" {
+          name = "l"
+        }
+        resource "aws_iam_role_policy" "p" {
+          role = "r"
+          policy = jsonencode({
+            Statement = concat(
+              [
+                { Effect = "Allow", Action = "s3:GetObject", Resource = "*" },
+                { Effect = "Allow", Action = ["kms:*"], Resource = "*" },
+              ],
+              aws_cloudwatch_log_group.l.arn == null ? [] : [
+                { Effect = "Allow", Action = "logs:*", Resource = "*" },
+              ],
+              [{ Effect = "Allow", Action = "sqs:PurgeQueue", Resource = "*" }],
+            )
+          })
+        }
+        data "aws_iam_policy_document" "d" {
+          statement {
+            actions   = concat(["s3:DeleteObject"], aws_cloudwatch_log_group.l.arn == null ? [] : ["s3:GetObject"])
+            resources = ["*"]
+          }
+          statement {
+            actions   = concat(["s3:GetObject"], aws_cloudwatch_log_group.l.arn == null ? [] : ["s3:PutObject"])
+            resources = ["*"]
+          }
+        }
+    """
+        },
+    )
+    found, undecided, r = run(tmp_path, "URR-TF-016")
+    assert sorted((p, line) for p, line, _ in found) == [("main.tf", 11), ("main.tf", 16), ("main.tf", 21)]
+    # a known write action decides; only unknown ones beside reads stay undecided
+    assert undecided == [("main.tf", 25)]
+    [doc] = [f for f in r.findings if f.line == 21]
+    assert "s3:DeleteObject (and actions that cannot be resolved)" in doc.message

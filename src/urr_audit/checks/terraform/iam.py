@@ -36,12 +36,17 @@ def _documents(ri: ResourceInstance, path: str) -> Iterator[Value]:
 
 
 def _document_statements(doc: Value, fallback: Span) -> Iterator[Statement]:
+    """The known statements of a document. A list of statements may be partially known:
+    `concat([...], var.x == null ? [] : [...])` gives its known statements and an
+    `UnknownElements` marker for the others; the rule looks for *some* statement granting
+    writes on "*", so the known ones are checked and the unknown ones add nothing."""
     body = doc.parts()
     if not isinstance(body, dict):
         return  # unknown as a whole (e.g. `data.aws_iam_policy_document.x.json`: checked there)
     listed = body.get("Statement", [])
     for i, st in enumerate(_as_list(listed)):
-        if isinstance(st, dict):
+        if isinstance(st, dict):  # not an unknown statement (`UnknownLeaf`, `UnknownElements`)
+            # `i` is the position in the partial list, which is what `span_at` locates
             where = doc.span_at("Statement", i) if isinstance(listed, list) else doc.span_at("Statement")
             yield Statement(st, where or fallback)
 
@@ -74,11 +79,15 @@ class WildcardWriteParams(BaseModel):
     resource_star_only: list[str] = []
 
 
-def _write_actions(actions: list[Any], p: WildcardWriteParams) -> list[str] | None:
+def _write_actions(actions: list[Any], p: WildcardWriteParams) -> tuple[list[str], bool]:
+    """The known write actions, and whether some action cannot be resolved (an unknown one,
+    or an unknown number of them: `concat(["s3:PutObject"], var.extra)`)."""
     out = []
+    unresolved = False
     for a in actions:
         if isinstance(a, UnknownLeaf) or not isinstance(a, str):
-            return None
+            unresolved = True
+            continue
         if a in p.resource_star_only:
             continue
         verb = a.split(":", 1)[-1]
@@ -89,7 +98,7 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> list[str] | No
             and not any(verb.startswith(r) for r in p.read_prefixes)
         ):
             out.append(a)
-    return out
+    return out, unresolved
 
 
 @check("tf-iam-wildcard-write", scope="terraform.environment", params=WildcardWriteParams)
@@ -120,11 +129,12 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             resources = _as_list(d.get("Resource", []))
             if "*" not in resources:
                 continue
+            unresolved = False
             if "NotAction" in d:
-                writes: list[str] | None = ["NotAction " + ", ".join(map(str, _as_list(d["NotAction"])))]
+                writes = ["NotAction " + ", ".join(map(str, _as_list(d["NotAction"])))]
             else:
-                writes = _write_actions(_as_list(d.get("Action", [])), params)
-            if writes is None:
+                writes, unresolved = _write_actions(_as_list(d.get("Action", [])), params)
+            if not writes and unresolved:  # a known write action decides, an unknown one cannot
                 yield ctx.undecided(
                     at=st.span,
                     node=ri,
@@ -135,6 +145,8 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             if not writes:
                 continue
             shown = ", ".join(writes[:4]) + (f" (+{len(writes) - 4} more)" if len(writes) > 4 else "")
+            if unresolved:
+                shown += " (and actions that cannot be resolved)"
             yield ctx.finding(
                 at=st.span,
                 node=ri,

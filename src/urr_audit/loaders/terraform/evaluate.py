@@ -7,6 +7,14 @@ reason and the half-known structure in `partial`: rules only see it if they ask.
 string made by `jsonencode()` of a half-known value (or a JSON template with unknown
 interpolations) carries that document in `decoded`.
 
+Lists of unknown length: `concat` and `flatten` keep the known elements of a list one of
+whose parts is unknown as a whole (`concat(["a"], var.unknown_list)` is `["a",
+UnknownElements(...)]`, the marker standing for zero or more elements). Only operations that
+are sound on such a list see it: `concat`, `flatten`, `jsonencode` (its document), indexing
+before the marker, splats (element-wise) and being passed around. Every other function gets
+the list as one `Unknown` (`_degrade`), as does a `for` expression or template `for`
+iterating it, so no length, position or element count is ever computed from it.
+
 Per-instance names (`each`, `count`, dynamic block iterators) come in as `Symbols` from the
 model when an expanded resource is evaluated; results are memoised per binding.
 
@@ -17,6 +25,7 @@ the instances of an environment, so it survives locals, module arguments and out
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +43,7 @@ from urr_audit.loaders.terraform.parse import (
     string_lit_value,
     unescape,
 )
-from urr_audit.model.common import Span, UnknownLeaf, Value, find_unknown
+from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value, find_unknown
 from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir, Symbols
 from urr_audit.workspace import OutsideRoot, Workspace
 
@@ -360,6 +369,28 @@ class Evaluator:
             self.ctx.located[id(new)] = (new, *hit[1:])
         return new
 
+    def _degrade(self, v: Any) -> Any:
+        """`v` with every list of unknown length (holding an `UnknownElements`) replaced by an
+        `Unknown`: what functions that are not sound on such lists get. `v` itself when it holds
+        none; rebuilt collections keep where they were written."""
+        if isinstance(v, list):
+            run = _first_run(v)
+            if run is not None:
+                return Unknown(run.reason)
+            items: Any = enumerate(v)
+        elif isinstance(v, dict):
+            items = v.items()
+        else:
+            return v
+        new: Any = None
+        for k, x in items:
+            y = self._degrade(x)
+            if y is not x:
+                if new is None:
+                    new = list(v) if isinstance(v, list) else dict(v)
+                new[k] = y
+        return v if new is None else self._relocate(v, new)
+
     # --- JSON syntax ----------------------------------------------------------------------
     def json_value(self, n: JNode, holder: JsonValue) -> Any:
         tpl = holder.templates.get(id(n))
@@ -575,7 +606,11 @@ class Evaluator:
                 i = int(key)
             except (TypeError, ValueError):
                 raise EvalError(f"invalid index {key!r}") from None
-            if not 0 <= i < len(value):
+            inside = 0 <= i < len(value)
+            run = _first_run(value, i + 1 if inside else len(value))
+            if run is not None:  # the element's position is unknown
+                return Unknown(run.reason)
+            if not inside:
                 raise EvalError(f"index {i} out of range")
             return value[i]
         if isinstance(value, dict):
@@ -608,8 +643,9 @@ class Evaluator:
                 return x
         if sym in ("==", "!="):
             eq = a == b and (type_name(a) == type_name(b) or a is None or b is None)
-            if first_unknown(a) or first_unknown(b):
-                return first_unknown(a) or first_unknown(b)
+            u = first_unknown(a) or first_unknown(b)
+            if u is not None:
+                return Unknown(u.reason)
             return eq if sym == "==" else not eq
         if sym in ("&&", "||"):
             if not isinstance(a, bool) or not isinstance(b, bool):
@@ -656,6 +692,10 @@ class Evaluator:
         intro = inner.children[1]
         names = [node_text(c) for c in intro.children if c.type == "identifier"]
         coll = self.ev(next(c for c in intro.children if c.type == "expression"), scope)
+        if isinstance(coll, list):
+            run = _first_run(coll)
+            if run is not None:  # which elements there are is unknown: so is the result
+                coll = Unknown(run.reason)
         if isinstance(coll, Unknown):
             return coll
         exprs = [c for c in inner.children[2:] if c.type == "expression"]
@@ -714,6 +754,9 @@ class Evaluator:
         args = [self.ev(a, scope) for a in arg_nodes]
         if expand and args:
             last = args.pop()
+            run = _first_run(last) if isinstance(last, list) else None
+            if run is not None:  # how many arguments there are is unknown
+                return Unknown(run.reason)
             if isinstance(last, Unknown):
                 return last
             args.extend(last if isinstance(last, list) else [last])
@@ -726,15 +769,25 @@ class Evaluator:
                 return Unknown(u.reason, args[0])
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], Unknown) and args[0].decoded is not None:
             return args[0].decoded
+        if name == "concat":  # an unknown list argument: its elements, however many, are unknown
+            return _concat(args)
+        if name == "flatten" and len(args) == 1 and isinstance(args[0], list):
+            return _flatten(args[0])
         for a in args:
             if isinstance(a, Unknown):
                 return a
+        nested = next((u for u in map(first_unknown, args) if u is not None), None)
+        if nested is not None:
+            args = [self._degrade(a) for a in args]
+            for a in args:
+                if isinstance(a, Unknown):
+                    return a
+            nested = Unknown(nested.reason) if isinstance(nested, UnknownElements) else nested
         if name in ("file", "templatefile", "fileexists", "filebase64"):
             return self.file_function(name, args)
         fn = FUNCTIONS.get(name)
         if fn is None:
             return Unknown(f"function {name}() is not supported")
-        nested = next((u for u in map(first_unknown, args) if u is not None), None)
         try:
             return fn(*args)
         except EvalError:
@@ -992,6 +1045,9 @@ class _Render:
         intro, end = d.children[0], d.children[-1]
         names = [node_text(c) for c in intro.children if c.type == "identifier"]
         coll = self.ev.ev(next(c for c in intro.children if c.type == "expression"), scope)
+        run = _first_run(coll) if isinstance(coll, list) else None
+        if run is not None:
+            coll = Unknown(run.reason)
         if isinstance(coll, Unknown):
             self.unknown = self.unknown or coll
             self.shapeless = True
@@ -1066,6 +1122,63 @@ def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line:
         return build(root)
     except _Shapeless:
         return None
+
+
+def _first_run(lst: list[Any], stop: int | None = None) -> UnknownElements | None:
+    """The first `UnknownElements` among the elements of `lst` (the first `stop` of them)."""
+    for x in lst if stop is None else itertools.islice(lst, stop):
+        if isinstance(x, UnknownElements):
+            return x
+    return None
+
+
+def _add_run(out: list[Any], reason: str) -> None:
+    if not (out and isinstance(out[-1], UnknownElements)):  # runs in a row are one run
+        out.append(UnknownElements(reason))
+
+
+def _only_runs(out: list[Any]) -> Any:
+    """A list that is nothing but unknown elements is as unknown as a list can be."""
+    if len(out) == 1 and isinstance(out[0], UnknownElements):
+        return Unknown(out[0].reason)
+    return out
+
+
+def _concat(args: list[Any]) -> Any:
+    """Terraform's `concat`, keeping the known elements when some argument is unknown: an
+    unknown list stands for zero or more elements (`UnknownElements`), known lists after it
+    are still in the result, at positions that are unknown."""
+    out: list[Any] = []
+    for a in args:
+        if isinstance(a, Unknown):
+            _add_run(out, a.reason)
+        elif isinstance(a, list):
+            for x in a:
+                if isinstance(x, UnknownElements):
+                    _add_run(out, x.reason)
+                else:
+                    out.append(x)
+        else:
+            raise EvalError(f"concat: a list is required, got {type_name(a)}")
+    return _only_runs(out)
+
+
+def _flatten(v: list[Any]) -> Any:
+    """Terraform's `flatten`; an unknown element may be a list (flattened into any number of
+    elements) as well as one value: either way, zero or more unknown elements."""
+    out: list[Any] = []
+
+    def walk(lst: list[Any]) -> None:
+        for x in lst:
+            if isinstance(x, list):
+                walk(x)
+            elif isinstance(x, Unknown):
+                _add_run(out, x.reason)
+            else:
+                out.append(x)
+
+    walk(v)
+    return _only_runs(out)
 
 
 def _plain_var(node: Any) -> str | None:

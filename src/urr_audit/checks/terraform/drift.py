@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, check
 from urr_audit.checks.terraform._model import iter_attributes, resource_exists, trace
-from urr_audit.model.terraform import Environment, Expression
+from urr_audit.model.terraform import Environment, Expression, ModuleDir
 
 
 class PerpetualDiffParams(BaseModel):
@@ -32,14 +34,28 @@ def _ignored(lifecycle_expr: Expression | None) -> tuple[bool, set[str]]:
     return False, names
 
 
+def _expressions(module: ModuleDir) -> Iterator[Expression]:
+    yield from (loc.expr for loc in module.locals.values())
+    yield from (o.expr for o in module.outputs.values())
+    yield from (a.expr for c in module.module_calls.values() for a in c.arguments.values())
+    for r in module.resources:
+        yield from (a.expr for _, a in iter_attributes(r.body))
+
+
 @check("tf-perpetual-diff", scope="terraform.environment", params=PerpetualDiffParams)
 def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
     """A managed resource argument that calls an apply-time function (directly or through
     locals and module arguments) and is not under `lifecycle { ignore_changes }`."""
     wanted = set(params.functions)
+    if not any(wanted & set(e.functions) for inst in env.instances for e in _expressions(inst.module)):
+        return  # no apply-time function anywhere in the environment: nothing can reach one
+    seen: set[str] = set()
     for ri in env.resources():
         if ri.resource.mode != "managed" or not resource_exists(ri):
             continue
+        if ri.resource_address in seen:  # a fact of the source: the expanded instances say it once
+            continue
+        seen.add(ri.resource_address)
         ignore_changes = ri.attribute("lifecycle.ignore_changes")
         ignore_all, ignored = _ignored(ignore_changes.expr if ignore_changes else None)
         if ignore_all:

@@ -105,6 +105,12 @@ def scan(
         list[str] | None,
         typer.Option("--skip-path", help="Drop findings whose path matches this regex (repeatable)."),
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="A JSON report of this tool: its findings are suppressed (only new ones count)."
+        ),
+    ] = None,
 ) -> None:
     """Scan PATH and report findings. Exit 0: clean; 1: findings at/above --fail-on or unreadable input; 2: usage error."""
     from urr_audit.catalog import CatalogError
@@ -125,6 +131,14 @@ def scan(
         _usage_error(str(exc))
     if not report.rules:
         _usage_error("--select/--ignore leave no rule to run")
+    if baseline is not None:
+        from urr_audit.engine import apply_baseline
+        from urr_audit.report.json import read_fingerprints
+
+        try:
+            apply_baseline(report.result, read_fingerprints(baseline))
+        except (OSError, ValueError) as exc:
+            _usage_error(f"--baseline {baseline}: {exc}")
 
     if format is Format.json:
         from urr_audit.report.json import render_json

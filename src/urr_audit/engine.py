@@ -159,7 +159,8 @@ def run(
         if spec.closed_world:
             hits = [_open_world(h, incomplete.get(spec.closed_world, {})) for h in hits]
         for f, undecided in _merge(rule, hits):
-            f.suppressed = _suppressed(rule, f.path, f.line, read_line)
+            if _suppressed(rule, f.path, f.line, read_line):
+                f.suppressed, f.suppressed_by = True, "comment"
             (result.undecided if undecided else result.findings).append(f)
     result.findings.sort(key=Finding.sort_key)
     result.undecided.sort(key=Finding.sort_key)
@@ -198,6 +199,16 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
         )
         out.append((finding, undecided))
     return out
+
+
+def apply_baseline(result: RunResult, fingerprints: set[str]) -> int:
+    """Mark findings recorded in a baseline as suppressed; returns how many were."""
+    n = 0
+    for f in result.findings:
+        if not f.suppressed and f.fingerprint in fingerprints:
+            f.suppressed, f.suppressed_by = True, "baseline"
+            n += 1
+    return n
 
 
 def at_or_above(findings: Iterable[Finding], threshold: Severity | None) -> list[Finding]:

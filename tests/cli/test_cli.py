@@ -141,3 +141,22 @@ def test_rules_commands_see_team_rules(tmp_path):
     )
     assert "ORG-TF-003" in invoke("rules", "list", "--rules", str(tmp_path)).stdout
     assert invoke("rules", "explain", "ORG-TF-003", "--rules", str(tmp_path)).exit_code == 0
+
+
+def test_baseline_suppresses_known_findings_and_keeps_new_ones(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.tf").write_text('resource "x" "y" {\n')  # a parse error: a high finding
+    base = tmp_path / "baseline.json"
+    assert invoke("scan", str(repo), "--select", "URR-TF-000", "-f", "json", "-o", str(base)).exit_code == 1
+    r = invoke("scan", str(repo), "--select", "URR-TF-000", "-f", "json", "--baseline", str(base))
+    [f] = json.loads(r.stdout)["findings"]
+    assert f["suppressed"] is True and f["suppressed_by"] == "baseline"
+    (repo / "other.tf").write_text('resource "x" "z" {\n')  # a new finding is not in the baseline
+    r = invoke("scan", str(repo), "--select", "URR-TF-000", "-f", "json", "--baseline", str(base))
+    assert [(x["path"], x["suppressed"]) for x in json.loads(r.stdout)["findings"]] == [
+        ("main.tf", True),
+        ("other.tf", False),
+    ]
+    (tmp_path / "junk.json").write_text("[]")
+    assert invoke("scan", str(repo), "--baseline", str(tmp_path / "junk.json")).exit_code == 2

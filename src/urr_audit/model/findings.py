@@ -21,6 +21,7 @@ class Finding(BaseModel):
     message: str
     fingerprint: str
     suppressed: bool = False
+    suppressed_by: str | None = None  # "comment" (inline urr-audit: ignore) or "baseline"
     related: list[Span] = Field(default_factory=list)
 
     def sort_key(self) -> tuple:

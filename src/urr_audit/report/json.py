@@ -43,6 +43,7 @@ def _finding(f) -> dict:
         "message": f.message,
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,
+        "suppressed_by": f.suppressed_by,
         "related": [{"path": s.path, "line": s.line} for s in f.related],
     }
 
@@ -61,3 +62,13 @@ def to_dict(report) -> dict:
 
 def render_json(report) -> str:
     return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def read_fingerprints(path) -> set[str]:
+    """Fingerprints of the findings of a JSON report written by `scan -f json` (a baseline)."""
+    from pathlib import Path
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"not a urr-audit JSON report (schema_version {SCHEMA_VERSION})")
+    return {f["fingerprint"] for f in data.get("findings", []) if isinstance(f, dict) and "fingerprint" in f}

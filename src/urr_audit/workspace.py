@@ -67,6 +67,14 @@ class Workspace:
         return real
 
     # --- queries -----------------------------------------------------------------------
+    def escapes(self, rel: str) -> bool:
+        """True when `rel` resolves outside the root (a symlink leading out, for instance)."""
+        try:
+            self._real(rel)
+        except OutsideRoot:
+            return True
+        return False
+
     def exists(self, rel: str) -> bool:
         try:
             return self._real(rel).exists()

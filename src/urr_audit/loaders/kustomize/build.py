@@ -253,7 +253,7 @@ class Renderer:
             return None
         self.referenced.add(rel)
         if not self.ws.exists(rel):
-            if self._escapes(rel):  # a symlink leading out of the root
+            if self.ws.escapes(rel):  # a symlink leading out of the root
                 errs.append(
                     self._err(
                         "kustomize.outside-root", entry, f"{what} {ref!r} lies outside the scanned root; not read"
@@ -263,13 +263,6 @@ class Renderer:
             errs.append(self._err("kustomize.missing-file", entry, f"{what} {ref!r} does not exist{self._hint(rel)}"))
             return None
         return rel
-
-    def _escapes(self, rel: str) -> bool:
-        try:
-            self.ws._real(rel)
-        except OutsideRoot:
-            return True
-        return False
 
     def _hint(self, rel: str) -> str:
         parent, _, base = rel.rpartition("/")

@@ -820,7 +820,7 @@ class Evaluator:
             if name == "fileexists":
                 return self.ctx.ws.is_file(rel)
             if not self.ctx.ws.is_file(rel):
-                if self.ctx.ws.exists(rel) or not _escapes(self.ctx.ws, rel):
+                if self.ctx.ws.exists(rel) or not self.ctx.ws.escapes(rel):
                     raise EvalError(f"{name}(): no file {rel}")
                 raise OutsideRoot(rel)
             if name == "filebase64":
@@ -910,14 +910,6 @@ def _interp_expr(interp: Node) -> Node:
 
 def _gap(src: bytes, base: int, a: int, b: int) -> str:
     return src[a - base : b - base].decode("utf-8", "replace") if b > a else ""
-
-
-def _escapes(ws: Workspace, rel: str) -> bool:
-    try:
-        ws._real(rel)
-    except OutsideRoot:
-        return True
-    return False
 
 
 class _Render:

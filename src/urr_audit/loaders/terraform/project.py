@@ -155,7 +155,7 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
             if not ws.is_dir(target) or target not in modules:
                 kind = (
                     "terraform.module-outside-root"
-                    if ws.exists(target) is False and _escapes(ws, target)
+                    if ws.exists(target) is False and ws.escapes(target)
                     else "terraform.module-missing"
                 )
                 errors.append(
@@ -170,14 +170,6 @@ def resolve_sources(ws: Workspace, modules: dict[str, ModuleDir], errors: list[L
             call.resolved_dir = target
             used.add(target)
     return used
-
-
-def _escapes(ws: Workspace, rel: str) -> bool:
-    try:
-        ws._real(rel)
-    except OutsideRoot:
-        return True
-    return False
 
 
 class LazyVariables(Mapping[str, Value]):

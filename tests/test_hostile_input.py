@@ -52,7 +52,9 @@ def test_binary_and_random_bytes_are_parse_errors(tmp_path):
     (tmp_path / "bin.tf").write_bytes(b'resource "a" "b" {\n  x = "\x00\xff"\n}\n')
     (tmp_path / "rand.tf").write_bytes(bytes(range(256)) * 8)
     report = scan(tmp_path)
-    assert {e.path for e in _errors(report, "terraform.parse")} == {"bin.tf", "rand.tf"}
+    errors = {e.path: e for e in _errors(report, "terraform.parse")}
+    assert set(errors) == {"bin.tf", "rand.tf"}
+    assert errors["bin.tf"].line == 2 and "\\x00" in errors["bin.tf"].message
 
 
 def test_oversized_files_are_reported_not_read(tmp_path, monkeypatch):

@@ -87,6 +87,8 @@ def _describe_error(err: Node) -> tuple[int, str]:
     line = (found if token else err).start_point.row + 1
     if not token:
         return line, "syntax error"
+    if not token.isprintable():  # a NUL byte or a binary file: show what it is, not blanks
+        return line, f"syntax error: unexpected {token!r} (binary or control characters)"
     return line, f"syntax error: unexpected '{token}'"
 
 

@@ -81,3 +81,17 @@ def test_corpus_case_matches_kubectl(case: Path):
 def test_repo_leaf_overlay_matches_kubectl(repo: Path, leaf: str):
     rendered = assert_same_as_kubectl(repo, leaf)
     assert rendered
+
+
+@needs_kubectl
+@pytest.mark.xfail(
+    strict=True,
+    reason="deliberate: kustomize keeps `export KEY=v` from an env file as the key 'export KEY', "
+    "which the API server rejects; urr-audit reports the line as an invalid key instead",
+)
+def test_quirk_env_file_export_line_becomes_a_key_with_a_space(tmp_path: Path):
+    (tmp_path / "kustomization.yaml").write_text("configMapGenerator:\n  - name: env\n    envs:\n      - app.env\n")
+    (tmp_path / "app.env").write_text("export TOKEN=abc\nPLAIN=1\n")
+    _objects, errors = render(Workspace(tmp_path), ".")
+    assert errors == []
+    assert_same_as_kubectl(tmp_path, ".")

@@ -150,3 +150,41 @@ def test_replicas_entry_points_at_its_count():
     d = next(o for o in render(Workspace(CORPUS / "replicas"), "overlay")[0] if o.kind == "Deployment")
     assert d.body["spec"]["replicas"] == 5
     assert at(d.origin("spec.replicas")) == ("overlay/kustomization.yaml", 6)
+
+
+def test_last_of_several_patches_wins_and_is_the_origin():
+    d = one("patches-last-wins", "Deployment")
+    # patchesStrategicMerge (9) runs before `patches`: the SMP (2), then the JSON op (3).
+    assert d.body["spec"]["replicas"] == 3
+    assert at(d.origin("spec.replicas")) == ("overlay/kustomization.yaml", 24)
+    app = "spec.template.spec.containers[name=app]"
+    assert d.body["spec"]["template"]["spec"]["containers"][0]["image"] == "example/app:2"
+    assert at(d.origin(f"{app}.image")) == ("overlay/last.yaml", 10)
+    assert at(d.origin(f"{app}.env[name=MODE].value")) == ("overlay/last.yaml", 13)
+
+
+def test_allowed_name_and_kind_change_point_at_the_patch():
+    objects, errors = render(Workspace(CORPUS / "patch-name-kind-change"), "overlay")
+    assert errors == []
+    cm = next(o for o in objects if o.kind == "ConfigMap")
+    assert cm.name == "web-config"
+    assert at(cm.origin("metadata.name")) == ("overlay/kustomization.yaml", 13)
+    sts = next(o for o in objects if o.kind == "StatefulSet")
+    assert sts.name == "web-sts"
+    assert at(sts.origin("kind")) == ("overlay/kustomization.yaml", 24)
+    assert at(sts.origin("metadata.name")) == ("overlay/kustomization.yaml", 26)
+    # The reference to the renamed ConfigMap follows it; its origin is what renamed it.
+    ref = "spec.template.spec.containers[name=web].envFrom[0].configMapRef.name"
+    assert at(sts.origin(ref)) == ("overlay/kustomization.yaml", 13)
+    # Without the option, a patch's name only selects: the Service keeps its name.
+    assert next(o for o in objects if o.kind == "Service").name == "web"
+
+
+def test_replicas_by_original_and_prefixed_name_point_at_the_entry():
+    objects, errors = render(Workspace(CORPUS / "replicas-renamed"), "overlay")
+    assert errors == []
+    by_kind = {o.kind: o for o in objects}
+    assert by_kind["Deployment"].body["spec"]["replicas"] == 4
+    assert at(by_kind["Deployment"].origin("spec.replicas")) == ("overlay/kustomization.yaml", 6)
+    assert by_kind["StatefulSet"].body["spec"]["replicas"] == 3
+    assert at(by_kind["StatefulSet"].origin("spec.replicas")) == ("overlay/kustomization.yaml", 8)

@@ -186,7 +186,16 @@ class Renderer:
         tf.fix_references(resources)
         sort = k.data.get("sortOptions")
         if not (isinstance(sort, dict) and sort.get("order") == "fifo"):
-            resources = tf.legacy_sort(resources)
+            legacy = sort.get("legacySortOptions") if isinstance(sort, dict) else None
+            if isinstance(legacy, dict):
+                first, last = legacy.get("orderFirst"), legacy.get("orderLast")
+                resources = tf.legacy_sort(
+                    resources,
+                    [str(x) for x in first] if isinstance(first, list) else None,
+                    [str(x) for x in last] if isinstance(last, list) else None,
+                )
+            else:
+                resources = tf.legacy_sort(resources)
         return Built(resources, list(acc.errors))
 
     # --- accumulation ----------------------------------------------------------------
@@ -568,7 +577,8 @@ class Renderer:
                 continue
             patch = self._patch_of_entry(k, p, ("patches", i), errs)
             if patch is not None:
-                self._apply_patch(k, patch, p.get("target") if isinstance(p.get("target"), dict) else None, out)
+                opts = p.get("options") if isinstance(p.get("options"), dict) else {}
+                self._apply_patch(k, patch, p.get("target") if isinstance(p.get("target"), dict) else None, out, opts)
         if k.data.get("namespace"):
             tf.set_namespace(res, str(k.data["namespace"]), k.span("namespace"))
         prefix, suffix = str(k.data.get("namePrefix") or ""), str(k.data.get("nameSuffix") or "")
@@ -679,7 +689,9 @@ class Renderer:
         offset = entry.line if "\n" in text else entry.line - 1
         return Patch(docs, k.file, offset, entry)
 
-    def _apply_patch(self, k: Kustomization, patch: Patch, target: dict | None, out: Built) -> None:
+    def _apply_patch(
+        self, k: Kustomization, patch: Patch, target: dict | None, out: Built, options: dict | None = None
+    ) -> None:
         for doc in patch.docs:
             if isinstance(doc.data, list):
                 if target is None:
@@ -711,7 +723,7 @@ class Renderer:
                         out.errors.append(self._err("kustomize.invalid", patch.span(doc, ()), what))
                     continue
             for r in selected:
-                self._smp(r, doc, patch, out)
+                self._smp(r, doc, patch, out, options or {})
 
     def _by_patch_id(self, data: dict, resources: list[Res]) -> list[Res]:
         av = str(data.get("apiVersion") or "")
@@ -728,12 +740,23 @@ class Renderer:
                 hits.append(r)
         return hits
 
-    def _smp(self, r: Res, doc: Doc, patch: Patch, out: Built) -> None:
+    def _smp(self, r: Res, doc: Doc, patch: Patch, out: Built, options: dict) -> None:
         data = doc.data
         if data.get("$patch") == "delete":
             out.resources.remove(r)
             return
         body = deep_copy(data)
+        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        # `options: {allowKindChange, allowNameChange}`: the patch's own kind and name then
+        # replace the target's (without them they are only a selector).
+        if options.get("allowKindChange") and data.get("kind") and data.get("kind") != r.kind:
+            r.body["kind"] = data["kind"]
+            r.origins["kind"] = patch.span(doc, ("kind",))
+            if data.get("apiVersion"):
+                r.body["apiVersion"] = data["apiVersion"]
+                r.origins["apiVersion"] = patch.span(doc, ("apiVersion",))
+        if options.get("allowNameChange") and meta.get("name") and str(meta["name"]) != r.name:
+            r.rename(str(meta["name"]), patch.span(doc, ("metadata", "name")))
         # The target keeps its identity; a targeted patch's own kind/name are placeholders.
         body.pop("apiVersion", None)
         body.pop("kind", None)

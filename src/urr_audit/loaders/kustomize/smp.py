@@ -88,12 +88,10 @@ def merge_map(dest: dict, patch: dict, dpath: str, ppath: tuple, rec: Record, bu
         rec(dpath, ppath)
         return merge_map({}, {k: v for k, v in patch.items() if k != "$patch"}, dpath, ppath, _noop, builtin)
     for key, pv in patch.items():
-        if key.startswith("$"):
-            if key.startswith("$deleteFromPrimitiveList/"):
-                field = key.split("/", 1)[1]
-                if isinstance(dest.get(field), list) and isinstance(pv, list):
-                    dest[field] = [x for x in dest[field] if x not in pv]
-                    rec(_join(dpath, field), ppath + (key,))
+        # kyaml only understands `$patch`; any other `$...` key ($setElementOrder/...,
+        # $retainKeys, $deleteFromPrimitiveList/...) is kept as an ordinary field, as
+        # `kustomize build` prints it.
+        if key == "$patch":
             continue
         sub, psub = _join(dpath, key), ppath + (key,)
         dv = dest.get(key)
@@ -121,10 +119,6 @@ def merge_map(dest: dict, patch: dict, dpath: str, ppath: tuple, rec: Record, bu
             if dv != pv or key not in dest:
                 dest[key] = pv
                 rec(sub, psub)
-    retain = patch.get("$retainKeys")
-    if isinstance(retain, list):
-        for key in [k for k in dest if k not in retain]:
-            del dest[key]
     return dest
 
 
@@ -135,6 +129,8 @@ def merge_list(field: str, dest: list, patch: list, dpath: str, ppath: tuple, re
         items = [e for e in patch if not (isinstance(e, dict) and e.get("$patch") == "replace")]
         return merge_list(field, [], items, dpath, ppath, _noop, builtin)
     key = list_key(field, dest, patch, builtin)
+    if key is not None and field == "ports" and _has_protocol(dest, patch):
+        return _merge_ports(key, dest, patch, dpath, ppath, rec, builtin)
     if key is None:
         out = [merge_map({}, e, dpath, ppath, _noop, builtin) if isinstance(e, dict) else deep_copy(e) for e in patch]
         if out != dest:
@@ -168,6 +164,40 @@ def merge_list(field: str, dest: list, patch: list, dpath: str, ppath: tuple, re
                 result.append(merged)
     result.extend(de for j, de in enumerate(dest) if j not in touched)
     return result
+
+
+def _has_protocol(dest: list, patch: list) -> bool:
+    return any(isinstance(e, dict) and "protocol" in e for e in dest + patch)
+
+
+def _merge_ports(key: str, dest: list, patch: list, dpath: str, ppath: tuple, rec: Record, builtin: bool) -> list:
+    """Ports keyed by (port, protocol), as kustomize v5 merges them once any port names a protocol.
+
+    Observed on `kubectl kustomize` v5.5: an item matching (port, protocol) exactly merges in
+    place; an item whose port matches an existing one with a different (or absent) protocol is
+    dropped; a new item goes before the existing ones, in patch order.
+    """
+    result = list(dest)
+    new: list = []
+    for i, pe in enumerate(patch):
+        if not isinstance(pe, dict) or key not in pe:
+            continue
+        same_port = [j for j, de in enumerate(result) if isinstance(de, dict) and de.get(key) == pe[key]]
+        exact = [j for j in same_port if result[j].get("protocol") == pe.get("protocol")]
+        label = item_label(key, pe, i)
+        if exact:
+            j = exact[0]
+            if pe.get("$patch") == "delete":
+                rec(dpath + label, ppath + (i,))
+                result[j] = None
+                continue
+            result[j] = merge_map(result[j], pe, dpath + label, ppath + (i,), rec, builtin)
+        elif not same_port and pe.get("$patch") != "delete":
+            item = merge_map({}, pe, dpath + label, ppath + (i,), _noop, builtin)
+            if item is not None:
+                new.append(item)
+                rec(dpath + label, ppath + (i,))
+    return new + [e for e in result if e is not None]
 
 
 def _noop(_: str, __: tuple) -> None:

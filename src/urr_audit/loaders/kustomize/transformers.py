@@ -275,17 +275,29 @@ def fix_references(resources: list[Res]) -> None:
             if not candidates:
                 continue
             old = holder[key]
-            hits = [
-                c
-                for c in candidates
-                if any(n == old for _, n in c.ids())
-                and (not c.namespaced or not r.namespaced or c.effective_ns(c.namespace) == ns)
-            ]
+            subject = r.kind.endswith("RoleBinding") and dotted.startswith("subjects")
+            if subject and holder.get("namespace"):
+                # A subject naming its namespace refers to the account known there.
+                want = str(holder["namespace"])
+                hits = [c for c in candidates if (want, old) in c.ids()]
+            else:
+                hits = [
+                    c
+                    for c in candidates
+                    if any(n == old for _, n in c.ids())
+                    and (not c.namespaced or not r.namespaced or c.effective_ns(c.namespace) == ns)
+                ]
             if len(hits) > 1:
                 hits = [c for c in hits if c.prefixes == r.prefixes and c.suffixes == r.suffixes] or hits
             if len(hits) != 1:
                 continue
             target = hits[0]
+            if subject and target.namespace and holder.get("namespace") != target.namespace:
+                # kustomize points a subject at the account's namespace as well as its name.
+                holder["namespace"] = target.namespace
+                why = target.origins.get("metadata.namespace") or target.name_origin
+                if why is not None:
+                    r.origins[dotted.rsplit(".", 1)[0] + ".namespace"] = why
             if target.name != old:
                 holder[key] = target.name
                 if target.name_origin is not None:
@@ -326,9 +338,17 @@ def _gvk_string(r: Res) -> str:
     return f"{r.group or '~G'}_{r.version or '~V'}_{r.kind or '~K'}"
 
 
-def legacy_sort(resources: list[Res]) -> list[Res]:
-    """kustomize's legacy output order: kind rank, then gvk string, then namespace and name."""
+def legacy_sort(
+    resources: list[Res], order_first: list[str] | None = None, order_last: list[str] | None = None
+) -> list[Res]:
+    """kustomize's legacy output order: kind rank, then gvk string, then namespace and name.
+
+    `order_first` / `order_last` (sortOptions.legacySortOptions) replace the built-in lists."""
+    rank = _RANK
+    if order_first is not None or order_last is not None:
+        first, last = list(order_first or []), list(order_last or [])
+        rank = {k: i - len(first) for i, k in enumerate(first)} | {k: i + 1 for i, k in enumerate(last)}
     return sorted(
         resources,
-        key=lambda r: (_RANK.get(r.kind, 0), _gvk_string(r), r.namespace or "~X", r.name),
+        key=lambda r: (rank.get(r.kind, 0), _gvk_string(r), r.namespace or "~X", r.name),
     )

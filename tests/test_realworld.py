@@ -62,7 +62,7 @@ def test_every_location_exists(scanned):
     root, r = scanned
     for f in (*r.findings, *r.undecided):
         lines = (root / f.path).read_text(encoding="utf-8").splitlines()
-        assert 1 <= f.line <= len(lines), (f.rule_id, f.path, f.line)
+        assert 0 < f.line <= len(lines), (f.rule_id, f.path, f.line)
 
 
 def test_environments():

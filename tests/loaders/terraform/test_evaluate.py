@@ -31,7 +31,11 @@ KNOWN_CASES = [
     ("heredoc", "locals {\n  out = <<EOT\n  a\n    b\nEOT\n}", "  a\n    b\n"),
     ("indented heredoc", "locals {\n  out = <<-EOT\n    a\n      b ${1 + 1}\n    EOT\n}", "a\n  b 2\n"),
     ("if directive", 'locals { out = "%{ if true }yes%{ else }no%{ endif }" }', "yes"),
-    ("for directive with strip", 'locals { out = "%{ for x in ["a", "b"] ~}\n${x},\n%{~ endfor }" }', "a,b,"),
+    (
+        "for directive with strip",
+        'locals {\n  out = <<EOT\n%{ for x in ["a", "b"] ~}\n${x},\n%{~ endfor }\nEOT\n}',
+        "a,b,\n",
+    ),
     ("var default", 'variable "v" { default = "d" }\nlocals { out = var.v }', "d"),
     ("path.module", "locals { out = path.module }", "."),
     ("terraform.workspace", "locals { out = terraform.workspace }", "default"),
@@ -88,7 +92,7 @@ KNOWN_CASES = [
     ),
     (
         "try and can",
-        'locals { out = [try(local.missing_key_map.x, "fallback"), can(tonumber("x")), can(1)] \n missing_key_map = {} }',
+        'locals {\n  out = [try(local.missing_key_map.x, "fallback"), can(tonumber("x")), can(1)]\n  missing_key_map = {}\n}',
         ["fallback", False, True],
     ),
     (
@@ -102,7 +106,7 @@ KNOWN_CASES = [
     (
         "json yaml base64",
         'locals { out = [jsonencode({ a = [1, "x"] }), jsondecode("{\\"k\\": true}"), yamlencode({ a = 1 }), base64encode("hi")] }',
-        ['{"a":[1,"x"]}', {"k": True}, "a: 1\n", "aGk="],
+        ['{"a":[1,"x"]}', {"k": True}, '"a": 1\n', "aGk="],
     ),
     ("numbers", "locals { out = [min(3, 1), max(3, 1), abs(-2), ceil(1.2), floor(1.8)] }", [1, 3, 2, 2, 1]),
     (

@@ -7,11 +7,14 @@ apply to its arguments raises `EvalError`, which `try`/`can` catch like Terrafor
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import itertools
 import json
 import math
+import posixpath
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -222,38 +225,55 @@ def _distinct(v: Any) -> list[Any]:
     return out
 
 
-def _yamlencode(v: Any, indent: int = 0) -> str:
-    # Block style for collections, JSON-quoted scalars: a valid YAML subset, stable output.
-    pad = "  " * indent
-    if isinstance(v, dict):
-        if not v:
-            return "{}\n"
-        out = ""
-        for k, x in v.items():
-            key = json.dumps(k) if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", k) else k
-            if isinstance(x, (dict, list)) and x:
-                out += f"{pad}{key}:\n" + _yamlencode(x, indent + 1)
+def _yaml_scalar(v: Any, pad: str) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return tf_str(v)
+    text = _str(v)
+    if "\n" in text:  # a literal block, as Terraform's encoder writes multi-line strings
+        body, chomp = (text[:-1], "|") if text.endswith("\n") else (text, "|-")
+        return chomp + "".join(f"\n{pad}  {line}" if line else "\n" for line in body.split("\n"))
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _yaml_lines(v: Any, pad: str) -> list[str]:
+    """Terraform's yamlencode style: block collections, every key and string double-quoted."""
+    if isinstance(v, dict) and v:
+        out = []
+        for k in sorted(v):
+            x, key = v[k], json.dumps(k, ensure_ascii=False)
+            if isinstance(x, dict) and x:
+                out += [f"{pad}{key}:", *_yaml_lines(x, pad + "  ")]
+            elif isinstance(x, list) and x:
+                out += [f"{pad}{key}:", *_yaml_lines(x, pad)]
             else:
-                out += f"{pad}{key}: {_yamlencode(x, 0).rstrip()}\n"
+                out.append(f"{pad}{key}: {_yaml_flow(x, pad)}")
         return out
-    if isinstance(v, list):
-        if not v:
-            return "[]\n"
-        out = ""
+    if isinstance(v, list) and v:
+        out = []
         for x in v:
             if isinstance(x, (dict, list)) and x:
-                inner = _yamlencode(x, indent + 1).lstrip()
-                out += f"{pad}- {inner}"
+                inner = _yaml_lines(x, pad + "  ")
+                out += [f"{pad}- {inner[0].lstrip()}", *inner[1:]]
             else:
-                out += f"{pad}- {_yamlencode(x, 0).rstrip()}\n"
+                out.append(f"{pad}- {_yaml_flow(x, pad + '  ')}")
         return out
-    if v is None:
-        return "null\n"
-    if isinstance(v, bool):
-        return ("true" if v else "false") + "\n"
-    if isinstance(v, (int, float)):
-        return tf_str(v) + "\n"
-    return json.dumps(v) + "\n"
+    return [pad + _yaml_flow(v, pad)]
+
+
+def _yaml_flow(v: Any, pad: str) -> str:
+    if isinstance(v, dict):
+        return "{}"
+    if isinstance(v, list):
+        return "[]"
+    return _yaml_scalar(v, pad)
+
+
+def _yamlencode(v: Any) -> str:
+    return "\n".join(_yaml_lines(v, "")) + "\n"
 
 
 def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> str:
@@ -275,6 +295,51 @@ def _cidrhost(prefix: Any, hostnum: Any) -> str:
     if not 0 <= n < net.num_addresses:
         raise EvalError("cidrhost: host number out of range")
     return str(ipaddress.ip_address(int(net.network_address) + n))
+
+
+def _cidrsubnets(prefix: Any, *newbits: Any) -> list[str]:
+    """Consecutive subnets of the given sizes, each aligned to its own size, as Terraform does."""
+    net = ipaddress.ip_network(_str(prefix), strict=False)
+    cursor = int(net.network_address)
+    out = []
+    for nb in newbits:
+        length = net.prefixlen + int(_num(nb))
+        if length > net.max_prefixlen:
+            raise EvalError("cidrsubnets: not enough address space")
+        size = 2 ** (net.max_prefixlen - length)
+        cursor = -(-cursor // size) * size  # align up
+        if cursor + size > int(net.network_address) + net.num_addresses:
+            raise EvalError("cidrsubnets: not enough address space")
+        out.append(f"{ipaddress.ip_address(cursor)}/{length}")
+        cursor += size
+    return out
+
+
+def _transpose(m: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, vs in _map(m).items():
+        for v in _list(vs):
+            out.setdefault(_str(v), []).append(k)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _indent(n: Any, s: Any) -> str:
+    return _str(s).replace("\n", "\n" + " " * int(_num(n)))
+
+
+def _log(x: Any, base: Any) -> int | float:
+    return norm_number(math.log(_num(x), _num(base)))
+
+
+def _matchkeys(values: Any, keys: Any, search: Any) -> list[Any]:
+    vs, ks, wanted = _list(values), _list(keys), _list(search)
+    if len(vs) != len(ks):
+        raise EvalError("matchkeys: values and keys must have the same length")
+    return [v for v, k in zip(vs, ks) if k in wanted]
+
+
+def _hash(name: str) -> Callable[[Any], str]:
+    return lambda s: getattr(hashlib, name)(_str(s).encode()).hexdigest()
 
 
 def _range(*args: Any) -> list[Any]:
@@ -428,13 +493,33 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "compact": lambda v: [x for x in _list(v) if x is not None and x != ""],
     "jsonencode": lambda v: json.dumps(v, separators=(",", ":")),
     "jsondecode": _jsondecode,
-    "yamlencode": lambda v: _yamlencode(v),
+    "yamlencode": _yamlencode,
     "min": _minmax(min),
     "max": _minmax(max),
     "abs": lambda n: abs(_num(n)),
     "ceil": lambda n: math.ceil(_num(n)),
     "floor": lambda n: math.floor(_num(n)),
     "cidrsubnet": _cidrsubnet,
+    "cidrsubnets": _cidrsubnets,
+    "cidrnetmask": lambda p: str(ipaddress.ip_network(_str(p), strict=False).netmask),
+    "strrev": lambda s: _str(s)[::-1],
+    "chomp": lambda s: re.sub(r"(\r\n|\n|\r)+$", "", _str(s)),
+    "indent": _indent,
+    "transpose": _transpose,
+    "log": _log,
+    "alltrue": lambda v: all(x is True or x == "true" for x in _list(v)),
+    "anytrue": lambda v: any(x is True or x == "true" for x in _list(v)),
+    "matchkeys": _matchkeys,
+    "md5": _hash("md5"),
+    "sha1": _hash("sha1"),
+    "sha256": _hash("sha256"),
+    "sha512": _hash("sha512"),
+    "base64sha256": lambda s: base64.b64encode(hashlib.sha256(_str(s).encode()).digest()).decode(),
+    "urlencode": lambda s: urllib.parse.quote_plus(_str(s), safe="-_.~"),  # Go url.QueryEscape
+    "basename": lambda p: posixpath.basename(_str(p)),
+    "dirname": lambda p: posixpath.dirname(_str(p)) or ".",
+    "sensitive": lambda v: v,
+    "nonsensitive": lambda v: v,
     "cidrhost": _cidrhost,
     "range": _range,
     "zipmap": _zipmap,

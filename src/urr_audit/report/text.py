@@ -42,7 +42,7 @@ def render_text(report, color: bool = False) -> str:
         con.print(table)
         con.print()
     if report.result.undecided:
-        con.print(Text("Could not decide (values unknown before apply):", style="bold"))
+        con.print(Text("Could not decide (values unknown before apply, or input not read):", style="bold"))
         for f in report.result.undecided:
             con.print(f"  {f.path}:{f.line}  {f.rule_id}  {f.message}")
         con.print()

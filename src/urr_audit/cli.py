@@ -71,6 +71,13 @@ def _check_root(path: Path) -> None:
         _usage_error(f"{path}: not a directory")
 
 
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"urr-audit {__version__}")
@@ -148,10 +155,7 @@ def scan(
         from urr_audit.report.text import render_text
 
         text = render_text(report, color=output is None and sys.stdout.isatty())
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text, output)
 
     threshold = None if fail_on is FailOn.none else Severity(fail_on.value)
     failing = at_or_above(report.result.findings, threshold)
@@ -218,10 +222,7 @@ def graph(
 
     _check_root(path)
     text = export(build_graph(load_project(path)), format.value)
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _emit(text, output)
 
 
 @app.command()

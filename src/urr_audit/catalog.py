@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from urr_audit.model.common import Severity
 
-RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|ARGO|X)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
+RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|DOCKER|ARGO|X)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
 
 
 class CatalogError(Exception):

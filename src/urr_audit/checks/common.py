@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.common import Span
 from urr_audit.model.project import Project
 
@@ -19,7 +20,7 @@ class LoadErrorParams(BaseModel):
 
 
 @check("load-errors", scope="project", params=LoadErrorParams)
-def load_errors(ctx: Context, project: Project, params: LoadErrorParams):
+def load_errors(ctx: Context, project: Project, params: LoadErrorParams) -> Iterator[Hit]:
     """Input a loader could not read (parse errors, missing files, refused paths) as findings;
     with `levels: [note]`, input it deliberately did not read (remote URLs, unrendered fields)."""
     for err in project.errors:

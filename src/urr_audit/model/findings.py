@@ -24,5 +24,5 @@ class Finding(BaseModel):
     suppressed_by: str | None = None  # "comment" (inline urr-audit: ignore) or "baseline"
     related: list[Span] = Field(default_factory=list)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.path, self.line, self.rule_id, self.address or "", self.message)

@@ -117,7 +117,7 @@ class LabelSelector(_Fact):
                         values=tuple(_s(v) for v in _list(e.get("values"))),
                     )
                 )
-        labels = raw.get("matchLabels") if isinstance(raw.get("matchLabels"), dict) else {}
+        labels = _dict(raw.get("matchLabels"))
         return cls(match_labels={str(k): _s(v) for k, v in labels.items()}, match_expressions=tuple(exprs))
 
 
@@ -498,11 +498,11 @@ def _s(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _list(v: Any) -> list:
+def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
-def _dict(v: Any) -> dict:
+def _dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
@@ -547,7 +547,7 @@ def _template_path(kind: str) -> str:
     return "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
 
 
-def _security(container: dict, pod: dict) -> SecurityContext:
+def _security(container: dict[str, Any], pod: dict[str, Any]) -> SecurityContext:
     c, p = _dict(container.get("securityContext")), _dict(pod.get("securityContext"))
     source: dict[str, Literal["container", "pod"]] = {}
     values: dict[str, Any] = {}
@@ -555,7 +555,8 @@ def _security(container: dict, pod: dict) -> SecurityContext:
         ("runAsNonRoot", "run_as_non_root", _bool),
         ("runAsUser", "run_as_user", _int),
     ):
-        for level, ctx in (("container", c), ("pod", p)):
+        levels: tuple[tuple[Literal["container", "pod"], dict[str, Any]], ...] = (("container", c), ("pod", p))
+        for level, ctx in levels:
             if field in ctx and conv(ctx[field]) is not None:
                 values[attr], source[field] = conv(ctx[field]), level
                 break
@@ -577,7 +578,7 @@ def _security(container: dict, pod: dict) -> SecurityContext:
     )
 
 
-def _container(owner: K8sObject, pod_path: str, pod: dict, raw: dict, init: bool) -> Container | None:
+def _container(owner: K8sObject, pod_path: str, pod: dict[str, Any], raw: Any, init: bool) -> Container | None:
     if not isinstance(raw, dict) or not raw.get("name"):
         return None
     name = _s(raw["name"])
@@ -596,7 +597,11 @@ def _container(owner: K8sObject, pod_path: str, pod: dict, raw: dict, init: bool
     env_from = []
     for ef in _list(raw.get("envFrom")):
         ef = _dict(ef)
-        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+        refs: tuple[tuple[str, Literal["ConfigMap", "Secret"]], ...] = (
+            ("configMapRef", "ConfigMap"),
+            ("secretRef", "Secret"),
+        )
+        for key, kind in refs:
             ref = _dict(ef.get(key))
             if ref.get("name"):
                 env_from.append(
@@ -636,7 +641,8 @@ def _container(owner: K8sObject, pod_path: str, pod: dict, raw: dict, init: bool
 def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> Workload:
     spec = _dict(obj.body.get("spec"))
     ref = None
-    owner, tpath = obj, _template_path(obj.kind)
+    owner = obj
+    tpath: str | None = _template_path(obj.kind)
     if obj.kind == "Rollout" and isinstance(spec.get("workloadRef"), dict):
         r = spec["workloadRef"]
         ref = WorkloadRef(
@@ -893,9 +899,9 @@ def parse_endpoints(
     items = [i for i in value.split(",") if i.strip()]
     if items and all(_HOSTPORT.match(i.strip()) for i in items):
         for i in items:
-            m = _HOSTPORT.match(i.strip())
-            assert m
-            out.append((m.group("host"), int(m.group("port")), None))
+            hm = _HOSTPORT.match(i.strip())
+            assert hm
+            out.append((hm.group("host"), int(hm.group("port")), None))
         return out
     if re.search(host_keys, variable) and _HOSTNAME.match(value.strip()) and not value.strip().isdigit():
         out.append((value.strip(), None, None))
@@ -1081,13 +1087,17 @@ class EnvironmentFacts(BaseModel):
         for ref in c.env_from:
             if ref.kind == "ConfigMap":
                 cm = self.config_map(w.namespace, ref.name)
-                for k, v in cm.data.items() if cm else ():
+                if cm is None:
+                    continue
+                for k, data in cm.data.items():
                     seen[ref.prefix + k] = ResolvedEnv(
-                        name=ref.prefix + k, value=v, source="configmap", span=cm.origin(k), config_map=cm.name
+                        name=ref.prefix + k, value=data, source="configmap", span=cm.origin(k), config_map=cm.name
                     )
             else:
                 sec = next((s for s in self.secrets if s.namespace == w.namespace and s.name == ref.name), None)
-                for k in sec.keys if sec else ():
+                if sec is None:
+                    continue
+                for k in sec.keys:
                     seen[ref.prefix + k] = ResolvedEnv(
                         name=ref.prefix + k, value=None, source="secret", span=sec.obj.origin(f"data.{k}")
                     )
@@ -1106,8 +1116,12 @@ class EnvironmentFacts(BaseModel):
                     config_map=e.value_from.name,
                 )
             else:
-                src = "secret" if e.value_from.source == "secretKeyRef" else "other"
-                seen[e.name] = ResolvedEnv(name=e.name, value=None, source=src, span=span)
+                seen[e.name] = ResolvedEnv(
+                    name=e.name,
+                    value=None,
+                    source="secret" if e.value_from.source == "secretKeyRef" else "other",
+                    span=span,
+                )
         return list(seen.values())
 
     def endpoints(
@@ -1309,4 +1323,5 @@ def facts(env: K8sEnvironment) -> EnvironmentFacts:
     """The facts of `env`, built once and kept with it (every rule of a scan shares them)."""
     if env._facts is None:
         env._facts = build_facts(env)
-    return env._facts
+    built: EnvironmentFacts = env._facts
+    return built

@@ -98,7 +98,7 @@ def _label_end(rest: str) -> int:
     return end if end != -1 else len(rest)
 
 
-def _item(items: list, label: str) -> int | None:
+def _item(items: list[Any], label: str) -> int | None:
     key, eq, value = label.partition("=")
     if eq:
         return next(

@@ -351,7 +351,7 @@ class Symbols:
 
     __slots__ = ("tag", "values")
 
-    def __init__(self, values: dict[str, Any] | None = None, tag: tuple = ()):
+    def __init__(self, values: dict[str, Any] | None = None, tag: tuple[Any, ...] = ()):
         self.values = values or {}
         self.tag = tag
 

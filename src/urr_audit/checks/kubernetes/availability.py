@@ -3,10 +3,12 @@ drains, HPAs aimed at the wrong object, Deployments running beside their Rollout
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, NoParams, check
-from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, Workload, facts
+from urr_audit.checks.api import Context, Hit, NoParams, check
+from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, EnvironmentFacts, Workload, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -17,13 +19,13 @@ class PdbCoverageParams(BaseModel):
     kinds: list[str] = ["Deployment", "StatefulSet", "Rollout"]
 
 
-def _replica_phrase(f, w: Workload, n: int) -> str:
+def _replica_phrase(f: EnvironmentFacts, w: Workload, n: int) -> str:
     hpa = f.hpa_for(w)
     return f"{n} replicas (HPA {hpa.name} minReplicas)" if hpa else f"{n} replicas"
 
 
 @check("k8s-pdb-coverage", scope="kubernetes.environment", params=PdbCoverageParams, closed_world="kubernetes")
-def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams):
+def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -> Iterator[Hit]:
     """Workloads running several replicas (after patches and HPA minReplicas) that no
     PodDisruptionBudget selects. Reported where the replica count is set."""
     f = facts(env)
@@ -44,7 +46,7 @@ def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams):
 
 
 @check("k8s-pdb-blocks-eviction", scope="kubernetes.environment", params=NoParams)
-def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams):
+def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """PodDisruptionBudgets that allow no voluntary eviction: maxUnavailable 0, or
     minAvailable at or above the replicas of the pods they select (HPA minReplicas counted)."""
     f = facts(env)
@@ -79,7 +81,7 @@ def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams):
 
 
 @check("k8s-hpa-target", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
-def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
+def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """HPAs whose scaleTargetRef names no object of the environment, or a Deployment that an
     Argo Rollout (workloadRef) takes over: the HPA then scales an object the Rollout
     controller keeps at zero, and the Rollout is never autoscaled."""
@@ -111,7 +113,7 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams):
 
 
 @check("k8s-rollout-duplicates-deployment", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
-def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoParams):
+def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """A Deployment still running pods beside the Argo Rollout that replaces it.
 
     Fine when the Rollout's workloadRef names the Deployment and either the Deployment is

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.k8s_facts import facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
@@ -20,7 +21,7 @@ class SecretKeyParams(BaseModel):
 
 
 @check("k8s-configmap-secret-key", scope="kubernetes.environment", params=SecretKeyParams)
-def configmap_secret_key(ctx: Context, env: K8sEnvironment, params: SecretKeyParams):
+def configmap_secret_key(ctx: Context, env: K8sEnvironment, params: SecretKeyParams) -> Iterator[Hit]:
     """ConfigMap keys that look like credentials (password, token, secret, key...) with a
     non-empty value: ConfigMaps are not encrypted at rest nor access-restricted like Secrets."""
     key_re = re.compile(params.key_pattern)

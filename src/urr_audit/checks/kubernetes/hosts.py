@@ -4,11 +4,12 @@ as a local stand-in's Service name left in a production patch."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.checks.api import Context, check
-from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, EnvironmentFacts, facts, parse_endpoints
+from urr_audit.checks.api import Context, Hit, check
+from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, EnvironmentFacts, HostTarget, facts, parse_endpoints
 from urr_audit.model.project import Project
 
 
@@ -29,14 +30,14 @@ def _others(name: str, env_name: str, all_facts: list[EnvironmentFacts]) -> list
 
 
 @check("k8s-unknown-service-host", scope="project", params=UnknownHostParams, closed_world="kubernetes")
-def unknown_service_host(ctx: Context, project: Project, params: UnknownHostParams):
+def unknown_service_host(ctx: Context, project: Project, params: UnknownHostParams) -> Iterator[Hit]:
     """Env values and ConfigMap entries naming a cluster host (`name`, `name:port`,
     `name.ns.svc.cluster.local`, inside URLs or bootstrap lists) that no Service of that
     environment provides. Names with dots that are not cluster-local are external: skipped."""
     ignore = [re.compile(p) for p in params.ignore_hosts]
     all_facts = [facts(env) for env in project.kubernetes.environments]
 
-    def unknown(f: EnvironmentFacts, namespace: str, variable: str, value: str):
+    def unknown(f: EnvironmentFacts, namespace: str, variable: str, value: str) -> Iterator[HostTarget]:
         seen = set()
         for host, _, _ in parse_endpoints(
             variable, value, host_keys=params.host_keys, scheme_ports=params.scheme_ports
@@ -48,8 +49,8 @@ def unknown_service_host(ctx: Context, project: Project, params: UnknownHostPara
             if target.kind == "unknown-service":
                 yield target
 
-    def message(subject: str, target, f: EnvironmentFacts) -> str:
-        others = _others(target.name, f.environment, all_facts)
+    def message(subject: str, target: HostTarget, f: EnvironmentFacts) -> str:
+        others = _others(target.name or "", f.environment, all_facts)
         where = f"; a Service of that name exists only in {', '.join(others)}" if others else ""
         return (
             f"{subject} names host {target.host}, but no Service {target.name} exists in namespace "

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.k8s_facts import facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
@@ -20,7 +21,7 @@ class ImagePatternParams(BaseModel):
 
 
 @check("k8s-image-pattern", scope="kubernetes.environment", params=ImagePatternParams)
-def image_pattern(ctx: Context, env: K8sEnvironment, params: ImagePatternParams):
+def image_pattern(ctx: Context, env: K8sEnvironment, params: ImagePatternParams) -> Iterator[Hit]:
     """Images whose reference (or one part of it) matches a forbidden pattern, reported where
     the image is set: the overlay's `images:` entry when one rewrote it, else the manifest."""
     compiled = [re.compile(p) for p in params.patterns]
@@ -48,7 +49,7 @@ class MutableTagParams(BaseModel):
 
 
 @check("k8s-image-mutable-tag", scope="kubernetes.environment", params=MutableTagParams)
-def image_mutable_tag(ctx: Context, env: K8sEnvironment, params: MutableTagParams):
+def image_mutable_tag(ctx: Context, env: K8sEnvironment, params: MutableTagParams) -> Iterator[Hit]:
     """Images without a tag or with a moving tag such as `latest`."""
     f = facts(env)
     for w in f.pod_workloads():

@@ -4,11 +4,12 @@ configuration talks to, and environments without a default-deny baseline."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
@@ -37,7 +38,7 @@ def _describe(e: Endpoint) -> str:
 
 
 @check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams, closed_world="kubernetes")
-def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams):
+def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams) -> Iterator[Hit]:
     """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
     configuration names a host:port on a listed port that no egress rule allows.
 
@@ -99,7 +100,7 @@ class DefaultDenyParams(BaseModel):
 
 
 @check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams, closed_world="kubernetes")
-def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams):
+def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams) -> Iterator[Hit]:
     """Namespaces that run workloads without a default-deny NetworkPolicy for each required
     direction: empty podSelector, the direction in policyTypes, no rule open to everything
     (a deny-all-but-DNS egress baseline counts). Reported at the
@@ -108,11 +109,7 @@ def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyP
     # Host-network pods are outside NetworkPolicy's reach: a namespace of only those has nothing to isolate.
     for ns in sorted({w.namespace for w in f.pod_workloads() if not w.host_network}):
         policies = [p for p in f.network_policies if p.namespace == ns]
-        missing = [
-            d
-            for d in params.directions
-            if not any(p.isolates_all_pods(d) for p in policies)  # type: ignore[arg-type]
-        ]
+        missing = [d for d in params.directions if not any(p.isolates_all_pods(d) for p in policies)]
         if not missing:
             continue
         yield ctx.finding(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, NoParams, check
-from urr_audit.model.k8s_facts import facts
+from urr_audit.checks.api import Context, Hit, NoParams, check
+from urr_audit.model.k8s_facts import Container, Workload, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -15,18 +17,18 @@ class ContainerParams(BaseModel):
     init_containers: bool = True
 
 
-def _containers(env: K8sEnvironment, init: bool):
+def _containers(env: K8sEnvironment, init: bool) -> Iterator[tuple[Workload, Container]]:
     for w in facts(env).pod_workloads():
         for c in w.all_containers if init else w.containers:
             yield w, c
 
 
-def _who(w, c) -> str:
+def _who(w: Workload, c: Container) -> str:
     return f"{w.kind} {w.name}, {'init container' if c.init else 'container'} {c.name}"
 
 
 @check("k8s-run-as-non-root", scope="kubernetes.environment", params=ContainerParams)
-def run_as_non_root(ctx: Context, env: K8sEnvironment, params: ContainerParams):
+def run_as_non_root(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers that may run as root: neither runAsNonRoot true nor a non-zero runAsUser,
     at container or pod level."""
     for w, c in _containers(env, params.init_containers):
@@ -43,7 +45,7 @@ def run_as_non_root(ctx: Context, env: K8sEnvironment, params: ContainerParams):
 
 
 @check("k8s-privilege-escalation", scope="kubernetes.environment", params=ContainerParams)
-def privilege_escalation(ctx: Context, env: K8sEnvironment, params: ContainerParams):
+def privilege_escalation(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers where allowPrivilegeEscalation is not false (or that are privileged)."""
     for w, c in _containers(env, params.init_containers):
         s = c.security
@@ -59,7 +61,7 @@ def privilege_escalation(ctx: Context, env: K8sEnvironment, params: ContainerPar
 
 
 @check("k8s-read-only-root-filesystem", scope="kubernetes.environment", params=ContainerParams)
-def read_only_root_filesystem(ctx: Context, env: K8sEnvironment, params: ContainerParams):
+def read_only_root_filesystem(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers whose root filesystem is writable (readOnlyRootFilesystem false or absent)."""
     for w, c in _containers(env, params.init_containers):
         ro = c.security.read_only_root_filesystem
@@ -73,7 +75,7 @@ def read_only_root_filesystem(ctx: Context, env: K8sEnvironment, params: Contain
 
 
 @check("k8s-drop-all-capabilities", scope="kubernetes.environment", params=ContainerParams)
-def drop_all_capabilities(ctx: Context, env: K8sEnvironment, params: ContainerParams):
+def drop_all_capabilities(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers that do not drop ALL Linux capabilities."""
     for w, c in _containers(env, params.init_containers):
         if any(x.upper() == "ALL" for x in c.security.capabilities_drop):
@@ -94,7 +96,7 @@ class ResourceParams(BaseModel):
 
 
 @check("k8s-container-resources", scope="kubernetes.environment", params=ResourceParams)
-def container_resources(ctx: Context, env: K8sEnvironment, params: ResourceParams):
+def container_resources(ctx: Context, env: K8sEnvironment, params: ResourceParams) -> Iterator[Hit]:
     """Containers missing any of the required resource requests / limits."""
     for w, c in _containers(env, params.init_containers):
         missing = [r for r in params.require if not c.resources.has(r)]
@@ -115,7 +117,7 @@ class ProbeParams(BaseModel):
 
 
 @check("k8s-container-probes", scope="kubernetes.environment", params=ProbeParams)
-def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams):
+def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams) -> Iterator[Hit]:
     """Long-running containers without readiness / liveness probes."""
     for w, c in _containers(env, False):
         if w.kind not in params.kinds:
@@ -126,7 +128,7 @@ def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams):
 
 
 @check("k8s-default-service-account-token", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
-def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoParams):
+def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """Pods on the namespace's `default` ServiceAccount with its API token mounted: pod-level
     automountServiceAccountToken not false, and no `default` ServiceAccount object in the
     environment that disables automounting."""

@@ -3,9 +3,11 @@ environment does not run protects, serves or opens nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.k8s_facts import facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
@@ -18,7 +20,7 @@ class SelectorParams(BaseModel):
 
 
 @check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams, closed_world="kubernetes")
-def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams):
+def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams) -> Iterator[Hit]:
     """Label selectors that match no pod of the environment (same namespace).
 
     Namespaces where the environment runs no pod at all are left alone: their pods come from

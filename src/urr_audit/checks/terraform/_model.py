@@ -26,6 +26,7 @@ from urr_audit.model.terraform import (
     Environment,
     Expression,
     ModuleInstance,
+    Resource,
     ResourceInstance,
 )
 
@@ -126,7 +127,16 @@ def trace(
     yield from _trace(env, by_addr, inst, expr, (), seen, 0, prune or (lambda r: False))
 
 
-def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reach]:
+def _trace(
+    env: Environment,
+    by_addr: dict[str, ModuleInstance],
+    inst: ModuleInstance,
+    expr: Expression,
+    chain: tuple[str, ...],
+    seen: set[tuple[str, str, str]],
+    depth: int,
+    prune: Callable[[Reach], bool],
+) -> Iterator[Reach]:
     if depth > MAX_DEPTH:
         return
     for ref in expr.references:
@@ -176,7 +186,7 @@ def _trace(env, by_addr, inst, expr, chain, seen, depth, prune) -> Iterator[Reac
             yield Reach("resource", name, inst, res.span, here, res, _attrs_read(expr, name))
 
 
-def _resource(inst: ModuleInstance, address: str):
+def _resource(inst: ModuleInstance, address: str) -> Resource | None:
     for r in inst.module.resources:
         if r.address == address:
             return r

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import EnvironmentFilter, fmt
 from urr_audit.model.terraform import ResourceInstance
 
@@ -26,7 +27,7 @@ class AttributeValueParams(EnvironmentFilter):
 
 
 @check("tf-attribute-value", scope="terraform.resource", params=AttributeValueParams)
-def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams):
+def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams) -> Iterator[Hit]:
     """An attribute whose value (resolved in the environment) is a known-bad one, or absent when the
     provider default is bad. Values that cannot be resolved are undecided."""
     if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):
@@ -78,7 +79,7 @@ class BlockRequiredParams(EnvironmentFilter):
 
 
 @check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams)
-def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams):
+def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams) -> Iterator[Hit]:
     """A nested block that must be written (and enabled) on a resource."""
     if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):
         return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, NoParams, check
 from urr_audit.checks.terraform._roots import looks_deployed
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ModuleDir
@@ -42,7 +44,7 @@ def _first_block(module: ModuleDir) -> Span | None:
 
 
 @check("tf-remote-backend", scope="terraform.environment", params=RemoteBackendParams)
-def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams):
+def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams) -> Iterator[Hit]:
     """A root module must keep its state in a remote backend (every file of the directory counts)."""
     backends = env.module.backends
     if any(b.type not in params.local_types for b in backends):
@@ -75,7 +77,7 @@ def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams):
 
 
 @check("tf-duplicate-backend", scope="terraform.module")
-def duplicate_backend(ctx: Context, module: ModuleDir, params):
+def duplicate_backend(ctx: Context, module: ModuleDir, params: NoParams) -> Iterator[Hit]:
     """A module may declare its backend (or `cloud {}`) once; Terraform rejects a second one."""
     backends = sorted(module.backends, key=lambda b: (b.span.path, b.span.line))
     if len(backends) < 2:

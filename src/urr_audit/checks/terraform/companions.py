@@ -3,11 +3,12 @@ rotation, encryption configuration...)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import attribute_targets, fmt, live_resources, picks_instance, resource_targets
 from urr_audit.model.terraform import Environment, ResourceInstance
 
@@ -50,7 +51,7 @@ def _points_at(
     if spec.target_attribute:
         mine, theirs = comp.get(spec.attribute), target.get(spec.target_attribute)
         if mine.is_known and theirs.is_known:
-            return mine.value == theirs.value
+            return bool(mine.value == theirs.value)
     return None if not targets else False
 
 
@@ -78,7 +79,7 @@ def _remote_calls_given(env: Environment, target: ResourceInstance) -> list[str]
 
 
 @check("tf-companion-resource", scope="terraform.environment", params=CompanionParams, closed_world="terraform")
-def companion_resource(ctx: Context, env: Environment, params: CompanionParams):
+def companion_resource(ctx: Context, env: Environment, params: CompanionParams) -> Iterator[Hit]:
     """Each target resource needs a companion that references it, in any module instance of the
     environment. References are followed through locals, module arguments and outputs (and
     `for_each` when the companion uses `each.value`); a string attribute matches by value when

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import iter_attributes, resource_exists, trace
 from urr_audit.model.terraform import Environment, Expression, ModuleDir
 
@@ -43,7 +43,7 @@ def _expressions(module: ModuleDir) -> Iterator[Expression]:
 
 
 @check("tf-perpetual-diff", scope="terraform.environment", params=PerpetualDiffParams)
-def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams):
+def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams) -> Iterator[Hit]:
     """A managed resource argument that calls an apply-time function (directly or through
     locals and module arguments) and is not under `lifecycle { ignore_changes }`."""
     wanted = set(params.functions)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.terraform import ResourceInstance
 
 
@@ -15,7 +17,7 @@ class PublicEndpointParams(BaseModel):
 
 
 @check("tf-eks-public-endpoint", scope="terraform.resource", params=PublicEndpointParams, types=("aws_eks_cluster",))
-def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpointParams):
+def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpointParams) -> Iterator[Hit]:
     """The Kubernetes API endpoint reachable from the whole internet.
 
     Provider defaults: `endpoint_public_access` true, `public_access_cidrs` ["0.0.0.0/0"].

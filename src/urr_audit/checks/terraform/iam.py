@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import resource_exists
 from urr_audit.model.common import Span, UnknownLeaf, Value
 from urr_audit.model.terraform import Environment, ResourceInstance
@@ -102,7 +102,7 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> tuple[list[str
 
 
 @check("tf-iam-wildcard-write", scope="terraform.environment", params=WildcardWriteParams)
-def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWriteParams):
+def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWriteParams) -> Iterator[Hit]:
     """Allow statements granting write actions on Resource "*" (identity policies)."""
     for ri in env.resources(*params.policy_attributes, "aws_iam_policy_document"):
         if not resource_exists(ri):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._roots import looks_deployed
 from urr_audit.model.terraform import Environment, TfvarsFile
 
@@ -25,7 +27,7 @@ def _loaded(env: Environment) -> list[TfvarsFile]:
 
 
 @check("tf-required-input-without-value", scope="terraform.environment", params=RequiredInputParams)
-def required_input_without_value(ctx: Context, env: Environment, params: RequiredInputParams):
+def required_input_without_value(ctx: Context, env: Environment, params: RequiredInputParams) -> Iterator[Hit]:
     """A root-module variable with no default that no auto-loaded variable file sets.
 
     Values given on the command line (`-var`, `-var-file`) or as `TF_VAR_*` are invisible in

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import fmt, resource_exists, trace, value_source
 from urr_audit.model.terraform import Environment
 
@@ -20,7 +22,7 @@ class PinnedAttributeParams(BaseModel):
 
 
 @check("tf-pinned-attribute", scope="terraform.environment", params=PinnedAttributeParams)
-def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributeParams):
+def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributeParams) -> Iterator[Hit]:
     """An attribute (e.g. `aws_eks_addon.addon_version`) that resolves to a literal in this environment.
 
     Absent or null means the provider/platform default, which floats: silent. A value read from

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import attribute_targets, live_resources, picks_instance
 from urr_audit.model.common import Value
 from urr_audit.model.terraform import Environment
@@ -38,7 +41,7 @@ def _is_exit(v: Value) -> bool:
 @check(
     "tf-isolated-route-table", scope="terraform.environment", params=IsolatedRouteTableParams, closed_world="terraform"
 )
-def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTableParams):
+def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTableParams) -> Iterator[Hit]:
     """Route tables with only the VPC-local route, and the subnet tiers associated with them.
 
     Routes and associations are matched to tables by what their `route_table_id` refers to
@@ -69,7 +72,7 @@ def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTa
         if any(_is_exit(r.get(t)) for r in mine for t in params.exit_targets):
             continue
         subnet_assocs = [a for a in to_this if a.type == "aws_route_table_association"]
-        subnets: dict[str, list] = {}
+        subnets: dict[str, list[Any]] = {}
         for a in subnet_assocs:
             for target in sorted(attribute_targets(env, a, "subnet_id") or ()):
                 if ".aws_subnet." in f".{target}":

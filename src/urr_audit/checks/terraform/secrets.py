@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import Reach, resource_exists, trace
 from urr_audit.model.terraform import Attribute, Block, Environment
 
@@ -55,7 +56,7 @@ def _why_secret(r: Reach, p: SecretInFileParams) -> str | None:
             return f"local `{r.name}` is named like a secret"
     elif r.kind in ("resource", "data"):
         key = r.resource_type if r.kind == "resource" else f"data.{r.resource_type}"
-        attrs = p.secret_resources.get(key)
+        attrs = p.secret_resources.get(key or "")
         if attrs is None:
             return None
         if not attrs or not r.attributes or any(a in attrs for a in r.attributes):
@@ -70,7 +71,7 @@ def _identifier(r: Reach, p: SecretInFileParams) -> bool:
 
 
 @check("tf-secret-in-bundled-file", scope="terraform.environment", params=SecretInFileParams)
-def secret_in_bundled_file(ctx: Context, env: Environment, params: SecretInFileParams):
+def secret_in_bundled_file(ctx: Context, env: Environment, params: SecretInFileParams) -> Iterator[Hit]:
     """File content (local_file, archive_file sources) built from a secret, directly or through
     locals, module arguments, outputs, jsonencode or templatefile: the secret is baked into an
     artifact and rotating it means rebuilding and redeploying the artifact."""

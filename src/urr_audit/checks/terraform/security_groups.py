@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.common import Span, Value
 from urr_audit.model.terraform import ResourceInstance
 
@@ -168,7 +168,7 @@ class OpenPortParams(BaseModel):
 
 
 @check("tf-sg-world-open-port", scope="terraform.resource", params=OpenPortParams, types=SG_TYPES)
-def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams):
+def world_open_port(ctx: Context, ri: ResourceInstance, params: OpenPortParams) -> Iterator[Hit]:
     """Ingress from the whole internet on a port that is not in the allowed list."""
     for rule in _rules(ri):
         if rule.direction != "ingress":
@@ -213,7 +213,7 @@ class AllPortsParams(BaseModel):
 
 
 @check("tf-sg-all-ports", scope="terraform.resource", params=AllPortsParams, types=SG_TYPES)
-def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams):
+def all_ports(ctx: Context, ri: ResourceInstance, params: AllPortsParams) -> Iterator[Hit]:
     """A rule spanning every port (protocol -1/all, or 0-65535)."""
     for rule in _rules(ri):
         if rule.direction != params.direction:
@@ -262,8 +262,10 @@ def _self_only(ri: ResourceInstance) -> bool:
         return False
     src, dst = ri.get(peer), ri.get("security_group_id")
     if src.is_known and dst.is_known:
-        return src.value == dst.value
-    a, b = ri.attribute(peer).expr, ri.attribute("security_group_id").expr
+        return bool(src.value == dst.value)
+    peer_attr, group_attr = ri.attribute(peer), ri.attribute("security_group_id")
+    assert peer_attr is not None and group_attr is not None
+    a, b = peer_attr.expr, group_attr.expr
     return (
         len(a.traversals) == 1
         and a.traversals == b.traversals

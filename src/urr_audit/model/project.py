@@ -9,8 +9,17 @@ from urr_audit.model.kubernetes import KubernetesProject
 from urr_audit.model.terraform import TerraformProject
 
 
+class GitMeta(BaseModel):
+    """What `.git` in the scanned root says (read as files, git is never run); empty when absent."""
+
+    remotes: dict[str, str] = Field(default_factory=dict)  # name -> URL as written in .git/config
+    branch: str | None = None  # the checked-out branch; None when detached or unknown
+    commit: str | None = None  # the checked-out commit (40 hex); None when unknown
+
+
 class Project(BaseModel):
     root: str  # absolute path of the scanned root, for display only
+    git: GitMeta = Field(default_factory=GitMeta)
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
     errors: list[LoadError] = Field(default_factory=list)

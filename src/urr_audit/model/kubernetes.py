@@ -202,3 +202,13 @@ class K8sEnvironment(BaseModel):
 class KubernetesProject(BaseModel):
     overlays: list[Overlay] = Field(default_factory=list)
     environments: list[K8sEnvironment] = Field(default_factory=list)
+
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the report's summary (the interface every sub-project offers)."""
+        manifest_files = {o.span.path for e in self.environments if e.source == "manifests" for o in e.objects}
+        return {
+            "kustomizations": len(self.overlays),
+            "plain manifest files": len(manifest_files),
+            "Kubernetes environments": len(self.environments),
+            "rendered objects": sum(len(e.objects) for e in self.environments),
+        }

@@ -69,7 +69,8 @@ DEFAULT_DOCS_URL = "https://github.com/urr-audit/urr-audit/blob/main/docs/rules/
 
 
 def _pascal(title: str) -> str:
-    return "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", title))
+    """`Image uses the latest tag` -> `ImageUsesTheLatestTag` (acronyms as words: `Hpa`)."""
+    return "".join(w.capitalize() for w in re.findall(r"[A-Za-z0-9]+", title) if len(w) > 1 or w.isdigit())
 
 
 def _text(s: str) -> str:
@@ -81,7 +82,7 @@ def _rule(rule: Rule, base: str) -> dict[str, Any]:
     first_paragraph = rule.rationale.strip().split("\n\n")[0].replace("\n", " ")
     md = rule_markdown(rule)
     tags = ["security" if rule.category != "suppression" else "maintainability", rule.category]
-    tags += [p for p in rule.id.split("-")[1:2]]  # TF, K8S, GHA...
+    tags += rule.id.split("-")[1:2]  # TF, K8S, GHA...
     out: dict[str, Any] = {
         "id": rule.id,
         "name": _pascal(rule.title),
@@ -104,21 +105,52 @@ def _rule(rule: Rule, base: str) -> dict[str, Any]:
     return out
 
 
-def _location(path: str, line: int, end_line: int | None = None) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": max(line, 1)}
-    if end_line and end_line > line:
-        region["endLine"] = end_line
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"},
-            "region": region,
+class _Source:
+    """Lines of the scanned files, for snippets (read through the Workspace: never outside the root)."""
+
+    def __init__(self, root: Any):
+        from urr_audit.workspace import Workspace
+
+        self.ws = Workspace(root) if root is not None else None
+        self.cache: dict[str, list[str]] = {}
+
+    def lines(self, path: str) -> list[str]:
+        if path not in self.cache:
+            try:
+                self.cache[path] = self.ws.read_text(path).splitlines() if self.ws else []
+            except Exception:  # noqa: BLE001 -- gone or unreadable now: no snippet
+                self.cache[path] = []
+        return self.cache[path]
+
+
+SNIPPET_LINES = 12
+CONTEXT_LINES = 2
+
+
+def _location(path: str, line: int, end_line: int | None = None, source: _Source | None = None) -> dict[str, Any]:
+    start = max(line, 1)
+    end = end_line if end_line and end_line > start else start
+    region: dict[str, Any] = {"startLine": start}
+    if end > start:
+        region["endLine"] = end
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"}, "region": region}
+    lines = source.lines(path) if source else []
+    if lines and end <= len(lines) and end - start < SNIPPET_LINES:
+        region["snippet"] = {"text": "\n".join(lines[start - 1 : end]) + "\n"}
+        c0, c1 = max(start - CONTEXT_LINES, 1), min(end + CONTEXT_LINES, len(lines))
+        physical["contextRegion"] = {
+            "startLine": c0,
+            "endLine": c1,
+            "snippet": {"text": "\n".join(lines[c0 - 1 : c1]) + "\n"},
         }
-    }
+    return {"physicalLocation": physical}
 
 
-def _result(f: Finding, rule_index: dict[str, int], undecided: bool, notes: list[dict]) -> dict[str, Any]:
+def _result(
+    f: Finding, rule_index: dict[str, int], undecided: bool, notes: list[dict], source: _Source
+) -> dict[str, Any]:
     message = f.message if not undecided else f"Undecided: {f.message}"
-    loc = _location(f.path, f.line, f.end_line)
+    loc = _location(f.path, f.line, f.end_line, source)
     if f.address:
         loc["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
     out: dict[str, Any] = {
@@ -136,7 +168,7 @@ def _result(f: Finding, rule_index: dict[str, int], undecided: bool, notes: list
         related = related[:MAX_RELATED]
     if related:
         out["relatedLocations"] = [
-            {"id": i, **_location(s.path, s.line, s.end_line), "message": {"text": f"{s.path}:{s.line}"}}
+            {"id": i, **_location(s.path, s.line, s.end_line, source), "message": {"text": f"{s.path}:{s.line}"}}
             for i, s in enumerate(related, 1)
         ]
     if f.suppressed:
@@ -168,8 +200,9 @@ def to_sarif(report: Any) -> dict[str, Any]:
     rules = sorted(ran.values(), key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     notes: list[dict] = []
-    results = [_result(f, rule_index, False, notes) for f in result.findings if f.rule_id in rule_index]
-    results += [_result(f, rule_index, True, notes) for f in result.undecided if f.rule_id in rule_index]
+    source = _Source(report.root)
+    results = [_result(f, rule_index, False, notes, source) for f in result.findings if f.rule_id in rule_index]
+    results += [_result(f, rule_index, True, notes, source) for f in result.undecided if f.rule_id in rule_index]
     if len(results) > MAX_RESULTS:
         notes.append(_notification(f"{len(results) - MAX_RESULTS} results cut (GitHub takes 25000 per run)", "warning"))
         results = results[:MAX_RESULTS]
@@ -200,7 +233,27 @@ def to_sarif(report: Any) -> dict[str, Any]:
         "columnKind": "utf16CodeUnits",
         "results": results,
     }
+    provenance = _provenance(report)
+    if provenance:
+        run["versionControlProvenance"] = provenance
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _provenance(report: Any) -> list[dict[str, Any]]:
+    """The repository and commit scanned, from `.git` as read by the loader (never git run)."""
+    from urr_audit.loaders.gitmeta import web_url
+
+    git = getattr(report.project, "git", None)
+    if git is None or not git.commit or not git.remotes:
+        return []
+    remote = git.remotes.get("origin") or next(iter(sorted(git.remotes.values())))
+    uri = web_url(remote)
+    if not uri:
+        return []
+    out: dict[str, Any] = {"repositoryUri": uri, "revisionId": git.commit, "mappedTo": {"uriBaseId": "%SRCROOT%"}}
+    if git.branch:
+        out["branch"] = git.branch
+    return [out]
 
 
 def render_sarif(report: Any) -> str:

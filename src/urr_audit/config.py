@@ -125,7 +125,7 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = m.group(1) if m else "1"
+        line = m.group(1) if m else (str(text.count("\n") + 1) if "end of document" in str(exc) else "1")
         reason = str(exc)[: m.start()].strip() if m else str(exc)
         raise ConfigError(f"{path}:{line}: not valid TOML: {reason}") from exc
     prefix: tuple[str, ...] = ()

@@ -1,9 +1,12 @@
 """Which findings are about some paths of the repository (`scan PATH...`, `--since REF`,
 pre-commit's file names), the whole repository being loaded so that cross-file rules stay right.
 
-A path is widened to the artifact it belongs to (the Terraform module directory, the
-kustomization or directory of plain manifests holding it) and to the environments that use
-that artifact. A finding is kept when its path lies in a target or a widened artifact, or when
+A file (a changed or committed one: `--since`, pre-commit) is widened to the artifact it
+belongs to (the Terraform module directory, the kustomization or directory of plain manifests
+holding it) and to the environments that use that artifact. A directory is an area: the
+artifacts in it, and the environments whose directory lies in it or holds it (`scan
+terraform/environments/prod` reports prod with the findings of its modules that hold there;
+`scan terraform/modules/s3` reports that module, not everything of the environments using it). A finding is kept when its path lies in a target or a widened artifact, or when
 it is about one of those environments and lies in what that environment reads (so a Terraform
 `prod` and a Kubernetes `prod` stay apart). Artifacts of other kinds (workflows, Dockerfiles,
 ...) are matched by path.
@@ -11,7 +14,7 @@ it is about one of those environments and lies in what that environment reads (s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,9 +95,18 @@ def artifact_dirs(project: Project) -> list[str]:
 class Focus:
     """The targets, widened; `covers(path, environments)` says whether a finding is about them."""
 
-    def __init__(self, project: Project, targets: Iterable[str]):
+    def __init__(self, project: Project, targets: Iterable[str], is_dir: Callable[[str], bool] | None = None):
+        """`is_dir(target)`: whether a target is a directory (default: whether it is an
+        artifact directory or holds one)."""
         self.targets = sorted({t.strip("/") or "." for t in targets})
         artifacts = artifact_dirs(project)
+        if is_dir is None:
+
+            def is_dir(t: str) -> bool:
+                return any(under(a, t) for a in artifacts)
+
+        areas = [t for t in self.targets if is_dir(t)]
+        files = [t for t in self.targets if t not in areas]
         touched: set[str] = set()
         for t in self.targets:
             # the artifacts below a target directory, and the innermost one holding the target
@@ -105,12 +117,13 @@ class Focus:
             elif "." in artifacts and (t == "." or _parent(t) == "."):
                 touched.add(".")
         self.artifacts = sorted(touched)
-        everything = [*self.targets, *self.artifacts]
+        changed = [a for a in self.artifacts if any(_in_dir(f, a) for f in files)]
         self.environments = [
             e
             for e in environments(project)
-            if any(_in_dir(d, a) or _in_dir(a, d) for d in e.dirs for a in self.artifacts)
-            or any(under(f, t) for f in e.files for t in everything)
+            if any(under(e.path, t) or under(t, e.path) for t in areas if e.path not in ("", "."))
+            or any(_in_dir(d, a) or _in_dir(a, d) for d in e.dirs for a in changed)
+            or any(f in e.files for f in files)
         ]
 
     @property

@@ -72,7 +72,9 @@ def scan(
     where = ("--select", "--ignore")
     if select is None and cfg.select is not None:
         select, where = cfg.select, (f"{cfg.where('select')}: select", where[1])
-    if ignore is None and cfg.ignore is not None:
+    # A selection on the command line is a new selection: the file's ignore list is for its own
+    # select (as ruff layers command-line selectors over the configuration's).
+    if ignore is None and cfg.ignore is not None and (select is cfg.select or select is None):
         ignore, where = cfg.ignore, (where[0], f"{cfg.where('ignore')}: ignore")
     rules = select_rules(catalog, select or [], ignore or [], where)
     if skip_paths:
@@ -89,7 +91,7 @@ def scan(
     if targets is not None:
         from urr_audit.focus import Focus
 
-        focus = Focus(project, targets)
+        focus = Focus(project, targets, is_dir=ws.is_dir)
         focus.apply(result)
     if min_severity is None and cfg.min_severity:
         min_severity = Severity(cfg.min_severity)

@@ -349,4 +349,11 @@ def test_sarif_validates_with_the_multitool(tmp_path):
     # from a machine without network (SARIF2006), ids shaped like `CS2001` (SARIF2009), snippets
     # of regions too long to quote (SARIF2010/2011), provenance of a directory that is no clone
     # (SARIF2003).
-    assert {r["ruleId"] for r in results} <= {"SARIF2002", "SARIF2003", "SARIF2006", "SARIF2009", "SARIF2010", "SARIF2011"}
+    assert {r["ruleId"] for r in results} <= {
+        "SARIF2002",
+        "SARIF2003",
+        "SARIF2006",
+        "SARIF2009",
+        "SARIF2010",
+        "SARIF2011",
+    }

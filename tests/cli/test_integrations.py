@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -357,3 +358,68 @@ def test_sarif_validates_with_the_multitool(tmp_path):
         "SARIF2010",
         "SARIF2011",
     }
+
+
+def test_suppression_comments_are_judged(repo):
+    main = repo / "terraform" / "environments" / "staging" / "main.tf"
+    lines = main.read_text().splitlines()
+    # the staging backend finding sits on line 3: a suppression above it, one with a typo, one stale
+    at = lines.index("terraform {")
+    lines[at:at] = [
+        "# urr-audit: ignore=URR-TF-9999 -- typo",
+        "# urr-audit: ignore=urr-tf-001 -- local state on purpose",
+    ]
+    main.write_text("\n".join(lines) + "\n")
+    (repo / "terraform" / "environments" / "staging" / "extra.tf").write_text(
+        '# urr-audit: ignore=URR-TF-017 -- nothing here any more\nvariable "x" {\n  default = 1\n}\n'
+    )
+    data = json.loads(run("scan", "-f", "json", cwd=repo).stdout)
+    by_rule = {}
+    for f in data["findings"]:
+        by_rule.setdefault(f["rule_id"], []).append(f)
+    [tf001] = by_rule["URR-TF-001"]
+    assert tf001["suppressed"] and tf001["justification"] == "local state on purpose"
+    assert [(f["path"], f["line"]) for f in by_rule["URR-SUP-001"]] == [
+        ("terraform/environments/staging/main.tf", at + 1)
+    ]
+    assert "URR-TF-9999" in by_rule["URR-SUP-001"][0]["message"]
+    assert [(f["path"], f["line"]) for f in by_rule["URR-SUP-002"]] == [("terraform/environments/staging/extra.tf", 1)]
+    sarif = _sarif(repo)["runs"][0]["results"]
+    assert any(r["ruleId"] == "URR-TF-001" and r["suppressions"][0]["kind"] == "inSource" for r in sarif)
+
+
+def test_configuration_rules_dirs_and_baseline(repo, tmp_path):
+    policies = repo / "policies"
+    policies.mkdir()
+    (policies / "ORG-TF-001.yaml").write_text(
+        "id: ORG-TF-001\ntitle: Team view of broken HCL\nseverity: low\ncategory: input\n"
+        "check: load-errors\nparams: {kinds: ['terraform.']}\nrationale: r\nremediation: r\n"
+    )
+    (repo / "broken.tf").write_text('resource "x" "y" {\n')
+    assert run("baseline", "-o", str(repo / "base.json"), cwd=repo).exit_code == 0
+    (repo / ".urr-audit.toml").write_text('rules = ["policies"]\nbaseline = "base.json"\n')
+    r = run("scan", "-f", "json", cwd=repo)
+    data = json.loads(r.stdout)
+    team = [f for f in data["findings"] if f["rule_id"] == "ORG-TF-001"]
+    assert [f["path"] for f in team] == ["broken.tf"]
+    assert all(f["suppressed_by"] == "baseline" for f in data["findings"] if f["rule_id"] != "ORG-TF-001")
+    assert r.exit_code == 0  # the team rule is low, the rest is in the baseline
+
+
+def test_github_action_is_a_composite_that_uploads_sarif():
+    from ruamel.yaml import YAML
+
+    from tests.conftest import ROOT
+
+    action = YAML(typ="safe", pure=True).load((ROOT / "action.yml").read_text())
+    steps = action["runs"]["steps"]
+    assert action["runs"]["using"] == "composite"
+    assert any(str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@") for s in steps)
+    scan = next(s for s in steps if s.get("id") == "scan")
+    assert "urr-audit scan" in scan["run"] and '--output-file "sarif=$SARIF_FILE"' in scan["run"]
+    # inputs reach shell steps through env, never through ${{ }} inside a script
+    for s in steps:
+        assert "${{" not in s.get("run", ""), s
+    used = {m for s in steps for v in (s.get("env") or {}).values() for m in re.findall(r"inputs\.([\w-]+)", v)}
+    used |= {m for s in steps for v in (s.get("with") or {}).values() for m in re.findall(r"inputs\.([\w-]+)", str(v))}
+    assert used <= set(action["inputs"])

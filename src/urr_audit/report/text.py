@@ -62,10 +62,21 @@ def _by_severity(f: Finding) -> tuple:
 
 
 class _Writer:
-    def __init__(self, color: bool, width: int | None):
+    def __init__(self, color: bool, width: int | None, root: str = "", cwd: str = ""):
         self.paint = _Paint(color)
         self.width = width
         self.lines: list[str] = []
+        self.root, self.cwd = root, cwd
+
+    def path(self, path: str) -> str:
+        """Relative to the working directory, as ruff prints them, so `path:line` opens from the
+        terminal wherever the scan was started; JSON and SARIF keep paths relative to the root."""
+        if not self.root or self.root == self.cwd:
+            return path
+        try:
+            return Path(os.path.relpath(os.path.join(self.root, path), self.cwd)).as_posix()
+        except ValueError:  # another drive (Windows)
+            return path
 
     def line(self, text: str = "") -> None:
         self.lines.append(text.rstrip())
@@ -101,34 +112,19 @@ class _Writer:
                 self.line(" " * indent + part)
 
 
-def _shown_path(path: str) -> str:
-    """Relative to the working directory, as ruff prints them, so `path:line` opens from the
-    terminal wherever the scan was started; JSON and SARIF keep paths relative to the root."""
-    root, cwd = _BASE
-    if root == cwd:
-        return path
-    try:
-        return Path(os.path.relpath(os.path.join(root, path), cwd)).as_posix()
-    except ValueError:  # another drive (Windows)
-        return path
-
-
-_BASE = ["", ""]  # the scanned root and the working directory, for the report being written
-
-
-def _row(f: Finding, paint: _Paint) -> tuple[str, str, str, str]:
+def _row(f: Finding, w: _Writer) -> tuple[str, str, str, str]:
     msg = f.message
     if f.environment:
         msg += f"  [{f.environment}]"
     if f.suppressed and f.suppressed_by:
         why = f" ({f.justification})" if f.justification else ""
         msg += f"  (suppressed by {f.suppressed_by}{why})"
-    return (f"{_shown_path(f.path)}:{f.line}", f.severity.value, f.rule_id, msg)
+    return (f"{w.path(f.path)}:{f.line}", f.severity.value, f.rule_id, msg)
 
 
 def _finding_rows(w: _Writer, findings: Iterable[Finding]) -> None:
     fs = list(findings)
-    w.rows([_row(f, w.paint) for f in fs], [SEVERITY_STYLE[f.severity] for f in fs])
+    w.rows([_row(f, w) for f in fs], [SEVERITY_STYLE[f.severity] for f in fs])
 
 
 def render_text(
@@ -140,8 +136,7 @@ def render_text(
     verbose: bool = False,
     quiet: bool = False,
 ) -> str:
-    w = _Writer(color, width)
-    _BASE[:] = [str(report.root), os.getcwd()]
+    w = _Writer(color, width, str(report.root), os.getcwd())
     result = report.result
     key = _by_severity if sort == "severity" else Finding.sort_key
     shown = sorted((f for f in result.findings if not f.suppressed), key=key)
@@ -162,7 +157,7 @@ def render_text(
     if unclaimed:
         w.heading("Input that could not be read (no selected rule reports it):")
         w.rows(
-            [(f"{_shown_path(e.path)}:{e.line}", e.level, e.kind, e.message) for e in unclaimed],
+            [(f"{w.path(e.path)}:{e.line}", e.level, e.kind, e.message) for e in unclaimed],
             ["bold red" if e.level == "error" else "dim" for e in unclaimed],
         )
 
@@ -179,7 +174,7 @@ def render_text(
             for rule_id, group in sorted(groups.items()):
                 first = min(group, key=Finding.sort_key)
                 more = f" (and {plural(len(group) - 1, 'more place')})" if len(group) > 1 else ""
-                rows.append((f"{_shown_path(first.path)}:{first.line}", "info", rule_id, f"{first.title}{more}"))
+                rows.append((f"{w.path(first.path)}:{first.line}", "info", rule_id, f"{first.title}{more}"))
                 styles.append("dim")
             w.rows(rows, styles)
 

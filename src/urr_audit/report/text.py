@@ -104,9 +104,15 @@ class _Writer:
             if len(loc) > w0:  # a very long path: the rest of the row on the next line
                 self.line(self.paint(loc, "bold"))
                 head = " " * w0 + head[len(self.paint(loc, "bold")) :]
+            if self.width and self.width - indent < 40 and len(msg) > self.width - indent:
+                # a narrow terminal: the message goes below, wrapped at the width
+                self.line(head)
+                for part in textwrap.wrap(msg, self.width - 4, break_long_words=False, break_on_hyphens=False):
+                    self.line("    " + part)
+                continue
             parts = [msg]
-            if self.width and self.width - indent >= 30 and len(msg) > self.width - indent:
-                parts = textwrap.wrap(msg, self.width - indent, break_on_hyphens=False) or [msg]
+            if self.width and len(msg) > self.width - indent:
+                parts = textwrap.wrap(msg, self.width - indent, break_long_words=False, break_on_hyphens=False) or [msg]
             self.line(head + parts[0])
             for part in parts[1:]:
                 self.line(" " * indent + part)

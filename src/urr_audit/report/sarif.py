@@ -50,22 +50,23 @@ SECURITY_SEVERITY = {
 }
 
 
-def docs_url() -> str:
-    """Where rule pages live online: the package's `Documentation` URL (pyproject
-    `[project.urls]`), ending with `/`."""
+def project_url(label: str, default: str) -> str:
+    """A URL of the package metadata (pyproject `[project.urls]`), without a trailing `/`."""
     from importlib.metadata import PackageNotFoundError, metadata
 
     try:
         for entry in metadata("urr-audit").get_all("Project-URL") or []:
-            label, _, url = entry.partition(",")
-            if label.strip().lower() == "documentation":
-                return url.strip().rstrip("/") + "/"
+            name, _, url = entry.partition(",")
+            if name.strip().lower() == label.lower():
+                return url.strip().rstrip("/")
     except PackageNotFoundError:
         pass
-    return DEFAULT_DOCS_URL
+    return default
 
 
-DEFAULT_DOCS_URL = "https://github.com/urr-audit/urr-audit/blob/main/docs/rules/"
+def docs_url() -> str:
+    """Where rule pages live online (`Documentation`), ending with `/`."""
+    return project_url("Documentation", "https://github.com/urr-audit/urr-audit/blob/main/docs/rules") + "/"
 
 
 def _pascal(title: str) -> str:
@@ -218,7 +219,7 @@ def to_sarif(report: Any) -> dict[str, Any]:
                 "fullName": "urr-audit infrastructure repository auditor",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": base.rsplit("/docs/", 1)[0] if "/docs/" in base else base,
+                "informationUri": project_url("Homepage", "https://github.com/urr-audit/urr-audit"),
                 "rules": [_rule(r, base) for r in rules],
             }
         },

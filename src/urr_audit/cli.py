@@ -591,9 +591,11 @@ def graph(
     from urr_audit.graph import build_graph, export
     from urr_audit.graph.build import only_environments, restrict
     from urr_audit.loaders import load_project
+    from urr_audit.workspace import Workspace
 
     where = _locate([path], root)
-    g = build_graph(load_project(where.root))
+    ws = Workspace(where.root, exclude=_config(where).exclude)  # the configuration's exclude holds here too
+    g = build_graph(load_project(ws.root, ws))
     if only is not GraphPart.all:
         g = restrict(g, only.value)
     if env:

@@ -266,17 +266,14 @@ def _summary_line(report: Any, paint: _Paint) -> str:
 
 
 def _scope_line(report: Any) -> str:
+    """What was read (every sub-project's inventory, whatever its kind), rules, focus, time."""
     s = summary(report)
-    envs = []
-    for inv in inventories(report.project).values():
-        for name, n in inv.items():
-            if name.endswith("environments"):
-                envs.append(f"{n} {name.removesuffix(' environments')}")
-    env_text = f" over {' and '.join(envs)} environments" if envs else ""
+    items = [f"{n} {name}" for inv in inventories(report.project).values() for name, n in inv.items() if n]
     files = len(getattr(report, "files_read", []))
+    read = f"read {plural(files, 'file')}" + (f" ({', '.join(items)})" if items else "")
     focus = getattr(report, "focus", None)
-    about = f", about {', '.join(focus.targets)}" if focus is not None and not focus.everything else ""
-    return f"{plural(s['rules_run'], 'rule')}{env_text}, {plural(files, 'file')} read{about}, {s['seconds']:.2f}s"
+    about = f"; reported about {', '.join(focus.targets)}" if focus is not None and not focus.everything else ""
+    return f"{plural(s['rules_run'], 'rule')} run, {read}{about}; {s['seconds']:.2f}s"
 
 
 def _verbose_inputs(w: _Writer, report: Any) -> None:

@@ -3,7 +3,9 @@
 The only place urr-audit runs git, and never during a plain scan. A repository's own
 `.git/config` can name programs git would run (fsmonitor hooks, external diff drivers,
 textconv filters, a pager), so every call disables them, and nothing else from the
-repository is ever run."""
+repository is ever run. That includes clean/smudge filter drivers (`filter.NAME.clean` in the
+repository's config with `filter=NAME` in `.gitattributes`), which `git diff` would run on
+work-tree files: every driver the configuration defines is blanked."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ class GitError(Exception):
     """git is missing, the path is not in a work tree, or the ref is unknown: a usage error."""
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, extra: tuple[str, ...] = ()) -> str:
     git = shutil.which("git")
     if git is None:
         raise GitError("--since needs git, which is not installed (or not on PATH)")
@@ -38,7 +40,7 @@ def _git(root: Path, *args: str) -> str:
     env.update({"GIT_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"})
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     proc = subprocess.run(
-        [git, "--no-pager", *SAFE_CONFIG, *args],
+        [git, "--no-pager", *SAFE_CONFIG, *extra, *args],
         cwd=root,
         capture_output=True,
         env=env,
@@ -65,6 +67,7 @@ def changed_files(root: Path, ref: str) -> list[str]:
         _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     except GitError as exc:
         raise GitError(f"--since {ref}: no such commit, branch or tag in this repository") from exc
+    blank = _blank_filters(root)
     diff = _git(
         root,
         "diff",
@@ -78,7 +81,27 @@ def changed_files(root: Path, ref: str) -> list[str]:
         ref,
         "--",
         ".",
+        extra=blank,
     )
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", extra=blank)
     paths = {p for p in (diff + untracked).split("\0") if p}
     return sorted(p.replace(os.sep, "/") for p in paths)
+
+
+def _blank_filters(root: Path) -> tuple[str, ...]:
+    """`-c` options blanking every filter driver the configuration defines (reading the
+    configuration runs nothing)."""
+    try:
+        listing = _git(root, "config", "--null", "--get-regexp", r"^filter\.")
+    except GitError:  # no filter configured: git config exits 1
+        return ()
+    names = set()
+    for entry in listing.split("\0"):
+        key = entry.split("\n", 1)[0]
+        if key.startswith("filter.") and key.count(".") >= 2:
+            names.add(key[len("filter.") : key.rindex(".")])
+    out: list[str] = []
+    for name in sorted(names):
+        for var, value in (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false")):
+            out += ["-c", f"filter.{name}.{var}={value}"]
+    return tuple(out)

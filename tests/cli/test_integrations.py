@@ -222,6 +222,13 @@ def test_since_errors_are_usage_errors_and_git_config_runs_nothing(repo, tmp_pat
     hook.chmod(0o755)
     for k in ("core.fsmonitor", "diff.external", "core.pager", "core.hooksPath"):
         git(repo, "config", k, str(hook) if k != "core.hooksPath" else str(tmp_path))
+    # a clean filter (and its long-running form) git diff would run on a modified .tf file
+    git(repo, "config", "filter.evil.clean", f"{hook}; cat")
+    git(repo, "config", "filter.evil.process", str(hook))
+    (repo / ".gitattributes").write_text("*.tf filter=evil diff=evil\n")
+    git(repo, "config", "diff.evil.textconv", str(hook))
+    main_tf = repo / "terraform" / "environments" / "prod" / "main.tf"
+    main_tf.write_text(main_tf.read_text() + "\n")
     (repo / "x.tf").write_text('variable "a" {}\n')
     r = run("scan", "--since", "HEAD", "-f", "json", cwd=repo)
     assert r.exit_code in (0, 1) and not marker.exists()

@@ -15,6 +15,11 @@ import typer
 
 from urr_audit import __version__
 
+# Typer prints an argument's Python type beside its name in --help (`PATH <list[Path]>`);
+# the metavar says what to give, the type is noise to a user.
+if hasattr(typer.core.TyperArgument, "display_type_rich"):
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
 app = typer.Typer(
     name="urr-audit",
     help="Audit an infrastructure repository (Terraform, Kustomize, Kubernetes manifests, ...) "
@@ -105,13 +110,11 @@ RootOption = Annotated[
 SCAN_EPILOG = """\
 Examples:
 
-  urr-audit scan                                 # the repository around the working directory
-
-  urr-audit scan terraform/environments/prod     # findings about prod (modules it uses included)
-
-  urr-audit scan --since origin/main -f github   # only what changed, as PR annotations
-
-  urr-audit scan -f sarif -o urr.sarif --output-file text=-   # SARIF file and text log at once
+\b
+  urr-audit scan                                # the repository around the working directory
+  urr-audit scan terraform/environments/prod    # about prod, its modules' findings included
+  urr-audit scan --since origin/main -f github  # only what changed, as PR annotations
+  urr-audit scan -f sarif -o urr.sarif --output-file text=-  # SARIF and a text log at once
 
 Inline suppression: a comment `urr-audit: ignore=URR-TF-013 -- why` (several ids separated by
 commas; a bare `urr-audit: ignore` for every rule) on the finding's line or the line above.
@@ -250,7 +253,7 @@ def scan(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             help="Directories or files to report about (default: the working directory). The whole "
             "root is loaded; only findings about these paths (and the modules, overlays and "
             "environments they belong to) are reported.",
@@ -467,9 +470,7 @@ def _render(report, fmt: Format, **text_options) -> str:
 def baseline_cmd(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(
-            metavar="[PATH]...", help="What to record (default: the working directory).", show_default=False
-        ),
+        typer.Argument(metavar="PATH", help="What to record (default: the working directory).", show_default=False),
     ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The baseline file to write.")] = Path(
         ".urr-audit-baseline.json"
@@ -569,7 +570,7 @@ def checks_list(
 @app.command()
 def graph(
     path: Annotated[
-        Path, typer.Argument(metavar="[PATH]", help="Inside the repository (default: the working directory).")
+        Path, typer.Argument(metavar="PATH", help="Inside the repository (default: the working directory).")
     ] = Path("."),
     format: Annotated[
         GraphFormat, typer.Option("--format", "-f", help="Graph format.", case_sensitive=False)
@@ -608,7 +609,7 @@ def graph(
 @app.command()
 def render(
     directory: Annotated[
-        Path, typer.Argument(metavar="[DIR]", help="A kustomization directory (default: the working directory).")
+        Path, typer.Argument(metavar="DIR", help="A kustomization directory (default: the working directory).")
     ] = Path("."),
     root: RootOption = None,
 ) -> None:

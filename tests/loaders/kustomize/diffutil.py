@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ def parse_stream(text: str) -> list:
     return [d for d in YAML(typ="safe", pure=True).load_all(text) if d is not None]
 
 
+@functools.cache  # the CLI's byte-for-byte render test asks for the same directories
 def kubectl_build(directory: Path) -> tuple[int, str, str]:
     assert KUBECTL is not None
     proc = subprocess.run(

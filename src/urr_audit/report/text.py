@@ -272,7 +272,10 @@ def _scope_line(report: Any) -> str:
     files = len(getattr(report, "files_read", []))
     read = f"read {plural(files, 'file')}" + (f" ({', '.join(items)})" if items else "")
     focus = getattr(report, "focus", None)
-    about = f"; reported about {', '.join(focus.targets)}" if focus is not None and not focus.everything else ""
+    about = ""
+    if focus is not None and not focus.everything:
+        shown = focus.targets[:5] + ([f"{len(focus.targets) - 5} more"] if len(focus.targets) > 5 else [])
+        about = f"; reported about {', '.join(shown)}" if shown else "; no changed path to report about"
     return f"{plural(s['rules_run'], 'rule')} run, {read}{about}; {s['seconds']:.2f}s"
 
 

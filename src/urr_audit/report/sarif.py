@@ -109,11 +109,14 @@ def _rule(rule: Rule, base: str) -> dict[str, Any]:
 class _Source:
     """Lines of the scanned files, for snippets (read through the Workspace: never outside the root)."""
 
-    def __init__(self, root: Any):
+    def __init__(self, root: Any, prefix: str = ""):
         from urr_audit.workspace import Workspace
 
         self.ws = Workspace(root) if root is not None else None
         self.cache: dict[str, list[str]] = {}
+        # the scan root's path inside the repository checkout, when it is a sub-directory:
+        # code scanning resolves URIs against the checkout, not the scan root
+        self.prefix = prefix
 
     def lines(self, path: str) -> list[str]:
         if path not in self.cache:
@@ -134,7 +137,8 @@ def _location(path: str, line: int, end_line: int | None = None, source: _Source
     region: dict[str, Any] = {"startLine": start}
     if end > start:
         region["endLine"] = end
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"}, "region": region}
+    uri = quote((source.prefix if source else "") + path)
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}, "region": region}
     lines = source.lines(path) if source else []
     if lines and end <= len(lines) and end - start < SNIPPET_LINES:
         region["snippet"] = {"text": "\n".join(lines[start - 1 : end]) + "\n"}
@@ -180,10 +184,12 @@ def _result(
     return out
 
 
-def _notification(text: str, level: str, path: str | None = None, line: int = 1, rule: str | None = None) -> dict:
+def _notification(
+    text: str, level: str, path: str | None = None, line: int = 1, rule: str | None = None, prefix: str = ""
+) -> dict:
     n: dict[str, Any] = {"message": {"text": _text(text)}, "level": level}
     if path:
-        n["locations"] = [_location(path, line)]
+        n["locations"] = [_location(prefix + path, line)]
     if rule:
         n["associatedRule"] = {"id": rule}
     return n
@@ -201,7 +207,11 @@ def to_sarif(report: Any) -> dict[str, Any]:
     rules = sorted(ran.values(), key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     notes: list[dict] = []
-    source = _Source(report.root)
+    from urr_audit.config import git_work_tree
+
+    top = git_work_tree(report.root.resolve()) or report.root.resolve()
+    prefix = "" if top == report.root.resolve() else report.root.resolve().relative_to(top).as_posix() + "/"
+    source = _Source(report.root, prefix)
     results = [_result(f, rule_index, False, notes, source) for f in result.findings if f.rule_id in rule_index]
     results += [_result(f, rule_index, True, notes, source) for f in result.undecided if f.rule_id in rule_index]
     if len(results) > MAX_RESULTS:
@@ -210,8 +220,8 @@ def to_sarif(report: Any) -> dict[str, Any]:
     catalog = getattr(report, "catalog", None) or report.rules
     for e in result.errors:
         level = "note" if e.level == "note" else ("error" if e.kind == "check.crash" else "warning")
-        notes.append(_notification(f"{e.kind}: {e.message}", level, e.path, e.line, claimant(e, catalog)))
-    root_uri = report.root.resolve().as_uri().rstrip("/") + "/"
+        notes.append(_notification(f"{e.kind}: {e.message}", level, e.path, e.line, claimant(e, catalog), prefix))
+    root_uri = top.as_uri().rstrip("/") + "/"
     run = {
         "tool": {
             "driver": {

@@ -113,6 +113,10 @@ def test_the_nearest_configuration_marks_the_root(repo):
     data = json.loads(run("scan", "-f", "json", cwd=sub / "environments" / "prod").stdout)
     assert data["root"] == "terraform"
     assert data["findings"] and all(f["rule_id"].startswith("URR-TF") for f in data["findings"])
+    # code scanning resolves SARIF URIs against the checkout: they keep the sub-directory
+    sarif = json.loads(run("scan", "-f", "sarif", cwd=sub).stdout)["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif}
+    assert uris and all(u.startswith("terraform/") for u in uris)
 
 
 # --- configuration -------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""Validation against the JSON schemas GitHub's workflow and action files are published with.
+
+The schemas are the ones the `check-jsonschema` package ships as data (SchemaStore's
+`github-workflows.json` and `github-actions.json`), read from the installed package's files
+without importing it; `jsonschema` validates. Both imports happen on the first workflow, never
+for `--help` or a repository without workflows. When the package is absent, validation is
+skipped and `available()` says so.
+
+Messages are the best error of each failing branch (jsonschema's `best_match` descends through
+`anyOf`/`oneOf`), phrased briefly, and anchored at the offending key's line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import cache
+from pathlib import Path as FsPath
+from typing import TYPE_CHECKING, Any
+
+from urr_audit.model.workflows import SchemaViolation
+
+if TYPE_CHECKING:
+    from urr_audit.loaders.workflows.positions import Located
+
+WORKFLOW_SCHEMA = "github-workflows.json"
+ACTION_SCHEMA = "github-actions.json"
+MAX_PER_FILE = 20
+
+
+def schema_file(name: str) -> FsPath | None:
+    spec = importlib.util.find_spec("check_jsonschema")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = FsPath(next(iter(spec.submodule_search_locations))) / "builtin_schemas" / "vendor" / name
+    return path if path.is_file() else None
+
+
+def available() -> bool:
+    return schema_file(WORKFLOW_SCHEMA) is not None
+
+
+@cache
+def _validator(name: str) -> Any:
+    path = schema_file(name)
+    if path is None:
+        return None
+    import jsonschema
+
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    return "mapping" if isinstance(v, dict) else "sequence"
+
+
+def _short(v: Any, n: int = 60) -> str:
+    s = json.dumps(v, default=str) if not isinstance(v, str) else v
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+def _message(err: Any) -> tuple[str, tuple[Any, ...]]:
+    """A brief message and the path of the value it is about."""
+    path = tuple(err.absolute_path)
+    v, inst = err.validator, err.instance
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = set((err.schema.get("properties") or {}).keys())
+        extra = [k for k in inst if k not in allowed]
+        patterns = err.schema.get("patternProperties") or {}
+        if patterns:
+            import re
+
+            extra = [k for k in extra if not any(re.search(p, str(k)) for p in patterns)]
+        if extra:
+            known = sorted(allowed)
+            hint = f" (expected one of: {', '.join(known)})" if 0 < len(known) <= 30 else ""
+            return f"unexpected key `{extra[0]}`{hint}", (*path, extra[0])
+    if v == "required":
+        return err.message.replace("'", "`").replace(" is a required property", " is required"), path
+    if v == "type":
+        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        return f"expected {want}, found {_type_name(inst)} `{_short(inst)}`", path
+    if v == "enum":
+        options = ", ".join(_short(o, 30) for o in err.validator_value[:10])
+        return f"`{_short(inst)}` is not one of: {options}", path
+    if v == "pattern":
+        return f"`{_short(inst)}` does not match `{err.validator_value}`", path
+    if v in ("minItems", "minProperties") and not inst:
+        return "must not be empty", path
+    if v in ("oneOf", "anyOf"):
+        return f"`{_short(inst)}` fits none of the allowed forms", path
+    msg = err.message
+    return (msg if len(msg) <= 200 else msg[:197] + "..."), path
+
+
+def _location(path: tuple[Any, ...]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(document)"
+
+
+def validate(data: Any, located: Located, schema: str = WORKFLOW_SCHEMA) -> list[SchemaViolation]:
+    validator = _validator(schema)
+    if validator is None:
+        return []
+    from jsonschema.exceptions import best_match
+
+    seen: set[tuple[int, str]] = set()
+    out: list[SchemaViolation] = []
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    for err in errors:
+        best = best_match([err])
+        message, path = _message(best)
+        span = located.span(path)
+        pos = located.doc.at(path)
+        key = (span.line, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            SchemaViolation(
+                span=span.model_copy(update={"end_line": span.line}),
+                column=pos.key_column if pos is not None else 1,
+                message=message,
+                location=_location(path),
+            )
+        )
+        if len(out) >= MAX_PER_FILE:
+            break
+    out.sort(key=lambda s: (s.span.line, s.column, s.message))
+    return out

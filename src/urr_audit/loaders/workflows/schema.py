@@ -12,8 +12,10 @@ Messages are the best error of each failing branch (jsonschema's `best_match` de
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
+import re
 from functools import cache
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
@@ -69,8 +71,44 @@ def _short(v: Any, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
-def _message(err: Any) -> tuple[str, tuple[Any, ...]]:
-    """A brief message and the path of the value it is about."""
+_EXPRESSION_PATTERN = "^\\$\\{\\{"
+_LEAF = frozenset({"type", "pattern", "enum", "const"})
+
+
+def _wanted(err: Any) -> str:
+    """What a leaf error wanted, for "expected A or B"."""
+    v = err.validator
+    if v == "type":
+        return err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+    if v == "pattern":
+        if str(err.validator_value).startswith(_EXPRESSION_PATTERN):
+            return "a `${{ }}` expression"
+        return f"text matching `{err.validator_value}`"
+    if v == "enum":
+        return "one of: " + ", ".join(_short(o, 30) for o in err.validator_value[:10])
+    return f"`{_short(err.validator_value)}`"
+
+
+def _leaves(err: Any) -> list[Any]:
+    """The errors to report for one failure: inside `anyOf`/`oneOf`, every error of the branch
+    that fits best (the branch holding jsonschema's best match), recursively; a union of simple
+    alternatives at the same place (number or expression) stays one error."""
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        if all(c.validator in _LEAF and c.absolute_path == err.absolute_path for c in err.context):
+            return [err]
+        from jsonschema.exceptions import best_match
+
+        best = best_match([err])
+        while best.parent is not None and best.parent is not err:
+            best = best.parent
+        branch = best.relative_schema_path[0] if best.relative_schema_path else None
+        chosen = [c for c in err.context if c.relative_schema_path and c.relative_schema_path[0] == branch]
+        return [leaf for c in chosen or [best] for leaf in _leaves(c)]
+    return [err]
+
+
+def _messages(err: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """Brief messages and the path of the value each is about."""
     path = tuple(err.absolute_path)
     v, inst = err.validator, err.instance
     if v == "additionalProperties" and isinstance(inst, dict):
@@ -78,29 +116,42 @@ def _message(err: Any) -> tuple[str, tuple[Any, ...]]:
         extra = [k for k in inst if k not in allowed]
         patterns = err.schema.get("patternProperties") or {}
         if patterns:
-            import re
-
             extra = [k for k in extra if not any(re.search(p, str(k)) for p in patterns)]
-        if extra:
-            known = sorted(allowed)
-            hint = f" (expected one of: {', '.join(known)})" if 0 < len(known) <= 30 else ""
-            return f"unexpected key `{extra[0]}`{hint}", (*path, extra[0])
+        out = []
+        for key in extra:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            if close:
+                hint = f" (did you mean `{close[0]}`?)"
+            elif 0 < len(allowed) <= 30:
+                hint = f" (expected one of: {', '.join(sorted(allowed))})"
+            else:
+                hint = ""
+            out.append((f"unexpected key `{key}`{hint}", (*path, key)))
+        if out:
+            return out
     if v == "required":
-        return err.message.replace("'", "`").replace(" is a required property", " is required"), path
-    if v == "type":
-        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
-        return f"expected {want}, found {_type_name(inst)} `{_short(inst)}`", path
-    if v == "enum":
-        options = ", ".join(_short(o, 30) for o in err.validator_value[:10])
-        return f"`{_short(inst)}` is not one of: {options}", path
-    if v == "pattern":
-        return f"`{_short(inst)}` does not match `{err.validator_value}`", path
+        return [(err.message.replace("'", "`").replace(" is a required property", " is required"), path)]
+    if v in ("anyOf", "oneOf") and err.context and all(c.validator in _LEAF for c in err.context):
+        wanted = " or ".join(dict.fromkeys(_wanted(c) for c in err.context))
+        return [(f"expected {wanted}, found {_type_name(inst)} `{_short(inst)}`", path)]
+    if v in _LEAF:
+        return [(f"expected {_wanted(err)}, found {_type_name(inst)} `{_short(inst)}`", path)]
     if v in ("minItems", "minProperties") and not inst:
-        return "must not be empty", path
+        return [("must not be empty", path)]
     if v in ("oneOf", "anyOf"):
-        return f"`{_short(inst)}` fits none of the allowed forms", path
+        return [(f"`{_short(inst)}` fits none of the allowed forms", path)]
     msg = err.message
-    return (msg if len(msg) <= 200 else msg[:197] + "..."), path
+    return [((msg if len(msg) <= 200 else msg[:197] + "..."), path)]
+
+
+def _drop_typo_required(found: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, tuple[Any, ...]]]:
+    """`runs_on` for `runs-on` is one mistake: keep the unexpected key, drop the missing one."""
+    hinted = {(p[:-1], m.split("did you mean `", 1)[1].split("`", 1)[0]) for m, p in found if "did you mean" in m}
+    return [
+        (m, p)
+        for m, p in found
+        if not (m.endswith(" is required") and (p, m.split("`")[1] if "`" in m else "") in hinted)
+    ]
 
 
 def _location(path: tuple[Any, ...]) -> str:
@@ -114,14 +165,11 @@ def validate(data: Any, located: Located, schema: str = WORKFLOW_SCHEMA) -> list
     validator = _validator(schema)
     if validator is None:
         return []
-    from jsonschema.exceptions import best_match
-
     seen: set[tuple[int, str]] = set()
     out: list[SchemaViolation] = []
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    for err in errors:
-        best = best_match([err])
-        message, path = _message(best)
+    found = [m for err in errors for leaf in _leaves(err) for m in _messages(leaf)]
+    for message, path in _drop_typo_required(found):
         span = located.span(path)
         pos = located.doc.at(path)
         key = (span.line, message)

@@ -177,7 +177,13 @@ def load(text: str) -> PosDoc:
         return doc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlError(str(exc.problem or exc).strip(), mark.line + 1 if mark is not None else 1) from exc
+        last = len(text.rstrip().splitlines())
+        if exc.context_mark is not None and (mark is None or mark.line + 1 > last):
+            # found at the end of the file (an unclosed quote or bracket): where it was opened
+            mark = exc.context_mark
+        where = f" ({exc.context} at line {exc.context_mark.line + 1})" if exc.context and exc.context_mark else ""
+        problem = str(exc.problem or exc).strip()
+        raise YamlError(problem + where, mark.line + 1 if mark is not None else 1) from exc
     except YamlError:
         raise
     except YAMLError as exc:

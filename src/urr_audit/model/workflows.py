@@ -664,3 +664,70 @@ def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from iter_scalars(v, f"{address}/{i}")
+
+
+# --- values a reusable workflow's inputs take ----------------------------------------------------
+
+MAX_VALUES = 32
+
+
+def input_domains(wf: Workflow) -> dict[str, list[Any]]:
+    """The values `inputs.X` can take in runs of `wf`, for the inputs that are enumerable: a
+    `workflow_dispatch` choice (its options) or boolean; plus null when another event (push,
+    schedule...) also starts the workflow, since `inputs` is then empty. Inputs of a reusable
+    workflow (`workflow_call`) come from its callers and are left out (see `call_input_values`)."""
+    dispatch = wf.trigger("workflow_dispatch")
+    if dispatch is None or wf.trigger("workflow_call") is not None:
+        return {}
+    others = any(t.event != "workflow_dispatch" for t in wf.triggers)
+    out: dict[str, list[Any]] = {}
+    for name, spec in dispatch.inputs.items():
+        if spec.type == "choice" and spec.options:
+            values: list[Any] = list(spec.options)
+        elif spec.type == "boolean":
+            values = [True, False]
+        else:
+            continue
+        out[name] = values + ([None] if others else [])
+    return out
+
+
+def call_input_values(caller: Workflow, job: Job) -> dict[str, list[Any] | None]:
+    """For each `with:` input of a reusable-workflow call, the values it can take: `[v]` for a
+    literal, every value of an expression over the caller's enumerable inputs (`${{ inputs.env
+    || 'staging' }}` with a choice of staging/prod on a workflow also run on push gives
+    `['staging', 'prod']`), None when not enumerable (a step output, free text, a secret)."""
+    from urr_audit.model.gha_expr import Closed, Unknown, evaluate, to_string
+
+    domains = input_domains(caller)
+    out: dict[str, list[Any] | None] = {}
+    for name, scalar in job.with_.items():
+        if scalar.is_literal:
+            out[name] = [scalar.value]
+            continue
+        if not scalar.is_expression:
+            out[name] = None
+            continue
+        expr = scalar.exprs[0]
+        needed = sorted({r.parts[1] for r in expr.refs if r.context == "inputs" and len(r.parts) > 1})
+        if any(r.context != "inputs" for r in expr.refs) or any(n not in domains for n in needed):
+            out[name] = None
+            continue
+        values: list[Any] = []
+        combos = [dict(zip(needed, c, strict=True)) for c in _product([domains[n] for n in needed])]
+        for combo in combos[:MAX_VALUES]:
+            v = evaluate(expr.node, {"inputs": Closed(combo)})
+            if isinstance(v, Unknown):
+                values = []
+                break
+            v = to_string(v) if isinstance(v, float) else v
+            if v not in values:
+                values.append(v)
+        out[name] = values or None
+    return out
+
+
+def _product(domains: list[list[Any]]) -> list[tuple[Any, ...]]:
+    import itertools
+
+    return list(itertools.product(*domains))

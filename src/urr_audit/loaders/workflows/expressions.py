@@ -253,6 +253,8 @@ class _Parser:
             inner = self.or_()
             self.expect(")")
             return inner
+        if t.kind == "end":
+            raise ExprSyntaxError("the expression ends where a value is expected", t.start)
         raise ExprSyntaxError(f"unexpected {_show(t)}", t.start)
 
     def call(self, name: Token) -> Node:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_SUB_OPEN, _SUB_CLOSE = "\ue002", "\ue003"
+_SUBSTITUTION = re.compile(f"{_SUB_OPEN}(\\d+){_SUB_CLOSE}")
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;", "|&", "{", "}"})
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 # `$X`, `${X}`, `${X:-default}` (the default is dropped), `$(...)`
@@ -86,13 +88,14 @@ class Command:
         return [w.raw for w in self.words]
 
 
-def _word(raw: str) -> Word:
+def _word(raw: str, subs: list[str] | None = None) -> Word:
     parts: list[Part] = []
     i = 0
     while i < len(raw):
         m = _PLACEHOLDER.search(raw, i)
         v = _VAR.search(raw, i)
-        hits = [x for x in (m, v) if x is not None]
+        c = _SUBSTITUTION.search(raw, i)
+        hits = [x for x in (m, v, c) if x is not None]
         if not hits:
             parts.append(raw[i:])
             break
@@ -101,6 +104,10 @@ def _word(raw: str) -> Word:
             parts.append(raw[i : h.start()])
         if h is m:
             parts.append(Expression(int(h.group(1))))
+            i = h.end()
+        elif h is c:
+            n = int(h.group(1))
+            parts.append(CommandSubstitution(subs[n] if subs is not None and n < len(subs) else ""))
             i = h.end()
         elif h.group(0) == "$(":
             depth, j = 1, h.end()
@@ -140,6 +147,38 @@ def _logical_lines(script: str) -> Iterator[tuple[int, str]]:
             i += 1
 
 
+def _mask_substitutions(text: str) -> tuple[str, list[str]]:
+    """`$(...)` and backquoted commands become placeholders (their text may hold spaces and
+    quotes that would split the word around them)."""
+    subs: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("$(", i) and not text.startswith("$((", i):
+            depth, j = 1, i + 2
+            while j < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                j += 1
+            if depth:
+                out.append(text[i:])
+                break
+            subs.append(text[i + 2 : j - 1])
+            out.append(f"{_SUB_OPEN}{len(subs) - 1}{_SUB_CLOSE}")
+            i = j
+        elif text[i] == "`":
+            j = text.find("`", i + 1)
+            if j < 0:
+                out.append(text[i:])
+                break
+            subs.append(text[i + 1 : j])
+            out.append(f"{_SUB_OPEN}{len(subs) - 1}{_SUB_CLOSE}")
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out), subs
+
+
 def _split(text: str) -> list[str] | None:
     lex = shlex.shlex(text, posix=True, punctuation_chars="();<>|&")
     lex.whitespace_split = True
@@ -168,10 +207,12 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
         text = "".join(pieces)
     state = _State()
     for line, logical in _logical_lines(text):
+        logical, state.subs = _mask_substitutions(logical)
         tokens = _split(logical)
         if not tokens:
             continue
         restored = _PLACEHOLDER.sub(lambda m: originals[int(m.group(1))], logical)
+        restored = _SUBSTITUTION.sub(lambda m: f"$({state.subs[int(m.group(1))]})", restored)
         current: list[str] = []
         skip = False
         for tok in [*tokens, ";"]:
@@ -185,7 +226,7 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
                 current.append(tok)
                 continue
             if current:
-                cmd = state.simple([_word(t) for t in current], line, restored)
+                cmd = state.simple([_word(t, state.subs) for t in current], line, restored)
                 current = []
                 if cmd is not None:
                     yield cmd
@@ -200,6 +241,7 @@ class _State:
     cwd: list[Word] = field(default_factory=list)
     subshells: list[list[Word]] = field(default_factory=list)  # `( cd x && ... )` changes directory inside only
     assigned: dict[str, Word] = field(default_factory=dict)
+    subs: list[str] = field(default_factory=list)  # `$(...)` / backquoted texts of the current line
 
     def simple(self, words: list[Word], line: int, source: str) -> Command | None:
         # leading assignments: `X=1 cmd` (for cmd only) or a bare `X=1` / `export X=1`
@@ -211,7 +253,7 @@ class _State:
             for w in words[:k] + words[k + 1 :]:
                 m = _ASSIGN.fullmatch(w.raw)
                 if m:
-                    self.assigned[m.group(1)] = _word(m.group(2))
+                    self.assigned[m.group(1)] = _word(m.group(2), self.subs)
             return None
         if head[0] in ("cd", "pushd"):
             target = words[k + 1 :]

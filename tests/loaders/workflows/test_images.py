@@ -94,7 +94,7 @@ def test_docker_cli_build_tag_push_with_env_and_cd(tmp_path):
     assert name.tag is not None and "output of a command" in name.tag.reason
     assert build.span.line == 13 and build.column == 11  # the `docker` of the command, in the file
     assert tag.tool == "docker tag" and tag.tags[0].tag is not None and tag.tags[0].tag.value == "latest"
-    assert push.tool == "docker push" and push.pushes is True and push.span.line == 14
+    assert push.tool == "docker push" and push.pushes is True and (push.span.line, push.column) == (15, 55)
     (login,) = s.logins
     assert login.registry is not None and login.registry.value == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 

@@ -318,14 +318,16 @@ class Recogniser:
         lines = text.split("\n")
         base = chain.template(step.run.working_directory)
         cursor = 0
+        within: dict[int, int] = {}  # per script line, where the previous command's name was
         for cmd in commands(text, [(o.start, o.end) for o in occ]):
             name = cmd.words[0].raw
+            physical = lines[cmd.line].strip() if cmd.line < len(lines) else ""
+            lp = physical.find(name, within.get(cmd.line, 0))
+            within[cmd.line] = lp + len(name) if lp >= 0 else within.get(cmd.line, 0)
             if name not in ("docker", "sed", "yq", "kustomize"):
                 continue
-            physical = lines[cmd.line].strip() if cmd.line < len(lines) else ""
             line, col, after = self.located.locate((*path, "run"), physical, cursor)
             cursor = max(cursor, after - len(physical))
-            lp = physical.find(name)
             column = col + lp if lp >= 0 else col
             span = Span(path=self.located.file, line=line, end_line=line)
             ctx = _Cmd(self, cmd, chain, inners, sources, base, span, column, step.address)

@@ -182,8 +182,19 @@ def test_loose_equality(a, b, equal):
     assert loose_equal(a, b) is equal
 
 
-@pytest.mark.parametrize(("value", "expected"), [(0.0, False), ("", False), (None, False), (math.nan, False),
-                                                 ("false", True), ([], True), ({}, True), (-1.0, True)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.0, False),
+        ("", False),
+        (None, False),
+        (math.nan, False),
+        ("false", True),
+        ([], True),
+        ({}, True),
+        (-1.0, True),
+    ],
+)
 def test_truthiness(value, expected):
     assert truthy(value) is expected
 
@@ -216,13 +227,13 @@ def test_functions():
     assert ev("format('{0}-{1} {{x}}', 'a', 1)") == "a-1 {x}"
     assert ev("join(fromJSON('[1,2]'), '+')") == "1+2"
     assert ev("toJSON(fromJSON('{\"a\":1}'))") == '{\n  "a": 1\n}'
-    assert ev("fromJSON('{\"a\":{\"b\":true}}').a.b") is True
+    assert ev('fromJSON(\'{"a":{"b":true}}\').a.b') is True
     assert ev("case(false, 'a', true, 'b', 'c')") == "b"
     assert isinstance(ev("hashFiles('**/lock')"), Unknown)
 
 
 def test_object_filter():
-    assert ev("fromJSON('[{\"n\":1},{\"n\":2}]').*.n") == [1.0, 2.0]
+    assert ev('fromJSON(\'[{"n":1},{"n":2}]\').*.n') == [1.0, 2.0]
 
 
 def test_condition_implies_success_unless_a_status_function_is_used():

@@ -21,12 +21,20 @@ def test_shell_split_continuations_and_operators():
         "echo done | tee log; yq -i '.a = 1' f.yaml\n"
     )
     got = [(c.line, c.argv[:2]) for c in commands(script)]
-    assert got == [(0, ["set", "-e"]), (1, ["docker", "build"]), (1, ["docker", "push"]), (4, ["echo", "done"]),
-                   (4, ["tee", "log"]), (4, ["yq", "-i"])]
+    assert got == [
+        (0, ["set", "-e"]),
+        (1, ["docker", "build"]),
+        (1, ["docker", "push"]),
+        (4, ["echo", "done"]),
+        (4, ["tee", "log"]),
+        (4, ["yq", "-i"]),
+    ]
 
 
 def test_shell_heredoc_body_and_comments_are_not_commands():
-    script = "cat <<'EOF' > x\ndocker push evil/image\nEOF\n# docker push commented/out\ndocker push real/image # trailing\n"
+    script = (
+        "cat <<'EOF' > x\ndocker push evil/image\nEOF\n# docker push commented/out\ndocker push real/image # trailing\n"
+    )
     assert [c.argv for c in commands(script) if c.argv[0] == "docker"] == [["docker", "push", "real/image"]]
 
 
@@ -162,7 +170,10 @@ def test_image_name_parsing_with_holes():
     assert n.repository_name == "urr/ticket-service" and n.known_suffix() == "urr/ticket-service"
     n = ImageName.parse(Template.literal("localhost:5000/app@sha256:abc"))
     assert (n.registry and n.registry.value, n.repository_name, n.tag, n.digest and n.digest.value) == (
-        "localhost:5000", "app", None, "sha256:abc"
+        "localhost:5000",
+        "app",
+        None,
+        "sha256:abc",
     )
     n = ImageName.parse(Template.literal("library/nginx:1.27"))
     assert n.registry is None and n.repository_name == "library/nginx" and n.tag is not None

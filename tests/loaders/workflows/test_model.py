@@ -36,7 +36,13 @@ def test_classify_ref(ref, kind):
 def test_parse_uses_forms():
     u = parse_uses("actions/checkout@v4", SPAN, 9, None, job_level=False)
     assert (u.kind, u.owner, u.repo, u.path, u.ref, u.ref_kind, u.action) == (
-        "action", "actions", "checkout", None, "v4", "version", "actions/checkout"
+        "action",
+        "actions",
+        "checkout",
+        None,
+        "v4",
+        "version",
+        "actions/checkout",
     )
     u = parse_uses("github/codeql-action/upload-sarif@v3", SPAN, 1, None, job_level=False)
     assert (u.repo, u.path, u.action) == ("codeql-action", "upload-sarif", "github/codeql-action/upload-sarif")
@@ -153,7 +159,11 @@ jobs:
 def test_effective_permissions_job_over_workflow(tmp_path):
     wf = one(tmp_path, PERMS)
     inherits = effective_permissions(wf, wf.jobs["inherits"], "permissive")
-    assert (inherits.source, inherits.level("contents"), inherits.level("pull-requests")) == ("workflow", "read", "write")
+    assert (inherits.source, inherits.level("contents"), inherits.level("pull-requests")) == (
+        "workflow",
+        "read",
+        "write",
+    )
     assert inherits.level("issues") == "none"  # a written block grants nothing else
     assert inherits.span is not None and inherits.span.line == 2
     own = effective_permissions(wf, wf.jobs["own"], "permissive")
@@ -232,7 +242,10 @@ def test_triggers_filters_inputs_and_yaml11_on(tmp_path):
     assert dispatch is not None
     env = dispatch.inputs["environment"]
     assert (env.type, env.options, env.required, env.default and env.default.text) == (
-        "choice", ["staging", "prod"], True, "staging"
+        "choice",
+        ["staging", "prod"],
+        True,
+        "staging",
     )
     assert dispatch.inputs["dry-run"].type == "boolean"
     call = wf.trigger("workflow_call")

@@ -101,10 +101,33 @@ def _leaves(err: Any) -> list[Any]:
         best = best_match([err])
         while best.parent is not None and best.parent is not err:
             best = best.parent
-        branch = best.relative_schema_path[0] if best.relative_schema_path else None
+        if best is err or best.parent is not err:
+            branch = _closest_branch(err)
+            if branch is None:
+                return [err]
+        else:
+            branch = best.relative_schema_path[0] if best.relative_schema_path else None
         chosen = [c for c in err.context if c.relative_schema_path and c.relative_schema_path[0] == branch]
         return [leaf for c in chosen or [best] for leaf in _leaves(c)]
     return [err]
+
+
+def _closest_branch(err: Any) -> Any:
+    """When jsonschema cannot rank the branches (all fail at the same depth): the one with the
+    fewest errors, preferring branches whose discriminator (an enum or const, such as
+    `runs.using`) matched."""
+    by_branch: dict[Any, list[Any]] = {}
+    for c in err.context:
+        if c.relative_schema_path:
+            by_branch.setdefault(c.relative_schema_path[0], []).append(c)
+    if not by_branch:
+        return None
+
+    def key(item: tuple[Any, list[Any]]) -> tuple[bool, int, str]:
+        branch, errs = item
+        return (any(e.validator in ("enum", "const") for e in errs), len(errs), str(branch))
+
+    return min(by_branch.items(), key=key)[0]
 
 
 def _messages(err: Any) -> list[tuple[str, tuple[Any, ...]]]:
@@ -139,6 +162,10 @@ def _messages(err: Any) -> list[tuple[str, tuple[Any, ...]]]:
     if v in ("minItems", "minProperties") and not inst:
         return [("must not be empty", path)]
     if v in ("oneOf", "anyOf"):
+        same_place = [c for c in err.context if c.absolute_path == err.absolute_path]
+        if same_place and all(c.validator == "required" for c in same_place):
+            missing = list(dict.fromkeys(str(c.message).split("'")[1] for c in same_place if "'" in str(c.message)))
+            return [("needs " + " or ".join(f"`{m}`" for m in missing), path)]
         return [(f"`{_short(inst)}` fits none of the allowed forms", path)]
     msg = err.message
     return [((msg if len(msg) <= 200 else msg[:197] + "..."), path)]

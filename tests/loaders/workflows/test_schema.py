@@ -11,6 +11,12 @@ from .helpers import load
 pytestmark = pytest.mark.skipif(not schema.available(), reason="check-jsonschema's schema files are not installed")
 
 
+FROBNICATE = (
+    "unexpected key `frobnicate` (expected one of: background, cancel, continue-on-error, env, id, if, "
+    "name, parallel, run, shell, timeout-minutes, uses, wait, wait-all, with, working-directory)"
+)
+
+
 def violations(tmp_path, text: str, name: str = ".github/workflows/ci.yml"):
     project, errors = load(tmp_path, {name: text})
     assert [e for e in errors if e.level == "error"] == []
@@ -45,9 +51,7 @@ def test_unknown_keys_with_hints_and_lines(tmp_path):
         (
             10,
             "jobs.build.steps[0].frobnicate",
-            "unexpected key `frobnicate` (expected one of: background, cancel, "
-            "continue-on-error, env, id, if, name, parallel, run, shell, timeout-minutes, uses, wait, wait-all, with, "
-            "working-directory)",
+            FROBNICATE,
         ),
     ]
 

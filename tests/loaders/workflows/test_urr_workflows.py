@@ -51,7 +51,13 @@ def test_workflow_table(project):
 def test_reusable_pipeline_stages_in_order(project):
     wf = project.workflow(REUSABLE)
     assert list(wf.jobs) == [
-        "unit-test", "integration-test", "build-and-push", "update-manifests", "e2e-gate", "load-test", "notify"
+        "unit-test",
+        "integration-test",
+        "build-and-push",
+        "update-manifests",
+        "e2e-gate",
+        "load-test",
+        "notify",
     ]
     assert [n.job for n in wf.jobs["build-and-push"].needs] == ["unit-test", "integration-test"]
     gate = wf.jobs["e2e-gate"]
@@ -81,9 +87,7 @@ def test_builds_platforms_and_tags(project):
         ("docker/build-push-action", True, ["linux/arm64"]),
     ]
     pushed = builds[1]
-    assert [str(t.tag) for t in pushed.tags] == [
-        "${{ steps.meta.outputs.tag }}", "latest", "${{ inputs.environment }}"
-    ]
+    assert [str(t.tag) for t in pushed.tags] == ["${{ steps.meta.outputs.tag }}", "latest", "${{ inputs.environment }}"]
     assert all(str(t.repository) == "urr/${{ inputs.service-name }}" for t in pushed.tags)
     ticket = pushed.tags[0].template.bind({"inputs": {"service-name": "ticket-service"}})
     assert str(ticket).endswith("/urr/ticket-service:${{ steps.meta.outputs.tag }}")

@@ -39,6 +39,10 @@ def _read(ws: Workspace, path: str, errors: list[LoadError]) -> FileBuilder | No
     except (OSError, OutsideRoot, FileTooLarge) as exc:
         errors.append(LoadError(kind="workflows.read", path=path, message=f"cannot read: {exc}"))
         return None
+    return _builder(path, text, errors, ws)
+
+
+def _builder(path: str, text: str, errors: list[LoadError], ws: Workspace | None) -> FileBuilder | None:
     try:
         doc = load(text)
     except YamlError as exc:
@@ -53,13 +57,26 @@ def _read(ws: Workspace, path: str, errors: list[LoadError]) -> FileBuilder | No
     return FileBuilder(path, doc, errors, ws)
 
 
-def load_workflow_file(ws: Workspace, path: str, errors: list[LoadError]) -> Workflow | None:
-    builder = _read(ws, path, errors)
+def workflow_from_text(
+    path: str, text: str, errors: list[LoadError], ws: Workspace | None = None
+) -> Workflow | None:
+    """One workflow from its text (local `uses:` are looked up in `ws` when given). Problems
+    are appended to `errors`; nothing else is raised."""
+    builder = _builder(path, text, errors, ws)
     if builder is None:
         return None
     wf = builder.workflow()
     violations = schema.validate(builder.doc.data, builder)
     return wf.model_copy(update={"schema_errors": violations}) if violations else wf
+
+
+def load_workflow_file(ws: Workspace, path: str, errors: list[LoadError]) -> Workflow | None:
+    try:
+        text = ws.read_text(path)
+    except (OSError, OutsideRoot, FileTooLarge) as exc:
+        errors.append(LoadError(kind="workflows.read", path=path, message=f"cannot read: {exc}"))
+        return None
+    return workflow_from_text(path, text, errors, ws)
 
 
 def load_action_file(ws: Workspace, directory: str, path: str, errors: list[LoadError]) -> Action | None:

@@ -57,9 +57,7 @@ def _builder(path: str, text: str, errors: list[LoadError], ws: Workspace | None
     return FileBuilder(path, doc, errors, ws)
 
 
-def workflow_from_text(
-    path: str, text: str, errors: list[LoadError], ws: Workspace | None = None
-) -> Workflow | None:
+def workflow_from_text(path: str, text: str, errors: list[LoadError], ws: Workspace | None = None) -> Workflow | None:
     """One workflow from its text (local `uses:` are looked up in `ws` when given). Problems
     are appended to `errors`; nothing else is raised."""
     builder = _builder(path, text, errors, ws)

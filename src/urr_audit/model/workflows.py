@@ -8,14 +8,17 @@ Built by `urr_audit.loaders.workflows` from `.github/workflows/*.y{a,}ml` and ev
 Reading the model
 -----------------
 - `WorkflowProject.workflows` / `.actions`; `.workflow(path)`, `.callers_of(path)`,
-  `.steps()` (every step of every workflow job and composite action), `.inventory()`.
+  `.steps()` (every step of every workflow job and composite action), `.inventory()`,
+  `.triggering_events(path)` (what `github.event_name` can be: a reusable workflow sees its
+  callers' events).
 - `Workflow`: `triggers` (`Trigger`: event, filters, typed `inputs`, `workflow_call`
   `secrets`/`outputs`), `permissions`, `env`, `defaults`, `concurrency`, `jobs` (ordered dict),
-  `schema_errors`, `callers` (jobs of other workflows that call it, for a reusable workflow).
+  `schema_errors`, `callers` (jobs of other workflows that call it, for a reusable workflow),
+  `stages()` (job ids by `needs:` depth).
 - `Job`: `needs`, `condition` (`if:`), `environment`, `runs_on`, `permissions`, `strategy`
   (`Matrix` with literal `combinations` expanded), `container`, `services`, `outputs`, `env`,
   `steps`, or for a reusable-workflow call `uses`/`with_`/`secrets`/`secrets_inherit` and
-  `called` (the local callee's path once linked).
+  `called` (the local callee's path once linked); `steps_using("docker/setup-qemu-action")`.
 - `Step`: `uses` (`Uses`: kind, owner/repo/path, ref and `ref_kind`), `run` (`Run`: script,
   effective shell and working directory), `with_`, `env`, `condition`, `continue_on_error`, `id`,
   `name`, and what the loader recognised in it: `builds`, `logins`, `edits`.
@@ -28,6 +31,9 @@ Reading the model
   repository setting, which a rule takes as a param.
 - `iter_scalars(node)` yields (address, Scalar) for every value under any node: what
   expression-level rules iterate.
+- `input_domains(wf)` / `call_input_values(caller, job)`: the values a workflow's inputs can
+  take (dispatch choices and booleans; what each caller passes), for the evaluator's
+  `possible_truthiness` ("can this `if:` be true when the event is push?").
 
 Addresses are stable: `.github/workflows/ci.yml`, `.github/workflows/ci.yml/jobs/build`,
 `.github/workflows/ci.yml/jobs/build/steps/3`, `.github/actions/setup/action.yml/steps/0`.
@@ -513,6 +519,12 @@ class Job(BaseModel):
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id is not None and s.id.text == step_id), None)
 
+    def steps_using(self, action: str) -> list[Step]:
+        """Steps whose `uses:` is this action (`owner/repo` or `owner/repo/path`, any ref),
+        e.g. `job.steps_using("docker/setup-qemu-action")`."""
+        want = action.lower()
+        return [s for s in self.steps if s.uses is not None and s.uses.action == want]
+
 
 class SchemaViolation(BaseModel):
     """A place where the file breaks GitHub's published schema (the best error of its branch)."""
@@ -573,6 +585,28 @@ class Workflow(BaseModel):
     def steps(self) -> Iterator[Step]:
         for job in self.jobs.values():
             yield from job.steps
+
+    def stages(self) -> list[list[str]]:
+        """Job ids by `needs:` depth: the jobs that need nothing, then those needing only
+        those, and so on (what a pipeline diagram shows as stages). Jobs in a cycle or needing
+        a missing job come last, in one stage."""
+        level: dict[str, int] = {}
+        remaining = dict(self.jobs)
+        depth = 0
+        while remaining:
+            ready = [
+                j for j, job in remaining.items() if all(n.job in level and level[n.job] < depth for n in job.needs)
+            ]
+            if not ready:
+                ready = list(remaining)
+            for j in ready:
+                level[j] = depth
+                del remaining[j]
+            depth += 1
+        out: list[list[str]] = [[] for _ in range(depth)]
+        for j in self.jobs:
+            out[level[j]].append(j)
+        return [s for s in out if s]
 
 
 class ActionInput(BaseModel):
@@ -642,6 +676,30 @@ class WorkflowProject(BaseModel):
     def callers_of(self, path: str) -> list[tuple[Workflow, Job]]:
         """The jobs calling the local reusable workflow at `path`."""
         return [(w, j) for w, j in self.jobs() if j.called == path]
+
+    def triggering_events(self, path: str) -> list[str]:
+        """The values `github.event_name` takes in runs of the workflow at `path`: its own
+        events, except that a reusable workflow sees its callers' events (followed through
+        chains of callers) instead of `workflow_call`."""
+        seen: set[str] = set()
+        out: list[str] = []
+
+        def visit(p: str) -> None:
+            if p in seen:
+                return
+            seen.add(p)
+            wf = self.workflow(p)
+            if wf is None:
+                return
+            for event in wf.events:
+                if event == "workflow_call":
+                    for caller, _job in self.callers_of(p):
+                        visit(caller.path)
+                elif event not in out:
+                    out.append(event)
+
+        visit(path)
+        return out
 
 
 def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:

@@ -113,3 +113,22 @@ def test_pr_validation_matrix_is_dynamic_and_load_tests_chaos_is_literal(project
     assert m.combinations is None and m.exclude is not None and len(m.exclude) == 2
     chaos = project.workflow(".github/workflows/load-tests.yml").jobs["chaos"].matrix
     assert [c["scenario"] for c in chaos.combinations] == ["service-failure", "network-latency", "redis-failure"]
+
+
+def test_stages_events_and_action_lookup(project):
+    wf = project.workflow(REUSABLE)
+    assert wf.stages() == [
+        ["unit-test"],
+        ["integration-test"],
+        ["build-and-push"],
+        ["update-manifests"],
+        ["e2e-gate"],
+        ["load-test"],
+        ["notify"],
+    ]
+    assert project.triggering_events(REUSABLE) == ["push", "workflow_dispatch"]
+    assert project.triggering_events(".github/workflows/e2e-tests.yml") == ["push", "workflow_dispatch"]
+    assert project.triggering_events(".github/workflows/pr-validation.yml") == ["pull_request"]
+    assert [s.index for s in wf.jobs["build-and-push"].steps_using("docker/setup-qemu-action")] == [4]
+    pr = project.workflow(".github/workflows/pr-validation.yml")
+    assert pr.stages() == [["detect-changes"], ["spring-test", "frontend-test", "validate-manifests"]]

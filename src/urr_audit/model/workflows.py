@@ -275,6 +275,22 @@ class Uses(BaseModel):
         return self.kind in ("local-action", "local-workflow")
 
 
+class ShellCommand(BaseModel):
+    """One simple command of a `run:` script, split as the shell would (never executed):
+    `argv` words with quotes removed, `${{ }}` and `$VAR` kept as written."""
+
+    model_config = _FROZEN
+
+    argv: list[str]
+    span: Span  # the line in the file where the command starts
+    column: int = 1  # of the command name
+    source: str = ""  # the whole script line (continuations joined), as written
+
+    @property
+    def name(self) -> str:
+        return self.argv[0] if self.argv else ""
+
+
 class Run(BaseModel):
     model_config = _FROZEN
 
@@ -282,6 +298,7 @@ class Run(BaseModel):
     shell: str | None = None  # step `shell:`, else job/workflow `defaults.run.shell`; None: runner default
     shell_span: Span | None = None
     working_directory: Scalar | None = None  # step's, else the defaults'
+    commands: list[ShellCommand] = Field(default_factory=list)  # bash/sh scripts only
 
     @property
     def text(self) -> str:

@@ -193,3 +193,26 @@ def test_template_bind_fills_input_holes(tmp_path):
     assert name.repository_name is None
     bound = name.template.bind({"inputs": {"service": "cart", "env": "prod"}})
     assert bound.value == "acme/cart:prod"
+
+
+def test_run_commands_are_on_the_model_with_lines(tmp_path):
+    st = steps(
+        tmp_path,
+        """      - run: |
+          git config user.name "bot"
+          git commit -am "deploy ${{ github.sha }} [skip ci]" || exit 0
+          git push origin HEAD:main
+      - shell: pwsh
+        run: Write-Host "not split"
+""",
+    )
+    run = st[0].run
+    assert run is not None
+    got = [(c.argv, c.span.line, c.column) for c in run.commands]
+    assert got == [
+        (["git", "config", "user.name", "bot"], 7, 11),
+        (["git", "commit", "-am", "deploy ${{ github.sha }} [skip ci]"], 8, 11),
+        (["exit", "0"], 8, 66),
+        (["git", "push", "origin", "HEAD:main"], 9, 11),
+    ]
+    assert st[1].run is not None and st[1].run.commands == []

@@ -20,7 +20,7 @@ from urr_audit.loaders.workflows.shell import (
 )
 from urr_audit.model.common import Span
 from urr_audit.model.gha_images import FileEdit, Hole, ImageBuild, ImageName, RegistryLogin, Template
-from urr_audit.model.workflows import Scalar, Step
+from urr_audit.model.workflows import Scalar, ShellCommand, Step
 
 if TYPE_CHECKING:
     from urr_audit.loaders.workflows.positions import Located
@@ -232,11 +232,15 @@ class Recogniser:
                         accounts=accounts,
                     )
                 )
+        shell_commands: list[ShellCommand] = []
         if step.run is not None:
-            self.script(step, path, chain, builds, logins, edits)
-        if not (builds or logins or edits):
+            shell_commands = self.script(step, path, chain, builds, logins, edits)
+        if not (builds or logins or edits or shell_commands):
             return step
-        return step.model_copy(update={"builds": builds, "logins": logins, "edits": edits})
+        update: dict[str, Any] = {"builds": builds, "logins": logins, "edits": edits}
+        if shell_commands and step.run is not None:
+            update["run"] = step.run.model_copy(update={"commands": shell_commands})
+        return step.model_copy(update=update)
 
     # --- docker/build-push-action -----------------------------------------------------------
     def build_push_action(self, step: Step, path: Path, chain: EnvChain) -> ImageBuild:
@@ -304,32 +308,38 @@ class Recogniser:
         builds: list[ImageBuild],
         logins: list[RegistryLogin],
         edits: list[FileEdit],
-    ) -> None:
+    ) -> list[ShellCommand]:
+        """Recognise what the script does; return its commands (POSIX shells only)."""
         assert step.run is not None
         text = step.run.script.text
-        if not any(k in text for k in ("docker", "sed", "yq", "kustomize", "podman")):
-            return
+        shell = (step.run.shell or "bash").split()[0].rsplit("/", 1)[-1]
+        if shell not in ("bash", "sh", "dash", "zsh", "ksh"):
+            return []  # pwsh, python, cmd...: not split as a POSIX shell
         try:
             occ = find(text)
         except ExprSyntaxError:
-            return  # reported by the expression pass
+            return []  # reported by the expression pass
         inners = [o.inner for o in occ]
         sources = [text[o.start : o.end] for o in occ]
         lines = text.split("\n")
         base = chain.template(step.run.working_directory)
         cursor = 0
         within: dict[int, int] = {}  # per script line, where the previous command's name was
+        found: list[ShellCommand] = []
         for cmd in commands(text, [(o.start, o.end) for o in occ]):
             name = cmd.words[0].raw
             physical = lines[cmd.line].strip() if cmd.line < len(lines) else ""
             lp = physical.find(name, within.get(cmd.line, 0))
             within[cmd.line] = lp + len(name) if lp >= 0 else within.get(cmd.line, 0)
-            if name not in ("docker", "sed", "yq", "kustomize"):
-                continue
             line, col, after = self.located.locate((*path, "run"), physical, cursor)
             cursor = max(cursor, after - len(physical))
             column = col + lp if lp >= 0 else col
             span = Span(path=self.located.file, line=line, end_line=line)
+            found.append(
+                ShellCommand(argv=[w.text(inners) for w in cmd.words], span=span, column=column, source=cmd.source)
+            )
+            if name not in ("docker", "sed", "yq", "kustomize"):
+                continue
             ctx = _Cmd(self, cmd, chain, inners, sources, base, span, column, step.address)
             if name == "docker":
                 ctx.docker(builds, logins)
@@ -339,6 +349,7 @@ class Recogniser:
                 ctx.yq(edits)
             else:
                 ctx.kustomize(edits)
+        return found
 
 
 class _Cmd:

@@ -92,3 +92,16 @@ def test_action_schema(tmp_path):
         (1, "(document)", "`description` is required"),
         (4, "runs.stepz", "unexpected key `stepz` (did you mean `steps`?)"),
     ]
+
+
+def test_validator_is_imported_only_for_workflows(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    code = (
+        "import sys; from urr_audit.cli import app; from urr_audit.loaders import load_project; "
+        f"load_project({str(tmp_path)!r}); print('jsonschema' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"

@@ -411,6 +411,16 @@ class Step(BaseModel):
     edits: list[FileEdit] = Field(default_factory=list)
 
     @property
+    def type(self) -> str:
+        """What the engine indexes steps by (a check declaring `types=("actions/checkout",)`
+        visits only those): the action (`owner/repo[/path]`), `local`, `docker` or `run`."""
+        if self.uses is None:
+            return "run"
+        if self.uses.is_local:
+            return "local"
+        return self.uses.action or self.uses.kind
+
+    @property
     def label(self) -> str:
         """What a reviewer calls the step: its name, id, action, or first line of its script."""
         for s in (self.name, self.id):

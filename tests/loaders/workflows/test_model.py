@@ -352,3 +352,28 @@ def test_reusable_call_job(tmp_path):
     assert call.secrets_inherit is not None and call.secrets_inherit.line == 7
     assert call.with_["env"].text == "prod"
     assert wf.jobs["call2"].secrets["TOKEN"].exprs[0].refs[0].dotted == "secrets.DEPLOY_TOKEN"
+
+
+def test_step_type_for_engine_indexing(tmp_path):
+    wf = one(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          a:
+            runs-on: x
+            steps:
+              - uses: actions/checkout@v4
+              - uses: github/codeql-action/upload-sarif@v3
+              - uses: ./local
+              - uses: docker://alpine
+              - run: make
+        """,
+    )
+    assert [s.type for s in wf.jobs["a"].steps] == [
+        "actions/checkout",
+        "github/codeql-action/upload-sarif",
+        "local",
+        "docker",
+        "run",
+    ]

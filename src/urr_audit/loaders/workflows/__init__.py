@@ -82,7 +82,13 @@ def load_action_file(ws: Workspace, directory: str, path: str, errors: list[Load
     if builder is None:
         return None
     action = builder.action(directory)
-    violations = schema.validate(builder.doc.data, builder, schema.ACTION_SCHEMA)
+    # The runner reads a local action without `name`/`description` (metadata for the
+    # Marketplace): a missing one is not a broken action.
+    violations = [
+        v
+        for v in schema.validate(builder.doc.data, builder, schema.ACTION_SCHEMA)
+        if v.message not in ("`name` is required", "`description` is required")
+    ]
     return action.model_copy(update={"schema_errors": violations}) if violations else action
 
 

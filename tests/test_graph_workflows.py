@@ -53,7 +53,7 @@ def test_images_pushed_per_caller_and_run_by_workloads(graph):
 
 
 def test_ci_edits_the_overlays_it_deploys(graph):
-    for wf in (TICKET, "gha:.github/workflows/frontend-ci-cd.yml", "gha:.github/workflows/rollback.yml"):
+    for wf in (TICKET, REUSABLE, "gha:.github/workflows/frontend-ci-cd.yml", "gha:.github/workflows/rollback.yml"):
         edited = sorted(v for _, v, d in graph.out_edges(wf, data=True) if d["kind"] == "edits")
         assert edited == ["kustomize:k8s/spring/overlays/prod", "kustomize:k8s/spring/overlays/staging"], wf
 

@@ -132,6 +132,8 @@ def add_workflows(g: nx.DiGraph, project: Project) -> None:
                     path = edit.path.bind({"inputs": inputs}) if inputs else edit.path
                     src = caller if caller is not None else w
                     _add_edit(g, project, _wid(src.path), path, edit.tool, w.path, edit.span.line)
+                    if caller is not None:  # the reusable workflow edits it too, for this caller
+                        _add_edit(g, project, _wid(w.path), path, edit.tool, w.path, edit.span.line)
 
     for repo, info in sorted(images.items()):
         g.add_node(

@@ -523,10 +523,13 @@ class _Evaluator:
                 return args[0]
             return _fmt(to_string(args[0]), args[1:])
         if name == "tojson":
-            u = _contains_unknown(args[0])
-            if u is not None:
-                return Unknown(u.reason, truthy=True)
-            return json.dumps(_plain_json(args[0]), indent=2)
+            try:
+                u = _contains_unknown(args[0])
+                if u is not None:
+                    return Unknown(u.reason, truthy=True)
+                return json.dumps(_plain_json(args[0]), indent=2)
+            except RecursionError:
+                return Unknown("toJSON() of a value nested too deep", truthy=True)
         for a in args:
             if isinstance(a, Unknown):
                 return Unknown(a.reason)
@@ -535,6 +538,8 @@ class _Evaluator:
                 return _from_json(json.loads(to_string(args[0])))
             except ValueError:
                 return Unknown("fromJSON() of text that is not JSON")
+            except RecursionError:
+                return Unknown("fromJSON() of a document nested too deep")
         if name == "join":
             sep = to_string(args[1]) if len(args) > 1 else ","
             if isinstance(args[0], list):

@@ -265,3 +265,12 @@ def test_parse_tree_positions():
     assert isinstance(node, Binary)
     assert (node.start, node.end) == (0, 19)
     assert isinstance(node.left, Property) and isinstance(node.left.obj, ContextName)
+
+
+def test_long_operator_chains_are_bounded_not_recursion_errors():
+    with pytest.raises(ExprSyntaxError, match="too complex"):
+        parse("true || " * 2400 + "true")
+    with pytest.raises(ExprSyntaxError, match="too complex"):
+        parse("github" + ".a" * 300)
+    node = parse("true || " * 150 + "true")
+    assert evaluate(node, {}) is True and refs(node) == []

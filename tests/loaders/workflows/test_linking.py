@@ -193,3 +193,15 @@ def test_anchors_and_merge_keys_work(tmp_path):
     assert set(b.env) == {"MODE", "EXTRA"}
     assert b.env["MODE"].span.line == 6  # where the anchored value is written
     assert b.steps[0].run is not None and b.steps[0].run.script.exprs[0].span.line == 8
+
+
+def test_deep_nesting_is_a_load_error(tmp_path):
+    _, errors = load(tmp_path, {".github/workflows/deep.yml": "on: push\nx: " + "[" * 500 + "]" * 500 + "\n"})
+    assert [e.kind for e in errors] == ["workflows.yaml"] and "nests deeper" in errors[0].message
+
+
+def test_from_json_of_deep_text_is_unknown_not_a_crash():
+    from urr_audit.loaders.workflows.expressions import parse
+    from urr_audit.model.gha_expr import Unknown, evaluate
+
+    assert isinstance(evaluate(parse("fromJSON('" + "[" * 5000 + "]" * 5000 + "')"), {}), Unknown)

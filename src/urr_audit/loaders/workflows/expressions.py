@@ -37,9 +37,11 @@ from urr_audit.model.gha_expr import (
     Not,
     Property,
     Star,
+    children,
 )
 
-MAX_DEPTH = 64
+MAX_DEPTH = 64  # parentheses, `!` and function calls nested in the text
+MAX_TREE_DEPTH = 200  # the tree (a chain of 500 `||` is 500 deep): evaluators recurse over it
 MAX_LENGTH = 20_000
 
 
@@ -286,7 +288,20 @@ def parse(text: str) -> Node:
     """The syntax tree of one expression (the text between `${{` and `}}`)."""
     if len(text) > MAX_LENGTH:
         raise ExprSyntaxError(f"expression longer than {MAX_LENGTH} characters", 0)
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if _tree_depth(node) > MAX_TREE_DEPTH:
+        raise ExprSyntaxError(f"expression too complex: more than {MAX_TREE_DEPTH} operators or accesses deep", 0)
+    return node
+
+
+def _tree_depth(node: Node) -> int:
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in children(n))
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)

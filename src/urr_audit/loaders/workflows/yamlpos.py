@@ -105,7 +105,14 @@ def _pos(node: Any, key: Any) -> Pos:
     )
 
 
+# Workflows nest a dozen levels; far deeper input would only exhaust the recursion of the
+# code that walks it later (schema validation, expression collection).
+MAX_NESTING = 64
+
+
 def _plain(node: Any, path: Path, out: dict[Path, Pos], budget: list[int]) -> Any:
+    if len(path) > MAX_NESTING:
+        raise YamlError(f"the document nests deeper than {MAX_NESTING} levels", node.start_mark.line + 1)
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlError("excessive aliasing: the document expands far beyond what is written", node.start_mark.line + 1)

@@ -195,6 +195,16 @@ class TfvarsFile(BaseModel):
     values: dict[str, Attribute] = Field(default_factory=dict)
 
 
+class LockedProvider(BaseModel):
+    """One `provider "registry.terraform.io/hashicorp/aws" { version = ... }` entry of a
+    dependency lock file (`.terraform.lock.hcl`): the version `terraform init` installs."""
+
+    source: str  # as written: "registry.terraform.io/hashicorp/aws"
+    version: str
+    constraints: str | None = None
+    span: Span
+
+
 class ModuleDir(BaseModel):
     path: str  # repo-relative directory
     files: list[str] = Field(default_factory=list)
@@ -207,6 +217,8 @@ class ModuleDir(BaseModel):
     settings: list[TerraformSettings] = Field(default_factory=list)
     other_blocks: list[Block] = Field(default_factory=list)  # moved, import, check, removed
     tfvars: list[TfvarsFile] = Field(default_factory=list)
+    # `.terraform.lock.hcl` of the directory (meaningful in root modules), by source as written
+    locked_providers: dict[str, LockedProvider] = Field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from urr_audit.loaders.terraform.parse import object_fields
 from urr_audit.model.common import LoadError
 from urr_audit.model.terraform import (
     Attribute,
@@ -157,7 +158,9 @@ def settings_of(b: Block) -> TerraformSettings:
             elif v.is_known and isinstance(v.value, str):
                 entry = {"version": v.value}  # legacy `aws = "~> 4.0"` form
             else:
-                entry = {"expression": a.expr.text}
+                # `configuration_aliases = [aws.x]` holds references: read the literal fields
+                fields = object_fields(a.expr)
+                entry = {"expression": a.expr.text, **(fields or {})}
             s.required_providers[pname] = entry
     for child in b.blocks:
         if child.type == "backend":

@@ -43,12 +43,24 @@ from urr_audit.loaders.terraform.parse import (
     string_lit_value,
     unescape,
 )
-from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value, find_unknown
+from urr_audit.model.common import Rejection, Span, UnknownElements, UnknownLeaf, Value, find_unknown
 from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir, Symbols
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Unknown = UnknownLeaf
 first_unknown = find_unknown
+
+
+class IndexOutOfRange(EvalError):
+    """An index past the end of a known list: Terraform's "Invalid index". Unlike other
+    evaluation errors it is reported (`Value.rejected`), so it keeps where it happened."""
+
+    def __init__(self, index: int, length: int):
+        what = "an empty list" if length == 0 else f"a list of {length} element{'s' if length != 1 else ''}"
+        super().__init__(f"index {index} of {what}")
+        self.text = ""
+        self.span: Span | None = None
+        self.origin: Span | None = None
 
 
 def to_internal(v: Value, what: str) -> Any:
@@ -117,6 +129,7 @@ class Evaluator:
         self._path = ""  # file of the expression being evaluated, for `located`
         self._body_line: int | None = None  # first line of a template evaluated out of its file
         self._symbols: dict[str, Any] = {}  # per-instance names of the expression being evaluated
+        self._synthetic = 0  # > 0 inside a template parsed apart from its file (lines are not the file's)
 
     # --- public ---------------------------------------------------------------------------
     def evaluate(self, expr: Expression, symbols: Symbols | None = None) -> Value:
@@ -126,13 +139,19 @@ class Evaluator:
         hit = self._memo.get(memo_key)
         if hit is not None:
             return hit[1]
+        rejected: Rejection | None = None
         try:
             raw = self.raw(expr, symbols.values if symbols is not None else None)
+        except IndexOutOfRange as e:
+            raw = Unknown(f"invalid expression: {e.text + ': ' if e.text else ''}{e}")
+            rejected = Rejection(message=str(e), text=e.text, span=e.span, origin=e.origin)
         except EvalError as e:
             raw = Unknown(f"invalid expression: {e}")
         except RecursionError:
             raw = Unknown("expression nested too deeply")
         value = to_value(raw, expr)
+        if rejected is not None:
+            value = value.model_copy(update={"rejected": rejected})
         name = _plain_var(expr._node)
         if name is not None and name in self.ctx.variables:
             origin = self.ctx.variables[name].origin
@@ -254,6 +273,7 @@ class Evaluator:
             return expr.literal.value if expr.literal.is_known else Unknown("not evaluated")
         outer, self._path = self._path, expr.span.path
         outer_symbols, self._symbols = self._symbols, symbols or {}
+        outer_synthetic, self._synthetic = self._synthetic, 0  # a local read from a template is in its file
         try:
             if isinstance(node, JsonValue):
                 return self.json_value(node.node, node)
@@ -261,6 +281,7 @@ class Evaluator:
         finally:
             self._path = outer
             self._symbols = outer_symbols
+            self._synthetic = outer_synthetic
 
     def local(self, name: str) -> Any:
         if name in self._locals:
@@ -396,7 +417,11 @@ class Evaluator:
         tpl = holder.templates.get(id(n))
         if tpl is not None:
             self._body_line = n.line
-            v = self.ev(tpl.node, dict(self._symbols))
+            self._synthetic += 1
+            try:
+                v = self.ev(tpl.node, dict(self._symbols))
+            finally:
+                self._synthetic -= 1
             return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
         if n.pairs is not None:
             return self._locate({k: self.json_value(v, holder) for k, _, v in n.pairs}, None, n.line, n.end_line)
@@ -428,7 +453,29 @@ class Evaluator:
             value, rest = self.traversal(children, scope)
         else:
             value, rest = self.ev(first, scope), children[1:]
-        return self.apply_ops(value, rest, scope)
+        try:
+            return self.apply_ops(value, rest, scope)
+        except IndexOutOfRange as e:
+            if not e.text:
+                self._place(e, children)
+            raise
+
+    def _place(self, e: IndexOutOfRange, children: list[Node]) -> None:
+        """Where an out-of-range index is written, and where the indexed variable was set."""
+        e.text = "".join(node_text(c) for c in children).strip()
+        if not self._synthetic:
+            e.span = Span(
+                path=self._path, line=children[0].start_point.row + 1, end_line=children[-1].end_point.row + 1
+            )
+        if (
+            children[0].type == "variable_expr"
+            and node_text(children[0]) == "var"
+            and len(children) > 1
+            and children[1].type == "get_attr"
+        ):
+            name = node_text(children[1].children[-1])
+            if name in self.ctx.variables:
+                e.origin = self.ctx.variables[name].origin
 
     def literal_value(self, node: Node, scope: dict[str, Any]) -> Any:
         c = node.children[0]
@@ -611,7 +658,7 @@ class Evaluator:
             if run is not None:  # the element's position is unknown
                 return Unknown(run.reason)
             if not inside:
-                raise EvalError(f"index {i} out of range")
+                raise IndexOutOfRange(i, len(value))
             return value[i]
         if isinstance(value, dict):
             k = tf_str(key)
@@ -843,10 +890,12 @@ class Evaluator:
         if tpl is None:
             raise EvalError(f"templatefile(): template syntax error in {rel}")
         outer, self._path, self._body_line = self._path, rel, 1
+        self._synthetic += 1
         try:
             v = self.ev(tpl.node, dict(tpl_vars))
         finally:
             self._path = outer
+            self._synthetic -= 1
         return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
 
     # --- templates ------------------------------------------------------------------------

@@ -117,6 +117,16 @@ class Table:
         return parse_version(self.version) or (self.major,)
 
 
+# Terraform's built-in provider (`terraform_data`), part of Terraform itself: written from its
+# documentation, not generated (https://developer.hashicorp.com/terraform/language/resources/terraform-data)
+BUILTIN = "terraform.io/builtin/terraform"
+_BUILTIN_RESOURCES = {
+    "terraform_data": json.dumps(
+        {"a": {"id": ["c", "string"], "input": ["o", "any"], "output": ["c", "any"], "triggers_replace": ["o", "any"]}}
+    )
+}
+
+
 @cache
 def index() -> dict[str, dict[str, Any]]:
     """`data/index.json`: "aws-5" -> {source, version, package, file, resources, ...}."""
@@ -127,11 +137,19 @@ def index() -> dict[str, dict[str, Any]]:
 
 def majors(source: str) -> list[int]:
     """Major versions with a table for a provider source (normalised, `hashicorp/aws`)."""
+    if source == BUILTIN:
+        return [1]
     return sorted(int(k.rsplit("-", 1)[1]) for k, v in index().items() if v["source"] == source)
 
 
 @cache
 def table(source: str, major: int) -> Table | None:
+    if source == BUILTIN:
+        return Table(BUILTIN, 1, "1", "terraform", True, _BUILTIN_RESOURCES, {}) if major == 1 else None
+    return _table(source, major)
+
+
+def _table(source: str, major: int) -> Table | None:
     entry = next(
         (v for v in index().values() if v["source"] == source and v["file"].endswith(f"-{major}.json.gz")), None
     )
@@ -154,6 +172,8 @@ def normalize_source(source: str) -> str | None:
     """`registry.terraform.io/hashicorp/aws` or `hashicorp/aws` -> `hashicorp/aws`; None for
     another registry host (its providers are not the ones tabled here)."""
     parts = source.strip().lower().split("/")
+    if parts == ["terraform"] or "/".join(parts) == BUILTIN:
+        return BUILTIN  # the built-in provider: `terraform_data`, whatever the version
     if len(parts) == 3 and parts[0] in _KNOWN_HOSTS:
         parts = parts[1:]
     if len(parts) == 1:
@@ -289,6 +309,9 @@ def select_majors(source: str, locked: tuple[str, Any] | None, constraints: list
     have = majors(source)
     if not have:
         return Selection(source, reason=f"no schema table for {source}")
+    if source == BUILTIN:
+        builtin = table(source, 1)
+        return Selection(source, [builtin] if builtin else [], how="built into Terraform")
     if locked is not None:
         version, where = locked
         v = parse_version(version)

@@ -44,7 +44,16 @@ from urr_audit.loaders.terraform.parse import (
     unescape,
 )
 from urr_audit.model.common import Rejection, Span, UnknownElements, UnknownLeaf, Value, find_unknown
-from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir, Symbols
+from urr_audit.model.terraform import (
+    Block,
+    Expression,
+    ModuleCall,
+    ModuleDir,
+    Resource,
+    Symbols,
+    after_apply,
+    after_apply_reason,
+)
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Unknown = UnknownLeaf
@@ -113,9 +122,31 @@ class Context:
     located: Located = field(default_factory=dict)  # shared by every instance of an environment
     # JSON-looking strings -> (path, line of their first line), for `structured`
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # evaluate as a plan before anything exists: a managed resource reads as its configuration
+    # (see `PlannedResource`) instead of as wholly unknown
+    planned: bool = False
+
+
+class PlannedResource:
+    """A managed resource (or one of its nested blocks) as `terraform plan` sees it when it
+    does not exist yet: the arguments its configuration sets are their values, everything else
+    is unknown until apply, with a reason `model.terraform.after_apply` recognises. Attributes
+    are evaluated when read."""
+
+    __slots__ = ("block", "ev", "path", "resource", "symbols")
+
+    def __init__(self, ev: Evaluator, resource: Resource, block: Block, symbols: dict[str, Any], path: str = ""):
+        self.ev, self.resource, self.block, self.symbols, self.path = ev, resource, block, symbols, path
+
+    def attr(self, name: str) -> Any:
+        return self.ev.planned_attribute(self, name)
+
+    def __repr__(self) -> str:
+        return f"PlannedResource({self.resource.address}{'.' + self.path if self.path else ''})"
 
 
 _TRAVERSAL = ("get_attr", "index", "splat")
+_RESOURCE_META = frozenset({"count", "for_each", "provider", "depends_on"})
 _NOT_RESOURCES = frozenset({"var", "local", "module", "path", "terraform"})
 
 
@@ -573,8 +604,82 @@ class Evaluator:
         if root == "data":
             shown = ".".join(["data"] + names[:3])
             return Unknown(f"depends on {shown}"), []
+        if self.ctx.planned and names:
+            declared = self._managed(root, names[0])
+            if declared is not None:
+                return self.planned_resource(declared), rest[1:]
         shown = ".".join([root] + names[:2])
         return Unknown(f"depends on {shown}"), []
+
+    # --- plan mode ------------------------------------------------------------------------
+    def _managed(self, type_: str, name: str) -> Resource | None:
+        for r in self.ctx.module.resources:
+            if r.mode == "managed" and r.type == type_ and r.name == name:
+                return r
+        return None
+
+    def planned_resource(self, r: Resource) -> Any:
+        """`aws_x.y` in plan mode: one object, a list (count) or a map (for_each) of them."""
+        label = f"resource {r.address}"
+        if label in self._busy:
+            return Unknown(f"{r.address} refers to itself")
+        self._busy.add(label)
+        try:
+            if r.for_each is not None:
+                coll = self._meta(r.for_each)
+                if isinstance(coll, Unknown):
+                    return coll
+                if isinstance(coll, dict):
+                    return {k: self._planned(r, {"each": {"key": k, "value": x}}) for k, x in coll.items()}
+                if isinstance(coll, list):
+                    u = first_unknown(coll)
+                    if u is not None:
+                        return Unknown(u.reason)
+                    keys = {tf_str(x): x for x in coll}
+                    return {k: self._planned(r, {"each": {"key": k, "value": x}}) for k, x in keys.items()}
+                return Unknown(f"{r.address}: for_each is not a map or set")
+            if r.count is not None:
+                n = self._meta(r.count)
+                if isinstance(n, Unknown):
+                    return n
+                if isinstance(n, bool) or not isinstance(n, (int, float)) or n < 0:
+                    return Unknown(f"{r.address}: count is not a whole number")
+                return [self._planned(r, {"count": {"index": i}}) for i in range(int(n))]
+            return self._planned(r, {})
+        finally:
+            self._busy.discard(label)
+
+    def _meta(self, expr: Expression) -> Any:
+        try:
+            return self.raw(expr)
+        except (EvalError, RecursionError) as e:
+            return Unknown(f"invalid expression: {e}")
+
+    def _planned(self, r: Resource, symbols: dict[str, Any]) -> PlannedResource:
+        return PlannedResource(self, r, r.body, symbols)
+
+    def planned_attribute(self, obj: PlannedResource, name: str) -> Any:
+        r = obj.resource
+        path = f"{obj.path}.{name}" if obj.path else name
+        shown = f"{r.type}.{r.name}.{path}"
+        attr = obj.block.attr(name)
+        if attr is not None and not (obj.block is r.body and name in _RESOURCE_META):
+            label = f"attribute {r.address}.{path}"
+            if label in self._busy:
+                return Unknown(f"{shown} refers to itself")
+            self._busy.add(label)
+            try:
+                return self.raw(attr.expr, obj.symbols)
+            except (EvalError, RecursionError) as e:
+                return Unknown(f"{shown} cannot be evaluated: {e}")
+            finally:
+                self._busy.discard(label)
+        if any(b.type == "dynamic" and b.labels == [name] for b in obj.block.blocks):
+            return Unknown(f"{shown} is a dynamic block")
+        blocks = obj.block.blocks_of(name)
+        if blocks:
+            return [PlannedResource(self, r, b, obj.symbols, path) for b in blocks]
+        return Unknown(after_apply_reason(r.type, r.name, path))
 
     def module_instances(
         self, name: str, mi: ModuleInstances, ops: list[Node], scope: dict[str, Any]
@@ -638,6 +743,8 @@ class Evaluator:
 
     @staticmethod
     def get_attr(value: Any, name: str) -> Any:
+        if isinstance(value, PlannedResource):
+            return value.attr(name)
         if isinstance(value, dict):
             if name not in value:
                 raise EvalError(f"no attribute {name!r}")
@@ -685,9 +792,19 @@ class Evaluator:
         sym = node_text(kids[sym_i])
         a = self.ev_terms(kids[:sym_i], scope)
         b = self.ev_terms(kids[sym_i + 1 :], scope)
+        if self.ctx.planned and sym in ("==", "!=") and (isinstance(a, Unknown) or isinstance(b, Unknown)):
+            other, u = (b, a) if isinstance(a, Unknown) else (a, b)
+            if other is None and not isinstance(other, Unknown) and _never_null(u):
+                return sym == "!="  # Terraform knows an id or a string template is never null
+            if u.reason.startswith(_TEMPLATE):
+                return Unknown(u.reason + _REFINABLE)  # a known prefix may decide it
         for x in (a, b):
             if isinstance(x, Unknown):
                 return x
+        if sym in ("==", "!=") and (a is None) != (b is None):
+            # null against a collection whose parts are unknown: the collection itself is
+            # known, so Terraform knows it is not null (`var.obj != null` stays decidable)
+            return sym == "!="
         if sym in ("==", "!="):
             eq = a == b and (type_name(a) == type_name(b) or a is None or b is None)
             u = first_unknown(a) or first_unknown(b)
@@ -820,6 +937,10 @@ class Evaluator:
             return _concat(args)
         if name == "flatten" and len(args) == 1 and isinstance(args[0], list):
             return _flatten(args[0])
+        if self.ctx.planned:
+            refined = _plan_refined(name, args)
+            if refined is not None:
+                return refined
         for a in args:
             if isinstance(a, Unknown):
                 return a
@@ -983,6 +1104,8 @@ class _Render:
             doc = _json_with_holes(self.ev, text, self.holes, self.line)
             if doc is not None:
                 return Unknown(self.unknown.reason, doc)
+        if self.ev.ctx.planned and not self.unknown.reason.startswith(_TEMPLATE):
+            return Unknown(_TEMPLATE + self.unknown.reason)
         return Unknown(self.unknown.reason)
 
     def literal(self, text: str) -> None:
@@ -1104,6 +1227,34 @@ class _Render:
                 local[names[0]] = v
             self.seq(body, intro.end_byte, end.start_byte, local)
             self._open(end)
+
+
+# Plan mode: Terraform refines some unknown values (1.6+): a string template is never null and
+# its leading text is known, a resource's id is never null, coalesce() never returns null. What
+# such a value decides may be known at plan time, so it is marked: never a finding there.
+_TEMPLATE = "never null at plan time (a string template or coalesce(), its prefix known): "
+_REFINABLE = " (Terraform may know this at plan time through the value's refinements)"
+_NEVER_NULL_FUNCTIONS = frozenset({"coalesce", "coalescelist"})
+_PREFIX_FUNCTIONS = frozenset({"startswith", "endswith", "strcontains", "length", "substr", "split", "regex"})
+
+
+def _never_null(u: Unknown) -> bool:
+    cause = after_apply(u.reason)
+    return (cause is not None and cause[2] == "id") or u.reason.startswith(_TEMPLATE)
+
+
+def _plan_refined(name: str, args: list[Any]) -> Any:
+    """The unknown result of a function whose result Terraform may refine at plan time."""
+    unknown = next((a for a in args if isinstance(a, Unknown)), None) or next(
+        (u for u in map(first_unknown, args) if u is not None), None
+    )
+    if unknown is None:
+        return None
+    if name in _NEVER_NULL_FUNCTIONS:
+        return Unknown(_TEMPLATE + unknown.reason if not unknown.reason.startswith(_TEMPLATE) else unknown.reason)
+    if name in _PREFIX_FUNCTIONS and unknown.reason.startswith(_TEMPLATE):
+        return Unknown(unknown.reason + _REFINABLE)
+    return None
 
 
 _ERR = object()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from urr_audit.loaders.terraform.parse import object_fields
+from urr_audit.loaders.terraform.parse import object_fields, object_texts
 from urr_audit.model.common import LoadError
 from urr_audit.model.terraform import (
     Attribute,
@@ -134,6 +134,7 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
             )
         )
         source = ""
+    providers = b.attr("providers")
     mod.module_calls[name] = ModuleCall(
         name=name,
         span=b.span,
@@ -144,6 +145,8 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
         count=b.attr("count").expr if b.attr("count") else None,
         for_each=b.attr("for_each").expr if b.attr("for_each") else None,
         depends_on=_depends_on(b.attr("depends_on").expr if b.attr("depends_on") else None),
+        providers=(object_texts(providers.expr) or {}) if providers is not None else {},
+        providers_span=providers.span if providers is not None else None,
     )
 
 

@@ -244,9 +244,16 @@ def _relpath(from_dir: str, to_dir: str) -> str:
 
 class _EnvBuilder:
     def __init__(
-        self, ws: Workspace, modules: dict[str, ModuleDir], root: ModuleDir, name: str, errors: list[LoadError]
+        self,
+        ws: Workspace,
+        modules: dict[str, ModuleDir],
+        root: ModuleDir,
+        name: str,
+        errors: list[LoadError],
+        planned: bool = False,
     ):
         self.ws, self.modules, self.root, self.name, self.errors = ws, modules, root, name, errors
+        self.planned = planned  # evaluate as a first plan (see Environment.planned)
         self.instances: list[tuple[ModuleInstance, LazyVariables]] = []
         self.tfvars_loaded: list[str] = []
         self.tfvars_ignored: list[str] = []
@@ -305,6 +312,7 @@ class _EnvBuilder:
             path_module=_relpath(self.root.path, mod.path),
             located=self.located,
             texts=self.texts,
+            planned=self.planned,
         )
         ev = Evaluator(ctx)
         inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call, key=key)
@@ -437,6 +445,12 @@ def load(ws: Workspace) -> tuple[TerraformProject, list[LoadError]]:
     used = resolve_sources(ws, modules, errors)
     roots = [d for d in modules if d not in used]
     names = environment_names(roots, ws.root.name)
-    environments = [_EnvBuilder(ws, modules, modules[d], names[d], errors).build() for d in roots]
+    environments = []
+    for d in roots:
+        env = _EnvBuilder(ws, modules, modules[d], names[d], errors).build()
+        # the same environment as a first plan sees it, built when a rule asks (its load
+        # errors are the environment's own, already reported)
+        env._planned = _Once(lambda d=d: _EnvBuilder(ws, modules, modules[d], names[d], [], planned=True).build())
+        environments.append(env)
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return TerraformProject(modules=modules, environments=environments), errors

@@ -143,7 +143,7 @@ def _judge(
                 message=(
                     f"{address}: `{kind} = {_short(expr)}` depends on `{attr}`, which the provider sets only at "
                     f'apply: a plan cannot tell {what} there will be, and Terraform stops with "{error}" '
-                    f"(on the first apply of environment `{env.name}`, and whenever {type_}.{name} is replaced)"
+                    f"(on a first apply: a new environment, a rebuild; and whenever {type_}.{name} is replaced)"
                 ),
                 address=address,
                 environment=env.name,

@@ -135,6 +135,7 @@ def index() -> dict[str, dict[str, Any]]:
     return out
 
 
+@cache
 def majors(source: str) -> list[int]:
     """Major versions with a table for a provider source (normalised, `hashicorp/aws`)."""
     if source == BUILTIN:

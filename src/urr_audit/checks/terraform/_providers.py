@@ -10,7 +10,7 @@ which the engine merges.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ModuleDir, Resource, TerraformProject
@@ -85,9 +85,14 @@ class Root:
 
     env: Environment
     modules: list[ModuleDir]
+    _selections: dict[str, Selection] = field(default_factory=dict, repr=False)
 
     def selection(self, source: str) -> Selection:
-        return select_majors(source, locked_version(self.env.module, source), constraints_for(self.modules, source))
+        if source not in self._selections:  # one per provider: a rule asks for every resource
+            self._selections[source] = select_majors(
+                source, locked_version(self.env.module, source), constraints_for(self.modules, source)
+            )
+        return self._selections[source]
 
 
 def roots_of(project: TerraformProject) -> dict[str, list[Root]]:

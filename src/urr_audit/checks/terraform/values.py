@@ -9,6 +9,7 @@ they will be null or empty.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from urr_audit.model.terraform import (
     ModuleInstance,
     ResourceInstance,
     Symbols,
+    instance_keys,
+    unexpanded_symbols,
 )
 from urr_audit.providers import BlockSchema, majors
 
@@ -90,6 +93,7 @@ def evaluated(env: Environment) -> Iterator[Evaluated]:
     """Every expression Terraform evaluates in the environment: resource arguments and
     count/for_each, module arguments and count/for_each, locals, outputs, provider settings.
     Resources known not to exist here are left out (Terraform does not evaluate them)."""
+    by_address = {i.address: i for i in env.instances}
     for inst in env.instances:
         yes = inst.exists
         mod = inst.module
@@ -104,6 +108,11 @@ def evaluated(env: Environment) -> Iterator[Evaluated]:
             for meta in (call.count, call.for_each):
                 if meta is not None:
                     yield Evaluated(meta, None, inst, inst.prefixed(f"module.{call.name}"), meta.span, yes)
+        parent = by_address.get(inst.parent_address) if inst.call is not None else None
+        if inst.call is not None and parent is not None:  # its arguments, with its each/count
+            symbols = _call_symbols(parent, inst)
+            for arg in inst.call.arguments.values():
+                yield Evaluated(arg.expr, symbols, parent, inst.address, arg.span, yes)
         for r in mod.resources:
             for meta in (r.count, r.for_each):
                 if meta is not None:
@@ -116,6 +125,13 @@ def evaluated(env: Environment) -> Iterator[Evaluated]:
                     yield Evaluated(
                         attr.expr, symbols if symbols.values else None, inst, ri.address, attr.span, exists, ri, path
                     )
+
+
+_LEGACY_INDEX = re.compile(r"\.\d")
+
+
+def _indexes(expr: Expression) -> bool:
+    return "[" in expr.text or bool(_LEGACY_INDEX.search(expr.text))
 
 
 def _exists_note(e: Evaluated) -> str | None:
@@ -139,6 +155,10 @@ def invalid_index(ctx: Context, env: Environment, params: InvalidIndexParams) ->
     resource holding the expression may not exist here."""
     seen: set[tuple[str, int, str]] = set()
     for e in evaluated(env):
+        # a rejection comes from an index written in the expression itself; one inside a
+        # local, an output or a module argument is found where that is evaluated
+        if not _indexes(e.expr):
+            continue
         v = e.instance.eval(e.expr, e.symbols)
         rej = v.rejected
         if rej is None:
@@ -297,3 +317,16 @@ def _modules(env: Environment) -> list[ModuleDir]:
     for inst in env.instances:
         seen.setdefault(inst.module.path, inst.module)
     return list(seen.values())
+
+
+def _call_symbols(parent: ModuleInstance, inst: ModuleInstance) -> Symbols | None:
+    """`each`/`count` of a module instance, for its arguments (evaluated in the caller)."""
+    call = inst.call
+    if call is None or (call.count is None and call.for_each is None):
+        return None
+    if inst.key is None:
+        return unexpanded_symbols(parent, call.count, call.for_each)
+    for key, symbols in instance_keys(parent, call.count, call.for_each) or []:
+        if key == inst.key:
+            return symbols
+    return None

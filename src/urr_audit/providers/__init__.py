@@ -126,6 +126,20 @@ _BUILTIN_RESOURCES = {
     )
 }
 
+_BUILTIN_DATA = {
+    "terraform_remote_state": json.dumps(
+        {
+            "a": {
+                "backend": ["r", "string"],
+                "config": ["o", "any"],
+                "defaults": ["o", "any"],
+                "outputs": ["c", "any"],
+                "workspace": ["o", "string"],
+            }
+        }
+    )
+}
+
 
 @cache
 def index() -> dict[str, dict[str, Any]]:
@@ -146,7 +160,7 @@ def majors(source: str) -> list[int]:
 @cache
 def table(source: str, major: int) -> Table | None:
     if source == BUILTIN:
-        return Table(BUILTIN, 1, "1", "terraform", True, _BUILTIN_RESOURCES, {}) if major == 1 else None
+        return Table(BUILTIN, 1, "1", "terraform", True, _BUILTIN_RESOURCES, _BUILTIN_DATA) if major == 1 else None
     return _table(source, major)
 
 

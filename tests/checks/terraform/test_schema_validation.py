@@ -189,3 +189,56 @@ def test_another_registrys_provider_of_the_same_name_is_not_judged(tmp_path: Pat
         },
     )
     assert run(tmp_path).findings == [] and run(tmp_path).undecided == []
+
+
+def test_json_provider_references_are_read_as_references(tmp_path: Path):
+    tree(
+        tmp_path,
+        {
+            "mod/main.tf.json": """
+            {
+              "terraform": {"required_providers": {"aws": {
+                "source": "hashicorp/aws", "version": "~> 5.0", "configuration_aliases": ["aws.us_east_1"]
+              }}},
+              "resource": {"aws_acm_certificate": {"edge": {
+                "provider": "aws.us_east_1", "domain_name": "example.com", "validation_method": "DNS"
+              }}}
+            }
+            """,
+            "main.tf": """
+            provider "aws" {
+              alias  = "virginia"
+              region = "us-east-1"
+            }
+            module "m" {
+              source    = "./mod"
+              providers = { aws.us_east_1 = aws.virginia }
+            }
+            """,
+        },
+    )
+    result = run(tmp_path, [*SCHEMA_RULES, "URR-TF-090"])
+    assert result.findings == [] and result.undecided == []
+
+
+def test_terraforms_own_provider_is_tabled(tmp_path: Path):
+    tree(
+        tmp_path,
+        {
+            "main.tf": """
+            data "terraform_remote_state" "network" {
+              backend = "s3"
+              config = {
+                bucket = "state"
+                key    = "network.tfstate"
+              }
+            }
+            resource "terraform_data" "marker" {
+              input   = data.terraform_remote_state.network.outputs.vpc_id
+              trigger = "x"
+            }
+            """
+        },
+    )
+    [f] = run(tmp_path).findings
+    assert "`trigger` is not an argument of terraform_data" in f.message

@@ -57,6 +57,14 @@ def _literal_bool(attr: Attribute | None, default: bool) -> bool:
     return v.value if v.is_known and isinstance(v.value, bool) else default
 
 
+def _provider_ref(attr: Attribute | None) -> str | None:
+    """`aws.us_east_1` as written: a reference in HCL, a string in JSON syntax (or legacy HCL)."""
+    if attr is None:
+        return None
+    v = attr.expr.literal
+    return v.value.strip() if v.is_known and isinstance(v.value, str) else attr.expr.text.strip()
+
+
 def _depends_on(expr: Expression | None) -> list[str]:
     return list(expr.references) if expr is not None else []
 
@@ -78,7 +86,7 @@ def add_blocks(mod: ModuleDir, blocks: list[Block], errors: list[LoadError]) -> 
                     body=b,
                     count=b.attr("count").expr if b.attr("count") else None,
                     for_each=b.attr("for_each").expr if b.attr("for_each") else None,
-                    provider=prov.expr.text.strip() if prov else None,
+                    provider=_provider_ref(prov),
                 )
             )
         elif t == "variable" and len(labels) == 1:

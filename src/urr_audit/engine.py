@@ -30,6 +30,9 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "terraform.resource": lambda p: (r for r in p.terraform.resources() if r.exists.known_or(True) is not False),
     "kubernetes.environment": lambda p: p.kubernetes.environments,
     "kubernetes.object": _k8s_objects,
+    "argocd.application": lambda p: p.argocd.applications,
+    "argocd.applicationset": lambda p: p.argocd.application_sets,
+    "argocd.appproject": lambda p: p.argocd.projects,
 }
 
 

@@ -93,10 +93,13 @@ def build_graph(project: Project) -> nx.DiGraph:
     except ImportError:  # the Kubernetes part is optional while its facts are not built
         return g
     add_kubernetes(g, project)
+    from urr_audit.graph.argocd import add_argocd
+
+    add_argocd(g, project)
     return g
 
 
-PARTS = {"terraform": ("tf:",), "kubernetes": ("k8s:", "kustomize:")}
+PARTS = {"terraform": ("tf:",), "kubernetes": ("k8s:", "kustomize:"), "argocd": ("argocd:", "dir:")}
 
 
 def restrict(g: nx.DiGraph, part: str) -> nx.DiGraph:

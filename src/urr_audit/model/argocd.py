@@ -69,6 +69,18 @@ class ValueFile(BaseModel):
     exists: bool | None = None  # None when not in this repository
 
 
+class SyncHook(BaseModel):
+    """An object of a deployed directory with Argo CD sync annotations: a hook (PreSync, Sync,
+    PostSync, SyncFail...) or an object placed in a sync wave."""
+
+    kind: str
+    name: str
+    span: Span
+    hook: str | None = None  # argocd.argoproj.io/hook (or helm.sh/hook, which Argo CD maps)
+    delete_policy: str | None = None  # argocd.argoproj.io/hook-delete-policy
+    wave: int | None = None  # argocd.argoproj.io/sync-wave
+
+
 class Target(BaseModel):
     """The directory a source deploys from this repository and what is in it."""
 
@@ -79,12 +91,15 @@ class Target(BaseModel):
     # the Kubernetes environment (leaf overlay or manifest directory) built from this directory
     environment: str | None = None
     overlay: str | None = None  # the kustomization directory (kind kustomize)
+    namespace: Text | None = None  # the overlay's own `namespace:` (what every namespaced object gets)
     files: list[str] = Field(default_factory=list)  # kind directory: the manifest files Argo CD reads
     objects: list[K8sObject] = Field(default_factory=list, repr=False)  # what it deploys, as rendered
     # input that did not render (a missing file, invalid YAML): Argo CD's sync fails the same way
     errors: list[LoadError] = Field(default_factory=list)
     # input not read (remote bases, a Helm chart's templates, a plugin): the objects may be more
     incomplete: list[str] = Field(default_factory=list)
+    hooks: list[SyncHook] = Field(default_factory=list)  # objects with sync hook / wave annotations
+    near: str | None = None  # kind missing: the existing directory whose path is closest
     chart_name: str | None = None  # kind helm: Chart.yaml `name`
     chart_dependencies: list[str] = Field(default_factory=list)  # and its `dependencies[].name`
 

@@ -16,6 +16,10 @@ class GitMeta(BaseModel):
     remotes: dict[str, str] = Field(default_factory=dict)  # name -> URL as written in .git/config
     branch: str | None = None  # the checked-out branch; None when detached or unknown
     commit: str | None = None  # the checked-out commit (40 hex); None when unknown
+    # ref names known locally (refs/heads, refs/remotes/<remote>/ without the remote, refs/tags),
+    # loose and packed: tell an Argo CD targetRevision naming a branch from one naming a tag
+    branches: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
 
 
 class Project(BaseModel):

@@ -129,7 +129,7 @@ def duplicate_deployment(ctx: Context, project: Project, params: NoParams) -> It
             if src.path is None or src.is_chart or src.repo_url is None:
                 continue
             k = src.kustomize
-            repo = "this" if src.in_this_repo else normalize_repo_url(src.repo_url.value)
+            repo = "this" if src.in_this_repo else normalize_repo_url(src.repo_url.value).lower()
             path = src.target.path if src.target is not None else src.path.value.strip("/")
             key = (
                 repo,

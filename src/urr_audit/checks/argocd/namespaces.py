@@ -19,7 +19,8 @@ def _set_by_kustomization(span: Span) -> bool:
 @check("argocd-destination-namespace", scope="argocd.application", params=NoParams)
 def destination_namespace(ctx: Context, app: Application, params: NoParams) -> Iterator[Hit]:
     """Applications whose destination namespace differs from the namespace their overlay sets
-    (its kustomization's `namespace:`, or `source.kustomize.namespace`). Argo CD only fills the
+    (its kustomization's `namespace:`, a base's for the objects it brings when the overlay sets
+    none, or `source.kustomize.namespace`). Argo CD only fills the
     destination namespace into objects that have none: the objects land in the overlay's
     namespace, and `CreateNamespace=true` creates the other one."""
     dest = app.destination.namespace
@@ -41,7 +42,9 @@ def destination_namespace(ctx: Context, app: Application, params: NoParams) -> I
                 )
             continue
         overlay_ns: dict[str, Span] = {}
-        for o in t.objects:
+        if t.namespace is not None:
+            overlay_ns[t.namespace.value] = t.namespace.span
+        for o in t.objects if t.namespace is None else ():
             if o.namespace is None:
                 continue
             origin = o.field_origins.get("metadata.namespace")

@@ -103,8 +103,9 @@ def source_path(ctx: Context, app: Application, params: NoParams) -> Iterator[Hi
             yield ctx.finding(
                 at=src.path.span,
                 node=app,
-                message=f"{where(app)}: path {src.path.value} does not exist in this repository ({how}): "
-                "Argo CD cannot generate its manifests",
+                message=f"{where(app)}: path {src.path.value} does not exist in this repository ({how}"
+                + (f"; {t.near} does" if t.near else "")
+                + "): Argo CD cannot generate its manifests",
             )
         elif t.kind == "outside-root":
             yield ctx.finding(

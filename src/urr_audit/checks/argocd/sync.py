@@ -41,7 +41,7 @@ def _revision_phrase(src: Source) -> str:
 
 
 def _key(src: Source) -> tuple[str, str, str]:
-    url = normalize_repo_url(src.repo_url.value) if src.repo_url else ""
+    url = normalize_repo_url(src.repo_url.value).lower() if src.repo_url else ""
     return url, src.chart.value if src.chart else "", revision_value(src)
 
 

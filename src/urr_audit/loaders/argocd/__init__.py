@@ -102,9 +102,8 @@ class _Loader:
         self.by_object: dict[int, list[Application | ApplicationSet | AppProject]] = {}
         self.pending: list[Application] = []
         self.pending_sets: list[_Found] = []
-        self.branches = set(getattr(git, "branches", []) or [])
-        self.tags = set(getattr(git, "tags", []) or [])
-        self._dirs: list[str] | None = None
+        self.branches = set(git.branches)
+        self.tags = set(git.tags)
 
     # --- discovery -----------------------------------------------------------------------
     def discover(self) -> list[_Found]:
@@ -187,19 +186,6 @@ class _Loader:
                 self.by_object[id(o)] = []
 
     # --- ApplicationSets -------------------------------------------------------------------
-    @property
-    def dirs(self) -> list[str]:
-        if self._dirs is None:
-            seen: set[str] = set()
-            for f in self.ws.files:
-                parts = f.split("/")[:-1]
-                for i in range(1, len(parts) + 1):
-                    if any(p.startswith(".") for p in parts[:i]):
-                        break
-                    seen.add("/".join(parts[:i]))
-            self._dirs = sorted(seen)
-        return self._dirs
-
     def application_set(self, o: K8sObject, f: _Found) -> ApplicationSet:
         spec: dict[str, Any] = o.body["spec"]
         address = f"{f.prefix}/ApplicationSet/{o.name}"
@@ -248,7 +234,7 @@ class _Loader:
             options=options,
             is_this_repo=self.matcher.is_this_repo,
             clusters=self.project.clusters,
-            dirs=self.dirs,
+            dirs=self.targets.dirs,
             files=self.ws.files,
             at=lambda d: o.origin(d),
         )

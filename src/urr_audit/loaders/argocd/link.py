@@ -3,16 +3,17 @@ revision name, and which directory (overlay, plain manifests, Helm chart) does t
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections.abc import Iterable
 
 from urr_audit.loaders.gitmeta import normalize_repo_url
-from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Renderer
+from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
 from urr_audit.loaders.kustomize.manifests import HELM_CHART_FILE, parse_objects
 from urr_audit.loaders.kustomize.project import to_objects
 from urr_audit.loaders.kustomize.yamlsrc import YamlError, load_docs
-from urr_audit.model.argocd import RepoMatch, RevisionKind, Source, Target
+from urr_audit.model.argocd import RepoMatch, RevisionKind, Source, SyncHook, Target, Text
 from urr_audit.model.common import LoadError
 from urr_audit.model.kubernetes import K8sEnvironment, K8sObject
 from urr_audit.workspace import OutsideRoot, Workspace
@@ -38,11 +39,16 @@ def is_placeholder(url: str, patterns: Iterable[str]) -> bool:
     return any(re.search(p, url) for p in patterns)
 
 
+def _norm(url: str) -> str:
+    # Forges treat owner and repository names case-insensitively (and Argo CD lower-cases URLs)
+    return normalize_repo_url(url).lower()
+
+
 class RepoMatcher:
     """Decides whether a repoURL is this repository (see `RepoMatch` in model/argocd.py)."""
 
     def __init__(self, urls: Iterable[str], placeholders: Iterable[str]):
-        self.known = {normalize_repo_url(u) for u in urls if u.strip()}
+        self.known = {_norm(u) for u in urls if u.strip()}
         self.placeholders = tuple(placeholders)
         self.linked_by_path: set[str] = set()  # URLs (normalized) seen with a path that exists here
 
@@ -52,7 +58,7 @@ class RepoMatcher:
             return "other"
         if is_placeholder(url, self.placeholders):
             return "placeholder"
-        norm = normalize_repo_url(url)
+        norm = _norm(url)
         if norm in self.known:
             return "remote"
         if self.known:
@@ -63,13 +69,13 @@ class RepoMatcher:
         return None
 
     def second(self, url: str) -> RepoMatch:
-        return "same-url" if normalize_repo_url(url) in self.linked_by_path else "unknown"
+        return "same-url" if _norm(url) in self.linked_by_path else "unknown"
 
     def is_this_repo(self, url: str) -> bool | None:
         """For a git generator: True, False, or None when nothing says either way."""
         if is_placeholder(url, self.placeholders):
             return True
-        norm = normalize_repo_url(url)
+        norm = _norm(url)
         if norm in self.known or norm in self.linked_by_path:
             return True
         return False if self.known else None
@@ -144,6 +150,33 @@ def repo_path(path: str) -> str:
     return p.rstrip("/") or "."
 
 
+HOOK = "argocd.argoproj.io/hook"
+HELM_HOOK = "helm.sh/hook"
+HOOK_DELETE = "argocd.argoproj.io/hook-delete-policy"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+
+
+def sync_hooks(objects: list[K8sObject]) -> list[SyncHook]:
+    out = []
+    for o in objects:
+        meta = o.body.get("metadata")
+        notes = meta.get("annotations") if isinstance(meta, dict) else None
+        if not isinstance(notes, dict) or not ({HOOK, HELM_HOOK, SYNC_WAVE} & set(notes)):
+            continue
+        wave = str(notes.get(SYNC_WAVE, "")).strip()
+        out.append(
+            SyncHook(
+                kind=o.kind,
+                name=o.name,
+                span=o.span,
+                hook=str(notes.get(HOOK) or notes.get(HELM_HOOK) or "") or None,
+                delete_policy=str(notes.get(HOOK_DELETE) or "") or None,
+                wave=int(wave) if re.fullmatch(r"-?\d+", wave) else None,
+            )
+        )
+    return out
+
+
 class Targets:
     """Resolves what a source deploys from this repository; memoised by directory and options."""
 
@@ -153,8 +186,29 @@ class Targets:
         self.files = files
         self._renderer: Renderer | None = None
         self._cache: dict[tuple, Target] = {}
+        self._dirs: list[str] | None = None
+
+    @property
+    def dirs(self) -> list[str]:
+        """Every directory holding a file (hidden ones left out)."""
+        if self._dirs is None:
+            seen: set[str] = set()
+            for f in self.ws.files:
+                parts = f.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    if parts[i - 1].startswith("."):
+                        break
+                    seen.add("/".join(parts[:i]))
+            self._dirs = sorted(seen)
+        return self._dirs
 
     def resolve(self, src: Source) -> Target:
+        t = self._resolve_cached(src)
+        if t.objects and not t.hooks:
+            t.hooks = sync_hooks(t.objects)
+        return t
+
+    def _resolve_cached(self, src: Source) -> Target:
         assert src.path is not None
         raw = src.path.value
         rel_guess = repo_path(raw)
@@ -179,7 +233,8 @@ class Targets:
         if self.ws.escapes(rel):
             return Target(kind="outside-root", path=rel)
         if not self.ws.is_dir(rel):
-            return Target(kind="missing", path=rel)
+            near = difflib.get_close_matches(rel, self.dirs, n=1, cutoff=0.8)
+            return Target(kind="missing", path=rel, near=near[0] if near else None)
         prefix = "" if rel == "." else rel + "/"
         if src.plugin is not None:
             return Target(
@@ -212,6 +267,19 @@ class Targets:
             incomplete=[f"Helm chart {rel} is not rendered: what its templates deploy is not audited"],
         )
 
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(self.ws)
+        return self._renderer
+
+    def _namespace(self, rel: str) -> Text | None:
+        k = self.renderer.kustomization(rel)
+        if not isinstance(k, Kustomization):
+            return None
+        ns = k.data.get("namespace")
+        return Text(value=str(ns), span=k.span("namespace")) if isinstance(ns, str) and ns else None
+
     def _kustomize(self, rel: str) -> Target:
         env = self.env_by_path.get(rel)
         if env is not None and env.source == "kustomize":
@@ -220,21 +288,21 @@ class Targets:
                 path=rel,
                 environment=env.name,
                 overlay=rel,
+                namespace=self._namespace(rel),
                 objects=env.objects,
                 errors=env.render_errors,
                 incomplete=env.incomplete,
             )
         # An overlay other overlays also build on (not an environment of its own): render it here.
-        if self._renderer is None:
-            self._renderer = Renderer(self.ws)
         try:
-            built = self._renderer.build(rel)
+            built = self.renderer.build(rel)
         except RecursionError:
             return Target(kind="kustomize", path=rel, overlay=rel, incomplete=["nesting too deep to render"])
         return Target(
             kind="kustomize",
             path=rel,
             overlay=rel,
+            namespace=self._namespace(rel),
             objects=to_objects(built.resources, None),
             errors=[e for e in built.errors if e.level == "error"],
             incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if e.level == "note"],

@@ -27,15 +27,25 @@ def _unrestricted(p: AppProject) -> bool:
     )
 
 
+def _creates_projects(app: Application) -> bool:
+    """A bootstrap Application that deploys the AppProjects themselves: it cannot be in one of
+    the projects it creates, so `default` is the only project it can use."""
+    return any(o.kind == "AppProject" and o.group == "argoproj.io" for t in app.targets for o in t.objects)
+
+
 @check("argocd-default-project", scope="project", params=NoParams)
 def default_project(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Applications in the `default` AppProject, which Argo CD creates allowing every source
     repository, every destination and every cluster-scoped resource. Silent when the
-    repository itself redefines `default` with restrictions."""
+    repository itself redefines `default` with restrictions, and for a bootstrap Application
+    that deploys the AppProjects (it cannot be in a project it creates)."""
     own = project.argocd.project(DEFAULT_PROJECT)
     if own and not all(_unrestricted(p) for p in own):
         return
-    for app, names in by_template(a for a in project.argocd.applications if a.project_name == DEFAULT_PROJECT):
+    candidates = (
+        a for a in project.argocd.applications if a.project_name == DEFAULT_PROJECT and not _creates_projects(a)
+    )
+    for app, names in by_template(candidates):
         yield ctx.finding(
             at=app.project.span if app.project else app.name_span,
             node=app,
@@ -53,38 +63,103 @@ class PermissiveProjectParams(BaseModel):
     report: list[str] = ["sources", "destinations", "cluster-resources"]
 
 
-@check("argocd-permissive-project", scope="argocd.appproject", params=PermissiveProjectParams)
-def permissive_project(ctx: Context, p: AppProject, params: PermissiveProjectParams) -> Iterator[Hit]:
+# Built-in and common cluster-scoped kinds (an AppProject's clusterResourceWhitelist governs these).
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "PersistentVolume",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PriorityClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "CSIDriver",
+        "RuntimeClass",
+        "IngressClass",
+        "ClusterIssuer",
+        "ClusterSecretStore",
+    }
+)
+
+
+def _needs(apps: list[Application]) -> tuple[set[str], list[str]]:
+    """The cluster-scoped kinds the Applications deploy, and what they deploy unread (a chart,
+    another repository, an ApplicationSet not expanded) that may need more."""
+    kinds: set[str] = set()
+    unread: list[str] = []
+    for app in apps:
+        for src in app.deploying_sources:
+            t = src.target
+            if t is None:
+                what = src.chart.value if src.chart else src.repo_url.value if src.repo_url else "?"
+                unread.append(f"{app.name} deploys {what}")
+                continue
+            if t.incomplete:
+                unread.append(f"{app.name}: {t.incomplete[0]}")
+            kinds |= {o.kind for o in t.objects if o.kind in CLUSTER_SCOPED}
+    return kinds, unread
+
+
+@check("argocd-permissive-project", scope="project", params=PermissiveProjectParams)
+def permissive_project(ctx: Context, project: Project, params: PermissiveProjectParams) -> Iterator[Hit]:
     """AppProjects allowing every source repository, every destination (any cluster and any
-    namespace), or every cluster-scoped resource kind. Each wildcard is reported where it is
-    written."""
-    if "sources" in params.report:
-        for s in p.source_repos:
-            if s.value == "*":
-                yield ctx.finding(
-                    at=s.span,
-                    node=p,
-                    message=f"AppProject {p.name} allows every source repository (sourceRepos '*'): "
-                    "whoever can create an Application in it deploys from any repository",
-                )
-    if "destinations" in params.report:
-        for d in p.destinations:
-            if (d.server == "*" or d.name == "*") and d.namespace == "*":
-                yield ctx.finding(
-                    at=d.span,
-                    node=p,
-                    message=f"AppProject {p.name} allows every destination (any cluster, any namespace)",
-                )
-    if "cluster-resources" in params.report:
-        for g in p.cluster_resource_whitelist:
-            if g.group == "*" and g.kind == "*":
-                yield ctx.finding(
-                    at=g.span,
-                    node=p,
-                    message=f"AppProject {p.name} allows every cluster-scoped resource (ClusterRoles, CRDs, "
-                    "webhooks, Namespaces...): needed by a platform project installing cluster add-ons, "
-                    "not by an application team",
-                )
+    namespace), or every cluster-scoped resource kind, each wildcard reported where it is
+    written. A cluster-resource wildcard is left alone when the project's Applications deploy
+    something not read here (a Helm chart, another repository): a platform project installing
+    cluster add-ons plausibly needs it; otherwise the finding names the kinds they do deploy."""
+    argo = project.argocd
+    for p in argo.projects:
+        if "sources" in params.report:
+            for s in p.source_repos:
+                if s.value == "*":
+                    yield ctx.finding(
+                        at=s.span,
+                        node=p,
+                        message=f"AppProject {p.name} allows every source repository (sourceRepos '*'): "
+                        "whoever can create an Application in it deploys from any repository",
+                    )
+        if "destinations" in params.report:
+            for d in p.destinations:
+                if (d.server == "*" or d.name == "*") and d.namespace == "*":
+                    yield ctx.finding(
+                        at=d.span,
+                        node=p,
+                        message=f"AppProject {p.name} allows every destination (any cluster, any namespace)",
+                    )
+        if "cluster-resources" not in params.report:
+            continue
+        wildcards = [g for g in p.cluster_resource_whitelist if g.group == "*" and g.kind == "*"]
+        if not wildcards:
+            continue
+        members = [a for a in argo.applications if a.project_name == p.name]
+        templated = [
+            s
+            for s in argo.application_sets
+            if s.expansion != "complete"
+            and s.template_project is not None
+            and (s.template_project.value == p.name or "{{" in s.template_project.value)
+        ]
+        kinds, unread = _needs(members)
+        if unread or templated:
+            continue
+        used = (
+            f"its Applications ({', '.join(sorted(a.name for a in members)[:4])}) deploy "
+            + (", ".join(sorted(kinds)) if kinds else "no cluster-scoped object")
+            if members
+            else "no Application in this repository uses it"
+        )
+        for g in wildcards:
+            yield ctx.finding(
+                at=g.span,
+                node=p,
+                message=f"AppProject {p.name} allows every cluster-scoped resource (ClusterRoles, CRDs, "
+                f"webhooks...), while {used}",
+            )
 
 
 def _glob(pattern: str, value: str) -> bool:

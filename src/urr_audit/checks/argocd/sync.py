@@ -45,6 +45,22 @@ def _key(src: Source) -> tuple[str, str, str]:
     return url, src.chart.value if src.chart else "", revision_value(src)
 
 
+def _family(path: str) -> str:
+    """`teams/payments/checkout/overlays/prod` -> `teams/payments/checkout/overlays`."""
+    return path.rpartition("/")[0]
+
+
+def _followers(src: Source, apps: list[Application]) -> list[str]:
+    """The non-production Applications following the same revision and deploying a sibling of
+    this source's directory (the same application in another stage: `overlays/dev` beside
+    `overlays/prod`): a change they try out reaches production from the same branch. Unrelated
+    Applications on the same branch are not listed: a change to them does not touch production."""
+    if src.target is None:
+        return []
+    here = _family(src.target.path)
+    return sorted({a.name for a in apps for t in a.targets if here and _family(t.path) == here})
+
+
 @check("argocd-production-sync", scope="project", params=ProductionSyncParams)
 def production_sync(ctx: Context, project: Project, params: ProductionSyncParams) -> Iterator[Hit]:
     """The sync state of production Applications: the revision each tracks (HEAD, a branch, a
@@ -69,9 +85,7 @@ def production_sync(ctx: Context, project: Project, params: ProductionSyncParams
             met: list[Condition] = []
             if src.revision in ("head", "branch", "version-range"):
                 met.append("moving-revision")
-            followers = sorted(
-                {a.name for a in others.get(_key(src), []) if a.generated_by != app.generated_by or not a.generated_by}
-            )
+            followers = _followers(src, others.get(_key(src), []))
             if sp.automated and sp.prune and followers and src.revision in ("head", "branch", "version-range"):
                 met.append("auto-prune-shared-branch")
             met.append("automated" if sp.automated else "manual")
@@ -80,7 +94,8 @@ def production_sync(ctx: Context, project: Project, params: ProductionSyncParams
                 continue
             text = f"{sp.label} of {_revision_phrase(src)}"
             if followers:
-                text += f", which {', '.join(followers)} also follow"
+                listed = ", ".join(followers[:3]) + (f" and {len(followers) - 3} more" if len(followers) > 3 else "")
+                text += f", which {listed} also follow"
                 if "auto-prune-shared-branch" in met:
                     text += ": a merge there reaches production and prune deletes what it no longer holds"
                 elif "moving-revision" in met:

@@ -102,6 +102,7 @@ class _Loader:
         self.by_object: dict[int, list[Application | ApplicationSet | AppProject]] = {}
         self.pending: list[Application] = []
         self.pending_sets: list[_Found] = []
+        self.remote_generated: dict[tuple[str, Span], list[tuple[Application, Any]]] = {}
         self.branches = set(git.branches)
         self.tags = set(git.tags)
 
@@ -381,6 +382,10 @@ class _Loader:
                 app.environment = next((t.environment for t in app.targets if t.environment), None)
 
     def note_remote(self, app: Application, src: Any) -> None:
+        if app.generated_by is not None:
+            # one note per template line for what an ApplicationSet generates
+            self.remote_generated.setdefault((app.generated_by, src.repo_url.span), []).append((app, src))
+            return
         url = src.repo_url.value
         what = f"chart {src.chart.value}" if src.chart else f"path {src.path.value}" if src.path else "its root"
         why = (
@@ -458,6 +463,23 @@ class _Loader:
                         if app.address not in child.parents:
                             child.parents.append(app.address)
         p = self.project
+        for (appset_address, span), items in self.remote_generated.items():
+            appset_name = appset_address.rsplit("/", 1)[-1]
+            urls = sorted({s.repo_url.value for _, s in items})
+            charts = sorted({s.chart.value for _, s in items if s.chart})
+            names = sorted(a.name for a, _ in items)
+            what = f"charts {', '.join(charts[:5])}" if charts else "paths"
+            self.errors.append(
+                LoadError.at(
+                    span,
+                    "argocd.remote",
+                    f"ApplicationSet {appset_name}: {len(names)} generated Applications ({', '.join(names[:3])}"
+                    f"{' ...' if len(names) > 3 else ''}) deploy {what} from {', '.join(urls[:3])}"
+                    f"{' ...' if len(urls) > 3 else ''}: not fetched, not audited",
+                    level="note",
+                    address=appset_address,
+                )
+            )
         for appset in p.application_sets:
             for g in appset.applications:
                 g.parents = sorted(set(g.parents) | set(appset.parents))

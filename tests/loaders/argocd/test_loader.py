@@ -286,3 +286,10 @@ spec:
         "BeforeHookCreation",
         -1,
     )
+
+
+def test_argo_file_that_does_not_parse_is_an_argo_error(repo):
+    p = repo({"argocd/broken.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: [x\n"})
+    assert [(e.kind, e.path) for e in p.errors if e.kind.startswith("argocd")] == [
+        ("argocd.invalid", "argocd/broken.yaml")
+    ]

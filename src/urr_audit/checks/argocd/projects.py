@@ -188,7 +188,10 @@ def _repo_allowed(patterns: list[str], url: str) -> bool | None:
     return any(p == "*" or _glob(_norm_repo(p), value) for p in patterns)
 
 
-def _destination_allowed(p: AppProject, app: Application) -> bool | None:
+def _destination_allowed(p: AppProject, app: Application, servers: dict[str, str]) -> bool | None:
+    """Argo CD's destination matching (server or name glob, and namespace glob). A cluster known
+    by one form only is completed from the clusters declared in the repository; None when a
+    project entry names the cluster in a form the Application's cannot be compared with."""
     d = app.destination
     ns = d.namespace.value if d.namespace else ""
     server = d.server.value.rstrip("/") if d.server else None
@@ -197,25 +200,31 @@ def _destination_allowed(p: AppProject, app: Application) -> bool | None:
         return None
     if any(x.startswith("!") for pd in p.destinations for x in (pd.server, pd.name, pd.namespace) if x):
         return None
+    names = {v: k for k, v in servers.items()}
+    server = server or servers.get(name or "")
+    name = name or names.get(server or "")
+    uncertain = False
     for pd in p.destinations:
         if not (_glob(pd.namespace, ns) if pd.namespace is not None else ns == ""):
             continue
-        if server is not None and pd.server is not None and _glob(pd.server.rstrip("/"), server):
-            return True
-        if name is not None and pd.name is not None and _glob(pd.name, name):
-            return True
-        # in-cluster is known by both names
-        if server == IN_CLUSTER_SERVER and pd.name is not None and _glob(pd.name, IN_CLUSTER_NAME):
-            return True
-        if name == IN_CLUSTER_NAME and pd.server is not None and _glob(pd.server.rstrip("/"), IN_CLUSTER_SERVER):
-            return True
-    return False
+        if pd.server is not None:
+            if server is None:
+                uncertain = True
+            elif _glob(pd.server.rstrip("/"), server):
+                return True
+        if pd.name is not None:
+            if name is None:
+                uncertain = True
+            elif _glob(pd.name, name):
+                return True
+    return None if uncertain else False
 
 
 @check("argocd-project-permits", scope="project", params=NoParams)
 def project_permits(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Applications whose AppProject, defined in this repository, does not allow their source
     repository or their destination: Argo CD refuses to sync them."""
+    servers = {IN_CLUSTER_NAME: IN_CLUSTER_SERVER} | {c.name: c.server.rstrip("/") for c in project.argocd.clusters}
     for app in project.argocd.applications:
         defined = project.argocd.project(app.project_name)
         if len(defined) != 1:
@@ -239,7 +248,7 @@ def project_permits(ctx: Context, project: Project, params: NoParams) -> Iterato
                     message=f"{where(app)}: AppProject {p.name} does not allow repository {src.repo_url.value} "
                     f"(sourceRepos: {', '.join(repos) or 'none'}{hint}): Argo CD refuses to sync it",
                 )
-        if _destination_allowed(p, app) is False:
+        if _destination_allowed(p, app, servers) is False:
             allowed = ", ".join(f"{d.server or d.name}/{d.namespace}" for d in p.destinations) or "none"
             yield ctx.finding(
                 at=app.destination.span or app.name_span,

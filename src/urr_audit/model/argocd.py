@@ -166,6 +166,9 @@ class Source(BaseModel):
     repo_match: RepoMatch = "unknown"
     revision: RevisionKind = "head"
     target: Target | None = None  # set when the source deploys a directory of this repository
+    # `path` resolved in this repository whatever the repoURL (None for a chart or no path): what
+    # `target` would be if the URL were this repository's (a rule given more URLs uses it)
+    local: Target | None = Field(default=None, repr=False)
 
     @property
     def is_chart(self) -> bool:

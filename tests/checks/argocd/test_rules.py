@@ -231,3 +231,14 @@ stringData:
     assert len(found) == 1 and "does not allow destination" in found[0].message
     found, _ = _run(tmp_path, {"argocd/cluster.yaml": secret}, "URR-ARGO-011")
     assert found == []
+
+
+def test_repository_urls_given_as_a_param_decide(tmp_path):
+    write(tmp_path, {**BASE, "argocd/x.yaml": app("x", "deploy/prod", repo="https://github.com/acme/mirror.git")})
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ours.yaml").write_text(
+        "id: ACME-ARGO-002\ntitle: t\nseverity: high\ncategory: delivery\ncheck: argocd-source-path\n"
+        "params:\n  repo_urls: ['git@github.com:Acme/mirror.git']\nrationale: r\nremediation: m\n"
+    )
+    r = scan(tmp_path, select=["ACME-ARGO-002"], rule_dirs=(tmp_path / "rules",)).result
+    assert [f.path for f in r.findings] == ["argocd/x.yaml"] and r.undecided == []

@@ -229,3 +229,19 @@ def test_git_generator_on_another_repository_is_unknown(tmp_path):
     )
     (s,) = load_project(tmp_path).argocd.application_sets
     assert s.expansion == "unknown" and "another repository" in s.reason
+
+
+def test_a_matrix_too_large_is_not_expanded(expand):
+    many = "".join(f"                - {{a: x{i}}}\n" for i in range(60))
+    others = "".join(f"                - {{b: y{i}}}\n" for i in range(60))
+    s, _ = expand(
+        appset(
+            "    - matrix:\n        generators:\n          - list:\n              elements:\n"
+            + many
+            + "          - list:\n              elements:\n"
+            + others,
+            "{{.a}}-{{.b}}",
+            "apps/web",
+        )
+    )
+    assert s.expansion == "unknown" and "more than 2000" in s.reason and s.applications == []

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.checks.api import Context, Hit, NoParams, check
+from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.argocd._common import where
+from urr_audit.loaders.gitmeta import normalize_repo_url
 from urr_audit.model.argocd import Application
 from urr_audit.model.common import Span
 from urr_audit.model.project import Project
@@ -67,8 +68,16 @@ def _placeholder(params: PlaceholderParams, url: str) -> str | None:
     return None
 
 
-@check("argocd-source-path", scope="argocd.application", params=NoParams)
-def source_path(ctx: Context, app: Application, params: NoParams) -> Iterator[Hit]:
+class SourcePathParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # URLs of this repository besides its remotes in .git/config (a mirror, the URL Argo CD uses
+    # when the scan runs on a checkout without remote)
+    repo_urls: list[str] = []
+
+
+@check("argocd-source-path", scope="argocd.application", params=SourcePathParams)
+def source_path(ctx: Context, app: Application, params: SourcePathParams) -> Iterator[Hit]:
     """Sources of this repository whose `path` does not exist (or leaves the repository), whose
     overlay does not render (the render error is a related location), or whose Helm value files
     are missing. Argo CD's sync fails on each. A path that is not here while nothing ties the
@@ -86,6 +95,9 @@ def source_path(ctx: Context, app: Application, params: NoParams) -> Iterator[Hi
         if src.path is None or src.is_chart:
             continue
         t = src.target
+        declared = {normalize_repo_url(u).lower() for u in params.repo_urls}
+        if t is None and src.repo_url is not None and normalize_repo_url(src.repo_url.value).lower() in declared:
+            t = src.local
         if t is None:
             if src.repo_match == "unknown" and src.repo_url is not None:
                 yield ctx.undecided(
@@ -93,7 +105,7 @@ def source_path(ctx: Context, app: Application, params: NoParams) -> Iterator[Hi
                     node=app,
                     message=f"{where(app)}: path {src.path.value} is not in this repository, and repoURL "
                     f"{src.repo_url.value} is not known to be this repository (no remote in .git/config, "
-                    "no other Application with this URL deploys a path of it)",
+                    "no other Application with this URL deploys a path of it; list it in `repo_urls`)",
                 )
             continue
         how = _HOW.get(src.repo_match, src.repo_match)

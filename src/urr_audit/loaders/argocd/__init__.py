@@ -16,6 +16,7 @@ exists here. ApplicationSets are expanded where their inputs are in the reposito
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,12 @@ class _Found:
     origin: Origin
     rendered_in: str | None  # environment name or overlay path
     prefix: str  # address prefix: the file, or what rendered it
+
+
+# cheap refusal of files that cannot hold an Argo CD object or a cluster Secret
+_MAY_HOLD = re.compile(
+    r"^\s*kind:\s*[\"']?(Application|ApplicationSet|AppProject)\b|argocd\.argoproj\.io/secret-type", re.MULTILINE
+)
 
 
 def _dir_of(rel: str) -> str:
@@ -109,14 +116,14 @@ class _Loader:
     # --- discovery -----------------------------------------------------------------------
     def discover(self) -> list[_Found]:
         found: list[_Found] = []
-        rendered_paths: set[str] = set()
+        rendered_paths: set[str] = set()  # a file in a render had its Argo CD objects found there
         for env in self.kubernetes.environments:
             if env.source != "kustomize":
                 continue
             for o in env.objects:
+                rendered_paths.add(o.span.path)
                 if parse.is_argo(o.api_version, o.kind) or self._is_cluster_secret(o):
                     found.append(_Found(o, "rendered", env.name, env.name))
-                    rendered_paths.add(o.span.path)
         for rel in _candidate_files(self.ws):
             if rel in rendered_paths:
                 continue
@@ -124,7 +131,7 @@ class _Loader:
                 text = self.ws.read_text(rel)
             except OSError:
                 continue
-            if "argoproj.io" not in text:
+            if not _MAY_HOLD.search(text):
                 continue
             got = self.files.get(rel)
             if isinstance(got, YamlError):
@@ -357,8 +364,8 @@ class _Loader:
                 )
                 exists = False
                 if src.path is not None and not src.is_chart:
-                    target = self.targets.resolve(src)
-                    exists = target.exists
+                    src.local = self.targets.resolve(src)
+                    exists = src.local.exists
                 match = self.matcher.first(url, src.is_chart, exists)
                 if match is None:
                     undecided.append(src)
@@ -369,8 +376,8 @@ class _Loader:
         for app in apps:
             refs = {s.ref.value: s for s in app.sources if s.ref is not None}
             for src in app.sources:
-                if src.path is not None and not src.is_chart and src.in_this_repo:
-                    src.target = self.targets.resolve(src)
+                if src.local is not None and src.in_this_repo:
+                    src.target = src.local
                     if src.target.errors:
                         for e in src.target.errors:
                             if e.path not in self.known_error_paths:

@@ -43,6 +43,8 @@ from urr_audit.model.common import Span
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Params = dict[str, Any]
+# More parameter sets than this (a matrix of two long lists, hostile input) are not expanded.
+MAX_SETS = 2000
 _RANK: dict[Expansion, int] = {"complete": 0, "partial": 1, "unknown": 2}
 
 
@@ -360,6 +362,8 @@ def expand(ctx: Context, raw: Any, dotted: str) -> tuple[Generator, Result]:
         kind, result = KIND_OF.get(name, "other"), Result(expansion="unknown", error=str(exc))
     if result.error:
         result.expansion, result.reason = "unknown", result.error
+    if len(result.sets) > MAX_SETS:
+        result = Result(expansion="unknown", reason=f"more than {MAX_SETS} parameter sets: not expanded")
     selector = gen_raw.get("selector")
     if selector and result.sets:
         result.sets = [p for p in result.sets if _selector_matches(selector, _string_labels(p))]
@@ -393,6 +397,9 @@ def _matrix(ctx: Context, body: dict[str, Any], dotted: str, children: list[Gene
             return Result(expansion="unknown", error=r2.error)
         out.expansion, out.reason = _worst(out, r2)
         out.sets += [_merge_params(p1, p2) for p2 in r2.sets]
+        if len(out.sets) > MAX_SETS:
+            children.append(m2)
+            return Result(expansion="unknown", reason=f"more than {MAX_SETS} parameter sets: not expanded")
     if second_model is None:
         # for the model only: with no parameter set from the first, the product is empty
         second_model, _ = expand(ctx, gens[1], f"{dotted}.generators[1]")

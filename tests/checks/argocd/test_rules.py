@@ -242,3 +242,17 @@ def test_repository_urls_given_as_a_param_decide(tmp_path):
     )
     r = scan(tmp_path, select=["ACME-ARGO-002"], rule_dirs=(tmp_path / "rules",)).result
     assert [f.path for f in r.findings] == ["argocd/x.yaml"] and r.undecided == []
+
+
+def test_crd_rule_undecided_when_a_remote_terraform_module_installs_add_ons(tmp_path):
+    rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\nspec: {}\n"
+    tf = (
+        'module "addons" {\n  source  = "aws-ia/eks-blueprints-addons/aws"\n  version = "~> 1.16"\n'
+        "  enable_argo_rollouts = true\n}\n"
+    )
+    found, undecided = _run(
+        tmp_path,
+        {"apps/rollout/web.yaml": rollout, "argocd/web.yaml": app("web", "apps/rollout"), "terraform/main.tf": tf},
+        "URR-ARGO-009",
+    )
+    assert found == [] and "eks-blueprints-addons" in undecided[0].message

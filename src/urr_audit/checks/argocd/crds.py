@@ -73,8 +73,18 @@ def _collect(project: Project) -> _Installed:
                 out.names.append(v.value)
     for tf_env in project.terraform.environments:
         for inst in tf_env.instances:
-            out.names += [c.source for c in inst.module.module_calls.values() if c.resolved_dir is None]
+            for c in inst.module.module_calls.values():
+                if c.resolved_dir is not None:
+                    continue
+                out.names.append(c.source)
+                if _ADDON_MODULE.search(c.source):
+                    out.unknown.append(f"Terraform module {c.name} ({c.source}) may install cluster add-ons, not read")
     return out
+
+
+# remote Terraform modules whose source says they install cluster add-ons (EKS Blueprints
+# add-ons, Helm or GitOps bridges): what they install depends on inputs in a module not read
+_ADDON_MODULE = re.compile(r"(?i)addons?|helm|blueprints|gitops|argo")
 
 
 def _installers(params: CrdInstallerParams, group: str, kind: str) -> list[str] | None:
@@ -88,7 +98,7 @@ def crd_installer(ctx: Context, project: Project, params: CrdInstallerParams) ->
     no CustomResourceDefinition for the kind, and no chart, Application, remote resource, image
     or Terraform release whose name the `installers` param maps to it. Undecided when the
     repository deploys something urr-audit did not read (an ApplicationSet not expanded, a remote
-    repository, `helmCharts`)."""
+    repository, `helmCharts`, a remote Terraform module installing add-ons)."""
     installed: _Installed | None = None
     envs = [(e, e.name) for e in project.kubernetes.environments] + [(e, None) for e in _argo_only(project)]
     for env, env_name in envs:

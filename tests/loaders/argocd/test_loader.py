@@ -293,3 +293,41 @@ def test_argo_file_that_does_not_parse_is_an_argo_error(repo):
     assert [(e.kind, e.path) for e in p.errors if e.kind.startswith("argocd")] == [
         ("argocd.invalid", "argocd/broken.yaml")
     ]
+
+
+def test_application_set_in_an_overlay_only_its_parent_renders(repo):
+    appset = """
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: webs
+spec:
+  generators:
+    - list:
+        elements:
+          - {stage: dev}
+  template:
+    metadata:
+      name: 'web-{{stage}}'
+    spec:
+      project: web
+      source:
+        repoURL: https://github.com/acme/platform.git
+        targetRevision: main
+        path: 'apps/web/overlays/{{stage}}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: 'web-{{stage}}'
+"""
+    p = repo(
+        {
+            "bootstrap/root.yaml": app("root", "argocd/base", namespace="argocd"),
+            "argocd/base/kustomization.yaml": overlay(resources="webs.yaml"),
+            "argocd/base/webs.yaml": appset,
+            "argocd/overlays/prod/kustomization.yaml": overlay(),
+        }
+    )
+    root = _apps(p)["root"].address
+    in_base = [s for s in p.argocd.application_sets if s.rendered_in == "argocd/base"]
+    assert [s.parents for s in in_base] == [[root]]
+    assert [a.parents for a in in_base[0].applications] == [[root]]

@@ -109,6 +109,7 @@ class _Loader:
         self.by_object: dict[int, list[Application | ApplicationSet | AppProject]] = {}
         self.pending: list[Application] = []
         self.pending_sets: list[_Found] = []
+        self.parents: dict[int, set[str]] = {}  # document -> Applications deploying it
         self.remote_generated: dict[tuple[str, Span], list[tuple[Application, Any]]] = {}
         self.branches = set(git.branches)
         self.tags = set(git.tags)
@@ -467,9 +468,11 @@ class _Loader:
                 found = self.children(app)
                 self.add(found)
                 for f in found:
-                    for child in self.by_object.get(id(f.obj), []):
-                        if app.address not in child.parents:
-                            child.parents.append(app.address)
+                    # by document: an ApplicationSet found here is modelled in a later round
+                    self.parents.setdefault(id(f.obj), set()).add(app.address)
+        for key, models in self.by_object.items():
+            for m in models:
+                m.parents = sorted(self.parents.get(key, ()))
         p = self.project
         for (appset_address, span), items in self.remote_generated.items():
             appset_name = appset_address.rsplit("/", 1)[-1]

@@ -8,15 +8,19 @@ import pytest
 from tests.conftest import FIXTURES
 from urr_audit.catalog import load_rules
 from urr_audit.graph import build_graph, export
-from urr_audit.loaders import load_project
 from urr_audit.scan import scan
 
 APPS = "argocd/applications"
 
 
 @pytest.fixture(scope="module")
-def urr():
-    return scan(FIXTURES / "repos" / "urr", select=["URR-ARGO"]).result.findings
+def urr_report():
+    return scan(FIXTURES / "repos" / "urr", select=["URR-ARGO"])
+
+
+@pytest.fixture(scope="module")
+def urr(urr_report):
+    return urr_report.result.findings
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +33,8 @@ def _line(path: str, needle: str, repo: str = "urr") -> int:
     return next(n for n, line in enumerate(lines, 1) if needle in line)
 
 
-def test_section_7_table_is_the_model():
-    p = load_project(FIXTURES / "repos" / "urr")
+def test_section_7_table_is_the_model(urr_report):
+    p = urr_report.project
     rows = {
         a.name: (a.sources[0].path.value, a.destination.namespace.value, a.sync_policy.label, a.environment)
         for a in p.argocd.applications
@@ -97,9 +101,14 @@ remediation: Enable automated sync.
     assert fixed == []
 
 
-def test_nothing_else_and_nothing_undecided(urr):
-    assert {f.rule_id for f in urr} == {"URR-ARGO-001", "URR-ARGO-003", "URR-ARGO-005", "URR-ARGO-006"}
-    assert scan(FIXTURES / "repos" / "urr", select=["URR-ARGO"]).result.undecided == []
+def test_nothing_else_and_nothing_undecided(urr_report):
+    assert {f.rule_id for f in urr_report.result.findings} == {
+        "URR-ARGO-001",
+        "URR-ARGO-003",
+        "URR-ARGO-005",
+        "URR-ARGO-006",
+    }
+    assert urr_report.result.undecided == []
 
 
 def test_mended_repository_only_states_information(fixed):
@@ -113,8 +122,8 @@ def test_every_builtin_argo_rule_ran():
     assert ids == {f"URR-ARGO-{n:03d}" for n in range(12)}
 
 
-def test_mermaid_shows_application_overlay_workloads():
-    g = build_graph(load_project(FIXTURES / "repos" / "urr"))
+def test_mermaid_shows_application_overlay_workloads(urr_report):
+    g = build_graph(urr_report.project)
     prod = next(n for n in g if n.startswith("argocd:Application/") and g.nodes[n]["label"] == "urr-spring-prod")
     (overlay,) = [v for _, v, d in g.out_edges(prod, data=True) if d["kind"] == "deploys"]
     assert overlay == "kustomize:k8s/spring/overlays/prod"

@@ -35,6 +35,9 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "github.file": lambda p: [*p.workflows.workflows, *p.workflows.actions],
     "github.job": lambda p: (j for _, j in p.workflows.jobs()),
     "github.step": lambda p: p.workflows.steps(),
+    "argocd.application": lambda p: p.argocd.applications,
+    "argocd.applicationset": lambda p: p.argocd.application_sets,
+    "argocd.appproject": lambda p: p.argocd.projects,
 }
 
 

@@ -10,9 +10,11 @@ from urr_audit.workspace import Workspace
 
 
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
+    from urr_audit.loaders.argocd import load_argocd
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
     from urr_audit.loaders.terraform import load_terraform
+    from urr_audit.loaders.workflows import load_workflows
 
     ws = workspace or Workspace(root)
     errors: list[LoadError] = [
@@ -21,6 +23,17 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     ]
     terraform, tf_errors = load_terraform(ws)
     kubernetes, k8s_errors = load_kubernetes(ws)
-    errors += tf_errors + k8s_errors
+    workflows, wf_errors = load_workflows(ws)
+    git = read_git_meta(ws)
+    argocd, argo_errors = load_argocd(ws, kubernetes, git, k8s_errors)
+    errors += tf_errors + k8s_errors + wf_errors + argo_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
-    return Project(root=str(ws.root), git=read_git_meta(ws), terraform=terraform, kubernetes=kubernetes, errors=errors)
+    return Project(
+        root=str(ws.root),
+        git=git,
+        terraform=terraform,
+        kubernetes=kubernetes,
+        workflows=workflows,
+        argocd=argocd,
+        errors=errors,
+    )

@@ -90,6 +90,19 @@ class UnknownElements(UnknownLeaf):
 ValuePath = tuple[str | int, ...]
 
 
+class Rejection(BaseModel):
+    """An expression Terraform itself rejects in one environment, found while evaluating it:
+    an index past the end of a list (`var.subnet_ids[0]` where the list is empty). The value
+    is unknown (there is none); this says why, where, and where the indexed value was set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: str  # "index 0 of an empty list"
+    text: str = ""  # the failing expression as written: "var.subnet_ids[0]"
+    span: Span | None = None  # where it is written; None when inside a template read from elsewhere
+    origin: Span | None = None  # where the indexed value was set (a variable default, tfvars, argument)
+
+
 class Value(BaseModel):
     """A value in one of three states. Rules must decide visibly what to do with unknowns.
 
@@ -116,6 +129,8 @@ class Value(BaseModel):
     origin: Span | None = None
     # where parts of a collection are written, by path (`("Statement", 1)`); see `span_at`
     located: dict[ValuePath, Span] | None = None
+    # unknown values: Terraform would reject the expression here (see `Rejection`); None otherwise
+    rejected: Rejection | None = None
 
     @classmethod
     def known(cls, value: Any, span: Span | None = None) -> Value:

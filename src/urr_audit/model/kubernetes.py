@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import LoadError, Span
 
 Path = tuple[str | int, ...]  # keys and list indices into a plain document
 
@@ -180,6 +180,9 @@ class K8sEnvironment(BaseModel):
     # Why the render may lack objects (a remote resource not fetched, a field not rendered).
     # Checks that conclude from absence (`closed_world`) are undecided here.
     incomplete: list[str] = Field(default_factory=list)
+    # What did not render (a missing file, invalid YAML, a patch without target): `kustomize build`
+    # (and so an Argo CD sync of this overlay) fails on it. Also in `Project.errors`.
+    render_errors: list[LoadError] = Field(default_factory=list)
 
     # typed facts (model/k8s_facts.py), built on first use and kept with the environment
     _facts: Any = PrivateAttr(default=None)

@@ -140,6 +140,12 @@ def _objects(rel: str, docs: list[Doc]) -> list[K8sObject]:
     return out
 
 
+def parse_objects(rel: str, text: str) -> list[K8sObject]:
+    """The Kubernetes objects of one YAML file (documents that are not objects are skipped);
+    raises YamlError. Used by loaders that read manifests outside any environment (Argo CD)."""
+    return _objects(rel, load_docs(text))
+
+
 def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDir], list[LoadError]]:
     """Every directory of plain manifests (environment or not, sorted by path), and the
     Kubernetes files that failed to parse. Each candidate file is read and parsed once."""

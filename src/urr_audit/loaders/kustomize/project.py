@@ -102,6 +102,7 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                 objects=to_objects(built.resources, name),
                 overlay=o,
                 incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if e.level == "note"],
+                render_errors=[e for e in built.errors if e.level == "error"],
             )
         )
         errors.extend(built.errors)

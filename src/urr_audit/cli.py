@@ -58,10 +58,12 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
-class GraphPart(str, Enum):
+class GraphPart(str, Enum):  # graph/build.py PARTS (not imported here: --help stays light)
     all = "all"
     terraform = "terraform"
     kubernetes = "kubernetes"
+    workflows = "workflows"
+    argocd = "argocd"
 
 
 class FailOn(str, Enum):

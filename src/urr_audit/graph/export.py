@@ -35,14 +35,26 @@ def display_label(data: dict) -> str:
     return f"{name} {label}".strip()
 
 
+# Node id prefixes that are not per environment: one group each.
+SHARED_GROUPS = {
+    "kustomize": "kustomizations",
+    "gha": "GitHub Actions",
+    "gha-remote": "actions and reusable workflows of other repositories",
+    "file": "files edited by workflows",
+    "argocd": "Argo CD",
+    "dir": "directories Argo CD deploys",
+    "image": "container images",
+}
+
+
 def group_of(node: str) -> tuple[str, str]:
-    """(group id, title): one group per environment (`tf:prod`, `k8s:prod`); kustomizations,
-    which several environments share, in a group of their own."""
+    """(group id, title): one group per environment (`tf:prod`, `k8s:prod`); what several
+    environments share (kustomizations, workflows, Argo CD objects, images) in a group per kind."""
     prefix, _, rest = node.partition(":")
-    if prefix == "kustomize":
-        return "kustomize", "kustomizations"
+    if prefix not in ("tf", "k8s"):
+        return prefix, SHARED_GROUPS.get(prefix, prefix)
     env = rest.split("/", 1)[0]
-    title = {"tf": "Terraform", "k8s": "Kubernetes"}.get(prefix, prefix)
+    title = {"tf": "Terraform", "k8s": "Kubernetes"}[prefix]
     return f"{prefix}:{env}", f"{title} environment {env}"
 
 

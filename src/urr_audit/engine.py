@@ -181,16 +181,17 @@ def parse_suppression(path: str, n: int, text: str) -> SuppressionComment | None
     return SuppressionComment(span=Span(path=path, line=n, end_line=n), ids=ids, justification=why)
 
 
-def suppression_comments(read_text: Callable[[str], str], paths: Iterable[str]) -> list[SuppressionComment]:
+def suppression_comments(read_bytes: Callable[[str], bytes], paths: Iterable[str]) -> list[SuppressionComment]:
     """Every inline suppression comment in these files (the ones the loaders read)."""
     out = []
     for path in sorted(paths):
         try:
-            text = read_text(path)
+            data = read_bytes(path)
         except Exception:  # noqa: BLE001 -- unreadable now: its comments suppress nothing
-            text = ""
-        if "urr-audit:" not in text:
+            data = b""
+        if b"urr-audit:" not in data:
             continue
+        text = data.decode("utf-8", errors="replace")
         for n, line in enumerate(text.splitlines(), 1):
             c = parse_suppression(path, n, line)
             if c is not None:

@@ -82,7 +82,7 @@ def scan(
     with _fewer_collections():
         project = load_project(ws.root, ws)
         files_read = sorted(ws.read_paths)
-        comments = suppression_comments(ws.read_text, files_read)
+        comments = suppression_comments(ws.read_bytes, files_read)
         result = run(project, rules, load_checks(), read_line=_line_reader(ws), catalog=catalog, comments=comments)
     from urr_audit.checks.common import claimant
 

@@ -120,7 +120,8 @@ class Workspace:
         if size > MAX_FILE_BYTES:
             raise FileTooLarge(27, f"file of {size} bytes is over the {MAX_FILE_BYTES} byte limit, not read")
         data = path.read_bytes()
-        self.read_paths.add(self.rel(rel))
+        plain = rel and not rel.startswith(("/", "./", "../")) and "/." not in rel and "//" not in rel
+        self.read_paths.add(rel if plain else self.rel(rel))
         return data
 
     def listdir(self, rel: str) -> list[str]:

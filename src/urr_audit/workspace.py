@@ -91,6 +91,8 @@ class Workspace:
             self._real(rel)
         except OutsideRoot:
             return True
+        except FileNotFoundError:  # excluded: not there, so it leads nowhere
+            return False
         return False
 
     def exists(self, rel: str) -> bool:

@@ -145,16 +145,21 @@ class K8sObject(BaseModel):
         The patch / kustomization entry that last changed `path` or an ancestor of it (the
         longest recorded prefix); else the line of the field in the resource file (or of its
         nearest written ancestor); else the resource document."""
-        best, best_len = None, -1
-        for key, span in self.field_origins.items():
-            if (path == key or path.startswith((key + ".", key + "["))) and len(key) > best_len:
-                best, best_len = span, len(key)
-        if best is not None:
-            return best
-        line = self.source.line(path) if self.source is not None and path else None
-        if line is None:
-            return self.span
-        return Span(path=self.span.path, line=line, end_line=line)
+        return field_origin(self.field_origins, self.source, self.span, path)
+
+
+def field_origin(origins: dict[str, Span], source: SourceDoc | None, span: Span, path: str) -> Span:
+    """See `K8sObject.origin` (shared with the renderer, which needs it mid-build)."""
+    best, best_len = None, -1
+    for key, where in origins.items():
+        if (path == key or path.startswith((key + ".", key + "["))) and len(key) > best_len:
+            best, best_len = where, len(key)
+    if best is not None:
+        return best
+    line = source.line(path) if source is not None and path else None
+    if line is None:
+        return span
+    return Span(path=span.path, line=line, end_line=line)
 
 
 class Overlay(BaseModel):

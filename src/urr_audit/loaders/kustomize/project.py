@@ -3,7 +3,7 @@ directories of plain manifests."""
 
 from __future__ import annotations
 
-from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
+from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer, leaves_out
 from urr_audit.loaders.kustomize.manifests import load_manifests
 from urr_audit.loaders.naming import environment_names
 from urr_audit.model.common import LoadError
@@ -101,7 +101,7 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                 path=o.path,
                 objects=to_objects(built.resources, name),
                 overlay=o,
-                incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if e.level == "note"],
+                incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if leaves_out(e)],
             )
         )
         errors.extend(built.errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 
@@ -15,6 +16,17 @@ _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0
 DEFAULT_HOST_KEYS = (
     r"(?i)(^|_)(HOST|HOSTNAME|SERVER|SERVERS|ADDR|ADDRESS|ADDRESSES|ENDPOINT|BROKERS?|BOOTSTRAP_SERVERS)$"
 )
+
+
+def is_unspecified(host: str) -> bool:
+    """`0.0.0.0`, `::`, `*`: every local address, what a listener binds to; never a place
+    anyone dials."""
+    if host in ("*", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
 
 
 def _split_hostport(item: str) -> tuple[str, int | None] | None:
@@ -45,7 +57,8 @@ def parse_endpoints(
     Recognised: URLs (`jdbc:postgresql://db:5432/x`, `redis://cache:6379`,
     `PLAINTEXT://a:9092,b:9092`), `host:port` lists (Kafka bootstrap servers), and a bare host
     when the variable name says it holds one (`host_keys`). Multi-line values (files) are not
-    read. A URL without a port gets `scheme_ports[scheme]`, if given.
+    read. A URL without a port gets `scheme_ports[scheme]`, if given. Bind addresses
+    (`0.0.0.0:9092`, `PLAINTEXT://:9092`, `[::]:8080`) name no host and are left out.
     """
     scheme_ports = scheme_ports or {}
     if "\n" in value:
@@ -58,7 +71,7 @@ def parse_endpoints(
             authority = m.group("authority").rsplit("@", 1)[-1]
             for item in authority.split(","):
                 hp = _split_hostport(item)
-                if hp and hp[0]:
+                if hp and hp[0] and not is_unspecified(hp[0]):
                     out.append((hp[0], hp[1] if hp[1] is not None else scheme_ports.get(scheme), scheme))
         return out
     items = [i for i in value.split(",") if i.strip()]
@@ -66,8 +79,10 @@ def parse_endpoints(
         for i in items:
             hm = _HOSTPORT.match(i.strip())
             assert hm
-            out.append((hm.group("host"), int(hm.group("port")), None))
+            if not is_unspecified(hm.group("host")):
+                out.append((hm.group("host"), int(hm.group("port")), None))
         return out
-    if re.search(host_keys, variable) and _HOSTNAME.match(value.strip()) and not value.strip().isdigit():
+    host = value.strip()
+    if re.search(host_keys, variable) and _HOSTNAME.match(host) and not host.isdigit() and not is_unspecified(host):
         out.append((value.strip(), None, None))
     return out

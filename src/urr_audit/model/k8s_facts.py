@@ -102,6 +102,7 @@ __all__ = [
     "Workload",
     "WorkloadRef",
     "build_facts",
+    "expand_env_refs",
     "facts",
     "parse_endpoints",
 ]
@@ -168,7 +169,7 @@ class EnvironmentFacts(BaseModel):
         return [
             w
             for w in self.workloads
-            if (namespace is None or w.namespace == namespace) and w.template_path and selector.matches(w.pod_labels)
+            if (namespace is None or w.namespace == namespace) and w.has_pods and selector.matches(w.pod_labels)
         ]
 
     def service_workloads(self, svc: Service) -> list[Workload]:
@@ -213,9 +214,7 @@ class EnvironmentFacts(BaseModel):
             return None
         namespaces = self._namespaces_matching(peer.namespace_selector, policy.namespace)
         sel = peer.pod_selector or LabelSelector()
-        return [
-            w for w in self.workloads if w.namespace in namespaces and w.template_path and sel.matches(w.pod_labels)
-        ]
+        return [w for w in self.workloads if w.namespace in namespaces and w.has_pods and sel.matches(w.pod_labels)]
 
     def _namespaces_matching(self, selector: LabelSelector | None, own: str, extra: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
         known = set(self.namespaces) | {w.namespace for w in self.workloads} | set(extra)
@@ -302,7 +301,9 @@ class EnvironmentFacts(BaseModel):
         for e in c.env:
             span = c.origin(f"env[name={e.name}].value" if e.value_from is None else f"env[name={e.name}].valueFrom")
             if e.value_from is None:
-                seen[e.name] = ResolvedEnv(name=e.name, value=e.value or "", source="env", span=span)
+                seen[e.name] = ResolvedEnv(
+                    name=e.name, value=expand_env_refs(e.value or "", seen), source="env", span=span
+                )
             elif e.value_from.source == "configMapKeyRef" and e.value_from.name:
                 cm = self.config_map(w.namespace, e.value_from.name)
                 v = cm.data.get(e.value_from.key or "") if cm else None
@@ -384,6 +385,10 @@ class EnvironmentFacts(BaseModel):
                 name, ns = core_parts[0], namespace
         elif len(parts) == 2 and parts[1] in self._known_namespaces():
             name, ns = parts
+        elif len(parts) == 2 and self.service(namespace, parts[1]) is not None:
+            # `pod.service`: the search path makes it `pod.service.<ns>.svc.<domain>`, one pod
+            # behind a headless Service of the namespace (StatefulSet members: kafka-0.kafka)
+            name, ns = parts[1], namespace
         if name is None or ns is None:
             return HostTarget(kind="external", host=host)
         svc = self.service(ns, name)
@@ -460,6 +465,31 @@ class EnvironmentFacts(BaseModel):
         selected = self.peer_workloads(pol, peer) or []
         keys = {w.key for w in selected}
         return any(d.key in keys for d in dest_pods)
+
+
+_ENV_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+
+
+def expand_env_refs(value: str, defined: Mapping[str, ResolvedEnv]) -> str | None:
+    """`$(NAME)` in an env value, as the kubelet expands it: the value of a variable defined
+    before it in the container, `$$` a literal `$`, an undefined name left as written. None
+    when a referenced value is not known here (from a Secret, a fieldRef such as the pod IP)."""
+    unknown = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal unknown
+        if m.group(0) == "$$":
+            return "$"
+        ref = defined.get(m.group(1))
+        if ref is None:
+            return m.group(0)
+        if ref.value is None:
+            unknown = True
+            return ""
+        return ref.value
+
+    out = _ENV_REF.sub(sub, value)
+    return None if unknown else out
 
 
 def _port_sibling(variable: str, env: Mapping[str, ResolvedEnv]) -> ResolvedEnv | None:

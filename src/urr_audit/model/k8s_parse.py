@@ -48,6 +48,9 @@ def _ns(obj: K8sObject) -> str:
 
 
 def _template_path(kind: str) -> str:
+    """Where the pod template sits: "" for a Pod (the object is the pod)."""
+    if kind == "Pod":
+        return ""
     return "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
 
 
@@ -160,11 +163,11 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> 
             owner, tpath = target, _template_path(target.kind)
         elif not isinstance(spec.get("template"), dict):
             tpath = None
-    template = _get(owner.body, tpath) if tpath else None
+    template = (owner.body if tpath == "" else _get(owner.body, tpath)) if tpath is not None else None
     if not isinstance(template, dict):
         template, tpath = {}, None
     pod = _dict(template.get("spec"))
-    pod_path = f"{tpath}.spec" if tpath else "spec"
+    pod_path = f"{tpath}.spec" if tpath else "spec"  # a Pod's spec, or none found
     containers = [_container(owner, pod_path, pod, c, False) for c in _list(pod.get("containers"))]
     inits = [_container(owner, pod_path, pod, c, True) for c in _list(pod.get("initContainers"))]
     vol_cm, vol_secret = [], []
@@ -241,11 +244,14 @@ def _service(obj: K8sObject) -> Service:
 
 def _pdb(obj: K8sObject) -> PodDisruptionBudget:
     spec = _dict(obj.body.get("spec"))
+    selector = LabelSelector.parse(spec.get("selector"))
+    if selector is not None and selector.is_empty and obj.api_version == "policy/v1beta1":
+        selector = None  # policy/v1beta1: an empty selector selects no pod (policy/v1: every pod)
     return PodDisruptionBudget(
         obj=obj,
         name=obj.name,
         namespace=_ns(obj),
-        selector=LabelSelector.parse(spec.get("selector")),
+        selector=selector,
         min_available=IntOrPercent.parse(spec.get("minAvailable")),
         max_unavailable=IntOrPercent.parse(spec.get("maxUnavailable")),
     )
@@ -260,13 +266,16 @@ def _hpa(obj: K8sObject) -> HorizontalPodAutoscaler:
         mtype = _s(m.get("type"))
         inner = _dict(m.get(mtype[:1].lower() + mtype[1:])) if mtype else {}
         target = _dict(inner.get("target"))
-        name = inner.get("name") or _get(inner, "metric.name")
+        name = inner.get("name") or _get(inner, "metric.name") or inner.get("metricName")
         value = next((target[k] for k in ("averageUtilization", "averageValue", "value") if k in target), None)
-        metrics.append(
-            HPAMetric(
-                type=mtype, name=_s(name) or None, target_type=_s(target.get("type")) or None, target=_s(value) or None
-            )
-        )
+        target_type = _s(target.get("type")) or None
+        if not target:  # autoscaling/v2beta1: targetAverageUtilization / targetAverageValue / targetValue
+            v1beta = {"targetAverageUtilization": "Utilization", "targetAverageValue": "AverageValue"}
+            v1beta["targetValue"] = "Value"
+            key = next((k for k in v1beta if k in inner), None)
+            if key is not None:
+                value, target_type = inner[key], v1beta[key]
+        metrics.append(HPAMetric(type=mtype, name=_s(name) or None, target_type=target_type, target=_s(value) or None))
     if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
         metrics.append(
             HPAMetric(

@@ -14,8 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from urr_audit.model.common import Span, Value
 from urr_audit.model.kubernetes import K8sObject
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Rollout")
-SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "Rollout"})
+WORKLOAD_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Rollout",
+    "Pod",
+)
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"})
 DEFAULT_NAMESPACE = "default"
 
 # Argo Rollouts: with these, the controller scales the referenced Deployment down itself.
@@ -230,12 +240,15 @@ class WorkloadRef(_Fact):
 
 
 class Workload(_ObjectFact):
-    """A pod-producing object. For an Argo Rollout with `workloadRef`, the pod template (and
-    so labels, containers, service account) comes from the referenced Deployment."""
+    """A pod-producing object (a bare Pod is its own template). For an Argo Rollout with
+    `workloadRef`, the pod template (and so labels, containers, service account) comes from the
+    referenced Deployment."""
 
     kind: str
     template_owner: K8sObject  # whose manifest holds the pod template
-    template_path: str | None  # dotted path of the pod template in template_owner; None: none found
+    # dotted path of the pod template in template_owner ("" for a Pod: the object itself);
+    # None: none found
+    template_path: str | None
     pod_labels: dict[str, str] = Field(default_factory=dict)
     selector: LabelSelector | None = None
     replicas: Value = Field(default_factory=Value.absent)  # spec.replicas as written after patches
@@ -264,6 +277,11 @@ class Workload(_ObjectFact):
     @property
     def all_containers(self) -> tuple[Container, ...]:
         return self.init_containers + self.containers
+
+    @property
+    def has_pods(self) -> bool:
+        """Whether the pod template is known (a Rollout's workloadRef may name nothing)."""
+        return self.template_path is not None
 
     @property
     def pod_spec_path(self) -> str:
@@ -447,7 +465,9 @@ class ResolvedEnv(_Fact):
     """One variable a container sees, after envFrom and env (env wins, later envFrom wins)."""
 
     name: str
-    value: str | None  # None: from a Secret, a fieldRef, or a ConfigMap key not in this environment
+    # None: from a Secret, a fieldRef, a ConfigMap key not in this environment, or an env value
+    # that references one of those (`$(POD_IP)`)
+    value: str | None
     source: Literal["env", "configmap", "secret", "other"]
     span: Span  # where it is written
     config_map: str | None = None

@@ -30,7 +30,7 @@ def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -
     PodDisruptionBudget selects. Reported where the replica count is set."""
     f = facts(env)
     for w in f.workloads:
-        if w.kind not in params.kinds or not w.template_path:
+        if w.kind not in params.kinds or not w.has_pods:
             continue
         n = f.effective_replicas(w)
         if not n.is_known or n.value < params.min_replicas or f.pdbs_for(w):

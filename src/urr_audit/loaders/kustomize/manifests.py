@@ -1,6 +1,7 @@
-"""Plain manifests: directories of Kubernetes YAML applied as they are (`kubectl apply -f DIR`).
+"""Plain manifests: directories of Kubernetes YAML and JSON applied as they are
+(`kubectl apply -f DIR`).
 
-A YAML file is a candidate when nothing else owns it: not in or below a kustomization's
+A YAML or JSON file is a candidate when nothing else owns it: not in or below a kustomization's
 directory, not referenced by any kustomization (the renderer records every local path it
 resolved), not in or below a Helm chart (templates are not YAML until rendered) or a
 Terraform module (templatefile templates, see `candidate_files`), not under a
@@ -11,8 +12,9 @@ a word; only a file that clearly is Kubernetes (its first document has `apiVersi
 `kind`) and then fails to parse is a `kubernetes.invalid` LoadError, and none of its objects
 are kept (as when Kustomize reads it).
 
-A directory is an environment when it holds an object of a built-in API group: a directory
-of Argo CD Applications or a kind `Cluster` config deploys nothing by itself.
+A directory is an environment when it holds an object of a built-in API group (served today
+or removed since, like `extensions`): a directory of Argo CD Applications or a kind
+`Cluster` config deploys nothing by itself.
 """
 
 from __future__ import annotations
@@ -30,11 +32,15 @@ from urr_audit.model.kubernetes import K8sObject, SourceDoc
 from urr_audit.workspace import OutsideRoot, Workspace
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# `kubectl apply -f DIR` reads .json too; JSON is YAML, so the same parser keeps every line.
+MANIFEST_SUFFIXES = (*YAML_SUFFIXES, ".json")
+# JSON that is never a manifest, skipped without being read (lock files can be large).
+NOT_MANIFESTS = (".tf.json", "package.json", "package-lock.json", "composer.lock", "tsconfig.json")
 HELM_CHART_FILE = "Chart.yaml"
 # What makes a directory an environment (a Deployment, a Service...), as opposed to custom
 # resources other tools interpret (Argo CD Applications, kind's Cluster config).
 ENVIRONMENT_API_GROUPS = frozenset(
-    {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io"}
+    {"", "apps", "batch", "extensions", "networking.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io"}
 )
 
 _TOP_LEVEL_API_VERSION = re.compile(r"^apiVersion:[ \t]*\S", re.MULTILINE)
@@ -81,7 +87,7 @@ def candidate_files(ws: Workspace, referenced: set[str]) -> list[str]:
     owners |= tf_dirs - {"."}
     out = []
     for f in ws.files:
-        if not f.endswith(YAML_SUFFIXES) or f in referenced:
+        if not f.endswith(MANIFEST_SUFFIXES) or f.endswith(NOT_MANIFESTS) or f in referenced:
             continue
         if any(part.startswith(".") for part in f.split("/")):
             continue

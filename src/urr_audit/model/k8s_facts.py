@@ -241,6 +241,11 @@ class EnvironmentFacts(BaseModel):
             None,
         )
 
+    def hpas_for(self, w: Workload) -> list[HorizontalPodAutoscaler]:
+        return [
+            h for h in self.hpas if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
+        ]
+
     def rollouts_referencing(self, w: Workload) -> list[Workload]:
         """Rollouts whose `workloadRef` names `w`."""
         return [

@@ -125,6 +125,8 @@ def _container(owner: K8sObject, pod_path: str, pod: dict[str, Any], raw: Any, i
         name=name,
         init=init,
         image=ImageRef.parse(_s(image)) if image else None,
+        command=tuple(_s(x) for x in _list(raw.get("command"))),
+        args=tuple(_s(x) for x in _list(raw.get("args"))),
         ports=tuple(
             ContainerPort(
                 name=_s(p.get("name")) or None,

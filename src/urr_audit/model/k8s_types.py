@@ -208,6 +208,8 @@ class Container(_Fact):
     name: str
     init: bool = False
     image: ImageRef | None = None
+    command: tuple[str, ...] = ()  # as written: variable references are not expanded
+    args: tuple[str, ...] = ()
     ports: tuple[ContainerPort, ...] = ()
     env: tuple[EnvVar, ...] = ()
     env_from: tuple[EnvFromRef, ...] = ()

@@ -124,6 +124,9 @@ class K8sObject(BaseModel):
     source: SourceDoc | None = Field(default=None, exclude=True, repr=False)
     # For a generated ConfigMap/Secret: its name before kustomize appended the content hash.
     generated_name: str | None = None
+    # The name as written in its manifest when an overlay changed it (prefix, suffix, hash):
+    # what a patch file in an overlay names it by.
+    original_name: str | None = None
 
     @property
     def group(self) -> str:
@@ -185,6 +188,8 @@ class K8sEnvironment(BaseModel):
     # Why the render may lack objects (a remote resource not fetched, a field not rendered).
     # Checks that conclude from absence (`closed_world`) are undecided here.
     incomplete: list[str] = Field(default_factory=list)
+    # Every kustomization directory the render read (the leaf, its bases, components).
+    dirs: list[str] = Field(default_factory=list)
 
     # typed facts (model/k8s_facts.py), built on first use and kept with the environment
     _facts: Any = PrivateAttr(default=None)
@@ -204,6 +209,45 @@ class K8sEnvironment(BaseModel):
         return [o for o in self.objects if o.kind in kinds]
 
 
+class RemoteRef(BaseModel):
+    """A resource, base or component a kustomization fetches at build time (never fetched by
+    urr-audit)."""
+
+    url: str
+    span: Span  # the kustomization entry
+    field: str  # resources, bases, components
+    kustomization: str  # the directory of the kustomization that lists it
+
+
+class StrayDoc(BaseModel):
+    """A document of a file no kustomization references (see KubernetesProject.unreferenced)."""
+
+    span: Span
+    kind: str | None = None  # None: a JSON 6902 patch (a list of operations)
+    name: str | None = None
+    api_version: str | None = None
+    directives: bool = False  # holds strategic-merge directives (`$patch`, `$setElementOrder/...`)
+
+
+class StrayFile(BaseModel):
+    """A YAML/JSON file inside a kustomization's directory that no kustomization references:
+    kustomize never reads it, whatever its author meant it to change."""
+
+    path: str
+    kustomization: str  # the directory of the nearest kustomization above it
+    docs: list[StrayDoc] = Field(default_factory=list)
+
+
 class KubernetesProject(BaseModel):
     overlays: list[Overlay] = Field(default_factory=list)
     environments: list[K8sEnvironment] = Field(default_factory=list)
+    remote_refs: list[RemoteRef] = Field(default_factory=list)
+    unreferenced: list[StrayFile] = Field(default_factory=list)
+
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the summary."""
+        return {
+            "kustomizations": len(self.overlays),
+            "environments": len(self.environments),
+            "objects": sum(len(e.objects) for e in self.environments),
+        }

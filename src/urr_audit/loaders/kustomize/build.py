@@ -33,7 +33,7 @@ from urr_audit.loaders.kustomize.smp import BUILTIN_GROUPS, merge_map
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.loaders.kustomize.yamlsrc import Doc, YamlError, load_docs
 from urr_audit.model.common import LoadError, Span
-from urr_audit.model.kubernetes import SourceDoc
+from urr_audit.model.kubernetes import RemoteRef, SourceDoc
 from urr_audit.workspace import OutsideRoot, Workspace
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -143,6 +143,7 @@ class Built:
     resources: list[Res]
     errors: list[LoadError] = field(default_factory=list)
     vars: list[Var] = field(default_factory=list)
+    dirs: set[str] = field(default_factory=set)  # kustomization directories read
 
 
 class Renderer:
@@ -156,6 +157,8 @@ class Renderer:
         # every local path a kustomization referenced (resources, patches, components, generator
         # files...), existing or not: plain-manifest discovery leaves them to Kustomize
         self.referenced: set[str] = set()
+        # remote resources, bases and components, in the order met (never fetched)
+        self.remotes: list[RemoteRef] = []
 
     # --- files -----------------------------------------------------------------------
     def docs(self, rel: str) -> list[Doc]:
@@ -232,7 +235,7 @@ class Renderer:
                 )
             else:
                 resources = tf.legacy_sort(resources)
-        return Built(resources, errors)
+        return Built(resources, errors, dirs=set(acc.dirs))
 
     # --- accumulation ----------------------------------------------------------------
     def _accumulate(self, dir_rel: str, stack: tuple[str, ...]) -> Built:
@@ -248,6 +251,7 @@ class Renderer:
 
     def _run(self, k: Kustomization, out: Built, stack: tuple[str, ...]) -> None:
         errs = out.errors
+        out.dirs.add(k.dir)
         for key in k.data:
             if key not in KNOWN_FIELDS:
                 errs.append(
@@ -291,6 +295,8 @@ class Renderer:
 
     def _resolve(self, k: Kustomization, ref: str, entry: Span, errs: list[LoadError], what: str) -> str | None:
         if _REMOTE.search(ref):
+            if not any(r.span == entry for r in self.remotes):
+                self.remotes.append(RemoteRef(url=ref, span=entry, field=what, kustomization=k.dir))
             errs.append(
                 self._err(
                     "kustomize.remote",
@@ -377,6 +383,7 @@ class Renderer:
                 self._append(out, r.clone(), entry)
             for v in built.vars:
                 self._add_var(out, v)
+            out.dirs |= built.dirs
             return
         try:
             docs = self.docs(rel)

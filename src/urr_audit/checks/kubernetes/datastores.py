@@ -126,7 +126,7 @@ def datastore_auth(ctx: Context, env: K8sEnvironment, params: DataStoreParams) -
                 yield ctx.finding(
                     at=opened[0],
                     node=w,
-                    message=f"{who} runs {store.name} ({c.image.raw}) with authentication switched off ({opened[1]}): "
+                    message=f"{who} runs {store.name} (image {c.image.raw}) with authentication switched off ({opened[1]}): "
                     "any pod that can reach it reads and writes its data",
                 )
                 continue
@@ -140,13 +140,13 @@ def datastore_auth(ctx: Context, env: K8sEnvironment, params: DataStoreParams) -
                 yield ctx.undecided(
                     at=c.origin(),
                     node=w,
-                    message=f"{who} runs {store.name} ({c.image.raw}) with no {store.missing} in what this "
+                    message=f"{who} runs {store.name} (image {c.image.raw}) with no {store.missing} in what this "
                     f"environment renders (not decided: its configuration may come from {reason})",
                 )
                 continue
             yield ctx.finding(
                 at=c.origin(),
                 node=w,
-                message=f"{who} runs {store.name} ({c.image.raw}) without {store.missing}: "
+                message=f"{who} runs {store.name} (image {c.image.raw}) without {store.missing}: "
                 "any pod that can reach it reads and writes its data",
             )

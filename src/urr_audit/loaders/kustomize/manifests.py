@@ -12,7 +12,8 @@ a word; only a file that clearly is Kubernetes (its first document has `apiVersi
 `kind`) and then fails to parse is a `kubernetes.invalid` LoadError, and none of its objects
 are kept (as when Kustomize reads it).
 
-A directory is an environment when it holds an object of a built-in API group (served today
+Directories applied together (`manifests/api`, `manifests/data`) are one environment: see
+`applied_together`. A directory is an environment when it holds an object of a built-in API group (served today
 or removed since, like `extensions`): a directory of Argo CD Applications or a kind
 `Cluster` config deploys nothing by itself.
 """
@@ -182,4 +183,53 @@ def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDi
         if objects:
             d = _dir_of(rel)
             dirs.setdefault(d, ManifestDir(d)).objects.extend(objects)
-    return [dirs[d] for d in sorted(dirs)], errors
+    return applied_together([dirs[d] for d in sorted(dirs)]), errors
+
+
+# A directory named like an environment or cluster is applied on its own, never merged with
+# its siblings into their parent (`deploy/prod/`, `clusters/eu-staging/`).
+ENVIRONMENT_DIR = re.compile(
+    r"(?i)^(prod|production|prd|live|staging|stage|stg|dev|develop|development|qa|test|testing|uat|sandbox|"
+    r"preprod|pre-prod|perf|demo|local|kind|minikube|k3d|dr)([-_.].*)?$|.*[-_.](prod|production|prd|live|staging|"
+    r"stage|stg|dev|development|qa|test|uat|sandbox|preprod|local)$"
+)
+
+
+def _key(o: K8sObject) -> tuple[str, str, str, str]:
+    return (o.group, o.kind, o.namespace or "", o.name)
+
+
+def applied_together(dirs: list[ManifestDir]) -> list[ManifestDir]:
+    """Directories of manifests grouped as `kubectl apply -R -f DIR` applies them.
+
+    Components of one application often sit in subdirectories (`manifests/api`,
+    `manifests/data`) and are applied together: judged one by one, a NetworkPolicy or a
+    Service in one would see no pods in the other. A directory joins its parent's group up to
+    the first directory named like an environment (`deploy/prod`), or the highest one below
+    the repository root (the root only when it holds manifests itself). A group whose
+    directories define the same object twice holds alternatives, not parts: its directories
+    stay apart."""
+    paths = {d.path for d in dirs}
+
+    def root_of(path: str) -> str:
+        cur = path
+        while cur != ".":
+            if ENVIRONMENT_DIR.match(cur.rsplit("/", 1)[-1]):
+                return cur
+            parent = _dir_of(cur)
+            if parent == "." and "." not in paths:
+                return cur
+            cur = parent
+        return "."
+
+    groups: dict[str, list[ManifestDir]] = {}
+    for d in dirs:
+        groups.setdefault(root_of(d.path), []).append(d)
+    out: list[ManifestDir] = []
+    for root, members in groups.items():
+        keys = [_key(o) for d in members for o in d.objects]
+        if len(members) == 1 or len(keys) != len(set(keys)):
+            out += members
+        else:
+            out.append(ManifestDir(root, [o for d in members for o in d.objects]))
+    return sorted(out, key=lambda d: d.path)

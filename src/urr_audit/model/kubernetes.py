@@ -227,6 +227,21 @@ class StrayDoc(BaseModel):
     name: str | None = None
     api_version: str | None = None
     directives: bool = False  # holds strategic-merge directives (`$patch`, `$setElementOrder/...`)
+    fields: tuple[str, ...] = ()  # what it sets, two levels deep (`spec.replicas`, `data.LOG_LEVEL`)
+
+
+def shallow_fields(body: Any) -> tuple[str, ...]:
+    """Fields of an object two levels deep, leaving out metadata and status: enough to tell a
+    partial patch from a complete copy of an object."""
+    out: list[str] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key in ("apiVersion", "kind", "metadata", "status"):
+                continue
+            out.append(str(key))
+            if isinstance(value, dict):
+                out += [f"{key}.{sub}" for sub in value]
+    return tuple(sorted(out))
 
 
 class StrayFile(BaseModel):

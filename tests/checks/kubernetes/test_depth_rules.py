@@ -206,6 +206,13 @@ def test_credential_names_and_shapes():
 # --- URR-K8S-024 / 025: what kustomizations read ---------------------------------------------------
 
 
+def web_file(replicas: int = 1) -> str:
+    """A Deployment as a file (the image quoted: `a:b` inside a flow mapping is no plain scalar)."""
+    return deployment(
+        "web", replicas=replicas, containers='        - {name: web, image: "registry.internal/web:1.0.0"}'
+    )
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
         p = root / rel
@@ -219,7 +226,7 @@ def test_stray_files_that_are_patches(tmp_path):
         tmp_path,
         {
             "app/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "app/deploy.yaml": deployment("web"),
+            "app/deploy.yaml": web_file(),
             "app/patches/replicas.json": json.dumps([{"op": "replace", "path": "/spec/replicas", "value": 3}]),
             "app/patches/old-name.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: webapp}\n",
             "app/patches/delete.yaml": "$patch: delete\napiVersion: v1\nkind: Service\nmetadata: {name: legacy}\n",
@@ -230,7 +237,9 @@ def test_stray_files_that_are_patches(tmp_path):
             "app/sub/extra.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
         },
     )
-    got = sorted((f.path, f.line) for f in scan(root, select=["URR-K8S-024"]).result.findings)
+    report = scan(root, select=["URR-K8S-024"])
+    assert [o.name for e in report.project.kubernetes.environments for o in e.objects] == ["web"]
+    got = sorted((f.path, f.line) for f in report.result.findings)
     # not: a Helm values file, a file in a chart, a file of another kustomization (sub/ is
     # its own, unrendered: it is a leaf with no objects), a Deployment named like no rendered one
     assert got == [("app/patches/delete.yaml", 1), ("app/patches/replicas.json", 1)]
@@ -274,3 +283,57 @@ def test_bare_pods_and_json_manifests_are_judged(tmp_path):
     assert ("URR-K8S-011", "ops/debug-pod.json", 12) in got  # the container, in the JSON file
     assert ("URR-K8S-022", "ops/debug-pod.json", 18) in got
     assert ("URR-K8S-015", "ops/debug-pod.json", 12) in got
+
+
+def test_a_store_image_running_its_client_tools_is_not_a_server():
+    flush = redis('          command: ["redis-cli", "-h", "cache", "-a", "$(REDIS_PASSWORD)", "FLUSHDB"]')
+    assert findings("URR-K8S-023", env_of(flush)) == []
+    backup = """
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: pg-backup}
+spec:
+  schedule: "0 1 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: dump
+              image: postgres:16.3
+              env: [{name: POSTGRES_HOST_AUTH_METHOD, value: trust}]
+---"""
+    assert findings("URR-K8S-023", env_of(backup)) == []
+
+
+def test_a_complete_copy_of_a_rendered_object_is_not_a_patch(tmp_path):
+    web = web_file(replicas=2)
+    root = write(
+        tmp_path,
+        {
+            "app/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "app/deploy.yaml": web,
+            # the render kept for review (complete), and a partial patch nobody lists
+            "app/rendered/all.yaml": web,
+            "app/replicas.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 4}\n",
+        },
+    )
+    report = scan(root, select=["URR-K8S-024"])
+    assert [o.name for e in report.project.kubernetes.environments for o in e.objects] == ["web"]
+    assert [f.path for f in report.result.findings] == ["app/replicas.yaml"]
+
+
+def test_deployment_beside_rollout_is_reported_at_the_rollout_never_at_the_hpa():
+    rollout = """
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+---"""
+    # objects: Deployment (line 1), HPA on the Deployment (101), Rollout (201)
+    env = env_of(deployment("api", replicas=2) + hpa("Deployment") + rollout)
+    (f,) = findings("URR-K8S-009", env)
+    assert f.line == 201

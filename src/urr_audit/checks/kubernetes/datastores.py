@@ -36,12 +36,25 @@ class DataStore(BaseModel):
     auth: list[Evidence] = Field(default_factory=list)
     open: list[Evidence] = Field(default_factory=list)  # any present: explicitly no authentication
     missing: str = "authentication"  # what the message says is missing
+    # A container of the store's image whose command or args match this runs a client (a
+    # backup, a cache flush, a topic creation), not the server.
+    clients: str | None = None
 
 
 class DataStoreParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stores: list[DataStore]  # first store whose images match a container wins
+    # Kinds that run servers; a Job or CronJob with a store's image runs its client tools.
+    kinds: list[str] = [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Rollout",
+        "Pod",
+    ]
 
 
 @dataclass
@@ -109,6 +122,8 @@ def datastore_auth(ctx: Context, env: K8sEnvironment, params: DataStoreParams) -
     f = facts(env)
     compiled = [(s, [re.compile(p) for p in s.images]) for s in params.stores]
     for w in f.pod_workloads():
+        if w.kind not in params.kinds:
+            continue
         for c in w.containers:
             if c.image is None:
                 continue
@@ -117,6 +132,8 @@ def datastore_auth(ctx: Context, env: K8sEnvironment, params: DataStoreParams) -
             if store is None:
                 continue
             seen = _seen(f, w, c)
+            if store.clients and re.search(store.clients, seen.command):
+                continue
             who = f"{w.kind} {w.name}, container {c.name}"
             opened = next(
                 ((at, what) for ev in store.open for ok, at, what in [_present(ev, seen, c)] if ok and at is not None),

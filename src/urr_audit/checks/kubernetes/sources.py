@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, RemoteRef, StrayDoc
+from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, RemoteRef, StrayDoc, shallow_fields
 from urr_audit.model.project import Project
 
 
@@ -21,13 +21,20 @@ def _matches(doc: StrayDoc, obj: K8sObject) -> bool:
     return doc.api_version is None or group == obj.group
 
 
+def _partial(doc: StrayDoc, obj: K8sObject) -> bool:
+    """Whether `doc` leaves out fields the rendered object has: a patch, not a complete copy
+    (a copy may be a render kept for review, or an object applied some other way)."""
+    return bool(set(shallow_fields(obj.body)) - set(doc.fields))
+
+
 @check("k8s-unreferenced-patch", scope="project", params=NoParams)
 def unreferenced_patch(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Patch files inside an overlay's folder that no kustomization lists: kustomize never
     reads them, so the change their author meant is not deployed. A file counts as a patch when
     it is a JSON 6902 operation list, holds strategic-merge directives (`$patch`), or names an
-    object the overlay renders (a partial copy of it, or an override never wired in). Objects
-    the overlay does not render are left alone: they may be applied some other way."""
+    object the overlay renders and sets only part of it. Objects the overlay does not render,
+    and complete copies of rendered ones (a render kept for review), are left alone: they may
+    be applied some other way."""
     k8s = project.kubernetes
     for stray in k8s.unreferenced:
         envs: list[K8sEnvironment] = [e for e in k8s.environments if stray.kustomization in e.dirs]
@@ -38,7 +45,7 @@ def unreferenced_patch(ctx: Context, project: Project, params: NoParams) -> Iter
                 what = "a JSON 6902 patch"
             elif doc.directives:
                 what = f"a strategic-merge patch of {doc.kind} {doc.name}"
-            elif any(_matches(doc, o) for e in envs for o in e.objects):
+            elif any(_matches(doc, o) and _partial(doc, o) for e in envs for o in e.objects):
                 what = f"a patch of {doc.kind} {doc.name}, which this overlay renders"
             else:
                 continue

@@ -10,7 +10,15 @@ from urr_audit.loaders.kustomize.manifests import HELM_CHART_FILE, MANIFEST_SUFF
 from urr_audit.loaders.kustomize.yamlsrc import YamlError
 from urr_audit.loaders.naming import environment_names
 from urr_audit.model.common import LoadError, Span
-from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject, Overlay, StrayDoc, StrayFile
+from urr_audit.model.kubernetes import (
+    K8sEnvironment,
+    K8sObject,
+    KubernetesProject,
+    Overlay,
+    StrayDoc,
+    StrayFile,
+    shallow_fields,
+)
 from urr_audit.workspace import OutsideRoot, Workspace
 
 # Kustomization fields naming local files the renderer does not read itself (plugin configs,
@@ -213,6 +221,7 @@ def _stray_docs(renderer: Renderer, rel: str) -> list[StrayDoc]:
                     name=str(name),
                     api_version=str(data.get("apiVersion") or "") or None,
                     directives=_has_directives(data),
+                    fields=shallow_fields(data),
                 )
             )
     return out

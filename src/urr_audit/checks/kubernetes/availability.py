@@ -30,7 +30,7 @@ def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -
     PodDisruptionBudget selects. Reported where the replica count is set."""
     f = facts(env)
     for w in f.workloads:
-        if w.kind not in params.kinds or not w.template_path:
+        if w.kind not in params.kinds or not w.has_pods:
             continue
         n = f.effective_replicas(w)
         if not n.is_known or n.value < params.min_replicas or f.pdbs_for(w):
@@ -149,10 +149,38 @@ def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoP
             if ref is not None
             else "the Rollout has its own pod template"
         )
+        # At the Rollout, where the pair is decided (its workloadRef takes scaleDown; without
+        # one, the overlay entry or file that adds it beside the Deployment); never at a
+        # replica count an HPA or patch merely sets.
         yield ctx.finding(
-            at=n.span or d.span,
+            at=r.origin("spec.workloadRef") if ref is not None else r.span,
             node=d,
-            related=[r.span],
+            related=[s for s in (n.span, d.span) if s is not None],
             message=f"Deployment {d.name} keeps running {n.value if n.is_known else 'its'} replica(s) beside "
             f"Rollout {r.name} ({how}): scale the Deployment to 0 or set workloadRef.scaleDown",
+        )
+
+
+@check("k8s-hpa-beside-rollout", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+def hpa_beside_rollout(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
+    """HPAs scaling a Deployment that the environment also runs as a same-named Argo Rollout
+    with its own pod template (a migration left half-done): the Rollout, which serves the
+    traffic once promoted, is never autoscaled, and the HPA grows pods beside it."""
+    f = facts(env)
+    for hpa in f.hpas:
+        if hpa.target_kind != "Deployment":
+            continue
+        d = f.workload("Deployment", hpa.namespace, hpa.target_name)
+        r = f.workload("Rollout", hpa.namespace, hpa.target_name)
+        if d is None or r is None or r.workload_ref is not None:
+            continue  # a workloadRef Rollout is URR-K8S-008's case
+        if f.hpas_for(r):
+            continue  # the Rollout has its own HPA: this one is about the Deployment alone
+        yield ctx.finding(
+            at=hpa.obj.origin("spec.scaleTargetRef.kind"),
+            node=hpa,
+            related=[r.span, d.span],
+            message=f"HorizontalPodAutoscaler {hpa.name} scales Deployment {d.name}, but the environment also "
+            f"runs Rollout {r.name} with its own pod template: the Rollout is never autoscaled; target the "
+            "Rollout (apiVersion argoproj.io/v1alpha1, kind Rollout) and remove the Deployment",
         )

@@ -26,7 +26,7 @@ def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: Selector
     Namespaces where the environment runs no pod at all are left alone: their pods come from
     elsewhere (a Helm release, an operator), so "matches nothing" would be unfounded."""
     f = facts(env)
-    deployed = {w.namespace for w in f.workloads if w.template_path}
+    deployed = {w.namespace for w in f.workloads if w.has_pods}
     if "PodDisruptionBudget" in params.kinds:
         for pdb in f.pdbs:
             if pdb.namespace not in deployed:

@@ -14,7 +14,7 @@ from urr_audit.model.common import Value
 from urr_audit.scan import scan
 
 
-def V(x):  # noqa: N802 -- short constructor for the table below
+def V(x):
     return Value.absent() if x is None else Value.known(x)
 
 

@@ -582,6 +582,20 @@ def targets(env: Environment, inst: ModuleInstance, exprs: Iterable[Expression])
     return frozenset(out)
 
 
+def unread_module_groups(env: Environment) -> dict[str, str]:
+    """Group (or any resource) address -> the module call not read (a remote source) that
+    receives it in an argument: that module may attach the group or add rules to it."""
+    out: dict[str, str] = {}
+    for inst in env.instances:
+        for call in inst.module.module_calls.values():
+            if call.resolved_dir is not None:
+                continue
+            for arg in call.arguments.values():
+                for g in targets(env, inst, [arg.expr]):
+                    out.setdefault(g, f"{inst.prefixed('module.' + call.name)} ({call.source})")
+    return out
+
+
 def attributes_at(block: Block, path: str) -> list[Attribute]:
     """Every attribute at a dotted path: through every nested block of each type on the way,
     literal or the `content` of a `dynamic` one."""

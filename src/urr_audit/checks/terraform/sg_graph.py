@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
 from urr_audit.checks.terraform._model import iter_attributes, live_resources, trace
-from urr_audit.checks.terraform._network import RULE_TYPES, Network, SgRule, network, targets
+from urr_audit.checks.terraform._network import RULE_TYPES, Network, SgRule, network, targets, unread_module_groups
 from urr_audit.model.common import Severity, UnknownElements, Value
 from urr_audit.model.project import Project
 from urr_audit.model.terraform import Environment, Expression, ModuleInstance, Resource, ResourceInstance
@@ -43,19 +43,6 @@ def _flows(env: Environment, resources: list[ResourceInstance], skip: tuple[str,
             exprs = [attr.expr, *([ri.resource.for_each] if ri.resource.for_each is not None else [])]
             for g in targets(env, ri.instance, exprs):
                 out.setdefault(g, f"{ri.resource_address}.{path}")
-    return out
-
-
-def _unread_calls(env: Environment) -> dict[str, str]:
-    """Group address -> the module call not read (remote source) that receives it."""
-    out: dict[str, str] = {}
-    for inst in env.instances:
-        for call in inst.module.module_calls.values():
-            if call.resolved_dir is not None:
-                continue
-            for arg in call.arguments.values():
-                for g in targets(env, inst, [arg.expr]):
-                    out.setdefault(g, f"{inst.prefixed('module.' + call.name)} ({call.source})")
     return out
 
 
@@ -106,7 +93,7 @@ def sg_unattached(ctx: Context, env: Environment, params: UnattachedParams) -> I
                 takers |= targets(env, ri.instance, exprs)
     published = _flows(env, [r for r in live_resources(env, *params.publishing_types) if params.publishing_types])
     exported = _root_outputs(env)
-    unread = _unread_calls(env)
+    unread = unread_module_groups(env)
     discovery = [re.compile(p) for p in params.discovery_tags]
     for address, instances in sorted(net.groups.items()):
         if address in takers:

@@ -766,3 +766,42 @@ def test_statements_of_a_policy_list_of_unknown_length_are_checked(tmp_path):
     assert undecided == [("main.tf", 25)]
     [doc] = [f for f in r.findings if f.line == 21]
     assert "s3:DeleteObject (and actions that cannot be resolved)" in doc.message
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "found", "undecided"),
+    [
+        ("[]", [("main.tf", 14)], []),  # AWS reads an empty list as 0.0.0.0/0
+        ("var.none", [("main.tf", 14)], []),  # default [] from the variable
+        ("null", [("main.tf", 14)], []),
+        ('["203.0.113.0/24"]', [], []),
+        ('concat(["0.0.0.0/0"], data.aws_ip_ranges.x.cidr_blocks)', [("main.tf", 14)], []),
+        ('concat(["203.0.113.0/24"], data.aws_ip_ranges.x.cidr_blocks)', [], [("main.tf", 14)]),
+    ],
+)
+def test_eks_public_access_cidrs_as_aws_applies_them(tmp_path, cidrs, found, undecided):
+    write(
+        tmp_path,
+        {
+            "main.tf": f"""
+        variable "none" {{
+          type    = list(string)
+          default = []
+        }}
+        data "aws_ip_ranges" "x" {{
+          services = ["ec2"]
+        }}
+        resource "aws_eks_cluster" "c" {{
+          name     = "c"
+          role_arn = "arn:aws:iam::1:role/eks"
+          vpc_config {{
+            subnet_ids          = ["subnet-1"]
+            public_access_cidrs = {cidrs}
+          }}
+        }}
+    """
+        },
+    )
+    got, got_undecided, _ = run(tmp_path, "URR-TF-017")
+    assert [x[:2] for x in got] == found
+    assert got_undecided == undecided

@@ -31,6 +31,8 @@ class UnattachedParams(BaseModel):
     publishing_types: list[str] = Field(default_factory=list)
     # tag keys (regexes) by which controllers find groups to attach (Karpenter, ...)
     discovery_tags: list[str] = Field(default_factory=list)
+    # roots (regex on their directory) that demonstrate a module rather than deploy it
+    skip_roots: str | None = None
 
 
 def _flows(env: Environment, resources: list[ResourceInstance], skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -80,7 +82,7 @@ def sg_unattached(ctx: Context, env: Environment, params: UnattachedParams) -> I
     undecided; one published (a root output, a `publishing_types` resource, a discovery tag)
     may be attached outside Terraform: reported at low severity, saying so."""
     net = network(env)
-    if not net.groups:
+    if not net.groups or (params.skip_roots and re.search(params.skip_roots, env.path + "/")):
         return
     pattern = re.compile(params.attach_attribute_pattern)
     takers: set[str] = set()
@@ -121,22 +123,38 @@ def sg_unattached(ctx: Context, env: Environment, params: UnattachedParams) -> I
                 node=ri,
                 address=address,
                 message=(
-                    f"{address}: no resource in this environment takes this security group{named}; it may be "
+                    f"{address}: no resource in this configuration takes this security group{named}; it may be "
                     f"attached outside Terraform (through {outside}): if so, say so with a suppression"
                 ),
                 related=[r.span for r in admitted],
                 severity=Severity.LOW,
                 settled=True,
             )
-            continue
-        yield ctx.finding(
-            at=ri,
-            node=ri,
-            address=address,
-            message=f"{address}: no resource in this environment takes this security group, so its rules decide nothing{named}",
-            related=[r.span for r in admitted],
-            settled=True,
-        )
+        elif admitted:
+            yield ctx.finding(
+                at=ri,
+                node=ri,
+                address=address,
+                message=(
+                    f"{address}: no resource in this configuration takes this security group, so its rules "
+                    f"decide nothing{named}"
+                ),
+                related=[r.span for r in admitted],
+                settled=True,
+            )
+        else:
+            # nothing here depends on its members: dead, or used by something outside Terraform
+            yield ctx.finding(
+                at=ri,
+                node=ri,
+                address=address,
+                message=(
+                    f"{address}: no resource in this configuration takes this security group and no rule names "
+                    "it as a peer: it is unused, or attached outside Terraform (then say so with a suppression)"
+                ),
+                severity=Severity.LOW,
+                settled=True,
+            )
 
 
 # --- given no security group ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from urr_audit.workspace import Workspace
 
 
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
+    from urr_audit.loaders.gitignore import read_gitignore
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
     from urr_audit.loaders.terraform import load_terraform
@@ -21,6 +22,11 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     ]
     terraform, tf_errors = load_terraform(ws)
     kubernetes, k8s_errors = load_kubernetes(ws)
-    errors += tf_errors + k8s_errors
+    gitignore, ignore_errors = read_gitignore(ws)
+    errors += tf_errors + k8s_errors + ignore_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
-    return Project(root=str(ws.root), git=read_git_meta(ws), terraform=terraform, kubernetes=kubernetes, errors=errors)
+    project = Project(
+        root=str(ws.root), git=read_git_meta(ws), terraform=terraform, kubernetes=kubernetes, errors=errors
+    )
+    project.gitignore = gitignore
+    return project

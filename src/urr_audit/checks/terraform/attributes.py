@@ -20,6 +20,7 @@ class AttributeValueParams(EnvironmentFilter):
     bad_values: list[Any] = Field(default_factory=list)  # known values that fail
     absent_is_bad: bool = False  # the provider default is the bad value
     below: float | None = None  # known numbers below this fail too
+    except_values: list[Any] = Field(default_factory=list)  # known values never reported (another rule's)
     unless_set: list[str] = Field(default_factory=list)  # skip resources where one of these is written (e.g. replicas)
     # a value only known at apply time (e.g. the ARN of a resource) counts as set, not undecided
     unknown_is_set: bool = False
@@ -55,6 +56,8 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         )
         return
     v = value.value
+    if v in params.except_values:
+        return
     numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
     if v in params.bad_values or (params.below is not None and numeric and v < params.below):
         where = f" (via {attr.expr.text.strip()})" if attr and not attr.expr.literal.is_known else ""

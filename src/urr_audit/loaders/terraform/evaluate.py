@@ -64,7 +64,8 @@ def to_internal(v: Value, what: str) -> Any:
 def to_value(v: Any, expr: Expression | None = None) -> Value:
     span = expr.span if expr is not None else None
     if isinstance(v, Unknown):
-        return Value.unknown(v.reason, span, decoded=v.decoded)
+        knows_more = v.choices is not None or v.invalid_json is not None
+        return Value.unknown(v.reason, span, decoded=v.decoded, partial=v if knows_more else None)
     u = first_unknown(v)
     if u is not None:
         return Value.unknown(u.reason, span, partial=v)
@@ -675,7 +676,9 @@ class Evaluator:
             yes, no = self._safe(yes_n, scope), self._safe(no_n, scope)
             if yes is not _ERR and first_unknown(yes) is None and yes == no and type_name(yes) == type_name(no):
                 return yes
-            return Unknown(cond.reason)
+            if yes is _ERR or no is _ERR:
+                return Unknown(cond.reason)
+            return Unknown(cond.reason, choices=(" ".join(node_text(cond_n).split()), yes, no))
         if not isinstance(cond, bool):
             cond = _tobool_cond(cond)
         return self.ev(yes_n if cond else no_n, scope)
@@ -934,6 +937,7 @@ class _Render:
             doc = _json_with_holes(self.ev, text, self.holes, self.line)
             if doc is not None:
                 return Unknown(self.unknown.reason, doc)
+            return Unknown(self.unknown.reason, invalid_json=_json_error(text))
         return Unknown(self.unknown.reason)
 
     def literal(self, text: str) -> None:
@@ -1060,6 +1064,36 @@ class _Render:
 _ERR = object()
 _HOLE = re.compile(r"\x00(\d+)\x00")
 _IN_STRING_HOLE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _json_error(text: str) -> str | None:
+    """Why a JSON template is not valid JSON whatever its interpolations hold, with the line;
+    None when it may be valid. Only templates whose interpolations all sit inside JSON strings
+    are judged (one outside quotes may render any JSON text: a key, several elements)."""
+    out: list[str] = []
+    in_string = escaped = False
+    pos = 0
+    for m in _HOLE.finditer(text):
+        for ch in text[pos : m.start()]:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and in_string:
+                escaped = True
+            elif ch == '"':
+                in_string = not in_string
+        if not in_string:
+            return None
+        out.append(text[pos : m.start()])
+        out.append("x")
+        pos = m.end()
+    out.append(text[pos:])
+    try:
+        scan_json("".join(out))
+    except JsonSyntaxError as e:
+        return f"{e} (line {e.line} of the document)"
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line: int) -> Any:

@@ -186,6 +186,8 @@ class ModuleCall(BaseModel):
     count: Expression | None = None
     for_each: Expression | None = None
     depends_on: list[str] = Field(default_factory=list)
+    # `providers = { aws = aws.us_east_1 }`: the child's provider name -> the caller's
+    providers: dict[str, str] = Field(default_factory=dict)
 
 
 class TfvarsFile(BaseModel):

@@ -143,7 +143,16 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
         count=b.attr("count").expr if b.attr("count") else None,
         for_each=b.attr("for_each").expr if b.attr("for_each") else None,
         depends_on=_depends_on(b.attr("depends_on").expr if b.attr("depends_on") else None),
+        providers=_providers_map(b.attr("providers").expr.text if b.attr("providers") else ""),
     )
+
+
+_PROVIDER_PAIR = re.compile(r"([A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)\s*=\s*([A-Za-z][\w-]*(?:\.[A-Za-z][\w-]*)?)")
+
+
+def _providers_map(text: str) -> dict[str, str]:
+    """`providers = { aws = aws.us_east_1, aws.dns = aws }` as {"aws": "aws.us_east_1", ...}."""
+    return dict(_PROVIDER_PAIR.findall(text))
 
 
 def settings_of(b: Block) -> TerraformSettings:

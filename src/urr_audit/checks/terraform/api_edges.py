@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import attribute_targets, live_resources
+from urr_audit.model.common import Severity
 from urr_audit.model.terraform import Environment, ResourceInstance
 
 
@@ -21,6 +22,18 @@ class OpenRouteParams(BaseModel):
     public_methods: list[str] = Field(default_factory=lambda: ["OPTIONS"])
     # authorization values that mean none
     no_authorization: list[str] = Field(default_factory=lambda: ["NONE"])
+    # paths that look public by design (inbound webhooks, OAuth callbacks), whose caller is
+    # checked by a signature in the integration: reported at low severity, saying so
+    webhook_paths: list[str] = Field(default_factory=list)
+
+
+def _intent(path: str, params: OpenRouteParams) -> tuple[Severity | None, str]:
+    if any(fnmatch.fnmatchcase(path.lower(), p) for p in params.webhook_paths):
+        return Severity.LOW, (
+            " The path looks like an inbound webhook or callback, public by design: make sure the integration "
+            "verifies the caller's signature, then list the path in public_paths."
+        )
+    return None, ""
 
 
 def _path(env: Environment, ri: ResourceInstance, by_address: dict[str, ResourceInstance], depth: int = 0) -> str:
@@ -85,6 +98,7 @@ def api_route_without_authorization(ctx: Context, env: Environment, params: Open
         path = _method_path(env, ri, resources) or "{?}"
         if _public(path, verb, params) or _private_api(env, ri):
             continue
+        severity, note = _intent(path, params)
         yield ctx.finding(
             at=at,
             node=ri,
@@ -92,8 +106,9 @@ def api_route_without_authorization(ctx: Context, env: Environment, params: Open
             message=(
                 f"{who}: {verb} {path} has no authorization: anyone who finds the API can call it (if the "
                 "integration authenticates requests itself, or the path is public by design, list it in the rule's "
-                "public_paths or suppress this with the reason)"
+                f"public_paths or suppress this with the reason).{note}"
             ),
+            severity=severity,
         )
     for ri in live_resources(env, "aws_apigatewayv2_route"):
         if ri.resource.mode != "managed":
@@ -118,6 +133,7 @@ def api_route_without_authorization(ctx: Context, env: Environment, params: Open
         if _public(path, verb, params):
             continue
         shown = "not set" if auth.is_absent or auth.value is None else f'"{auth.value}"'
+        severity, note = _intent(path, params)
         yield ctx.finding(
             at=at,
             node=ri,
@@ -125,6 +141,7 @@ def api_route_without_authorization(ctx: Context, env: Environment, params: Open
             message=(
                 f"{who}: route `{route}` has authorization_type {shown}: anyone who finds the API can call it (if "
                 "the integration authenticates requests itself, or the route is public by design, list it in the "
-                "rule's public_paths or suppress this with the reason)"
+                f"rule's public_paths or suppress this with the reason).{note}"
             ),
+            severity=severity,
         )

@@ -65,8 +65,13 @@ def _block_statements(ri: ResourceInstance) -> Iterator[Statement]:
             v = b.get(hcl)
             if not v.is_absent:
                 data[js] = v.parts()
-        if b.block.blocks_of("condition"):
+        if b.block.blocks_of("condition") or any(d.labels == ["condition"] for d in b.block.blocks_of("dynamic")):
             data["Condition"] = True
+        # a statement naming principals belongs to a resource policy (a key or bucket policy),
+        # where Resource "*" is the resource the policy is attached to
+        for block, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            if b.block.blocks_of(block) or any(d.labels == [block] for d in b.block.blocks_of("dynamic")):
+                data[key] = True
         yield Statement(data, b.span)
 
 
@@ -154,7 +159,7 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
         )
         for st in statements:
             d = st.data
-            if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotResource" in d:
+            if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotPrincipal" in d or "NotResource" in d:
                 continue
             resources = _as_list(d.get("Resource", []))
             fallback = None

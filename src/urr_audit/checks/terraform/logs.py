@@ -125,6 +125,23 @@ def _enabled(env: Environment, ri: ResourceInstance, spec: ImplicitGroup) -> boo
     return None if unknown else False
 
 
+_INTERPOLATION = re.compile(r"[$%]\{")
+
+
+def _literal_ends(text: str) -> tuple[str | None, str]:
+    """The literal text before the first and after the last interpolation of a quoted
+    template as written; (None, "") for anything else (a variable, a function call)."""
+    t = text.strip()
+    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
+        return None, ""
+    body = t[1:-1]
+    parts = _INTERPOLATION.split(body)
+    if len(parts) == 1:
+        return body, body
+    last = body.rfind("}")
+    return parts[0], body[last + 1 :] if last >= 0 else ""
+
+
 def _covers(group: ResourceInstance, want: Expected, service: ResourceInstance) -> bool | None:
     """True when the log group is the one the service writes to, None when it may be."""
     v = group.get("name")
@@ -135,16 +152,55 @@ def _covers(group: ResourceInstance, want: Expected, service: ResourceInstance) 
     a = group.attribute("name")
     if a is None or v.is_absent:
         return False  # a generated name (name_prefix or none) is never the service's
-    text = a.expr.text
-    if want.prefix and want.prefix not in text and not a.expr.references:
+    head, tail = _literal_ends(a.expr.text)
+    if head is not None and not (want.name.startswith(head) or head.startswith(want.prefix)):
+        return False  # the written start of the name already differs (`/ecs/...` is no `/aws/lambda/...`)
+    if tail and want.known and not want.name.endswith(tail):
         return False
     # the name is built from the service itself, or from what its unknown parts are built from
-    mine = {t for t in a.expr.traversals}
+    mine = set(a.expr.traversals)
     service_refs = {service.resource.address + "." + k for k in want.keys}
     theirs = {t for e in want.unknown.values() if e is not None for t in e.traversals}
     if group.instance is service.instance and (mine & service_refs or (theirs and theirs <= mine)):
         return True
+    # built from another resource of the service's type: that resource's group, not this one's
+    others = {
+        f"{t.rsplit('.', 1)[0]}"
+        for t in mine
+        if t.startswith(service.type + ".") and t.count(".") == 2 and t.rsplit(".", 1)[1] in want.keys
+    }
+    if others and (group.instance is not service.instance or service.resource.address not in others):
+        return False
     return None
+
+
+def _strings(x: Any) -> Iterator[str]:
+    if isinstance(x, str):
+        yield x
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _strings(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _strings(v)
+
+
+def _unread_may_create(env: Environment, service: ResourceInstance, names: list[str]) -> bool:
+    """Whether a module that is not read could create the group: one of its arguments refers to
+    the service or holds the group's name (an unread module only knows what it is given)."""
+    from urr_audit.checks.terraform._model import resource_targets
+
+    for inst in env.instances:
+        for call in inst.module.module_calls.values():
+            if call.resolved_dir is not None:
+                continue
+            for arg in call.arguments.values():
+                if service.resource_address in resource_targets(env, inst, arg.expr):
+                    return True
+                v = inst.eval(arg.expr)
+                if any(n in text for text in _strings(v.parts()) for n in names):
+                    return True
+    return False
 
 
 @check("tf-implicit-log-group", scope="terraform.environment", params=ImplicitLogParams, closed_world="terraform")
@@ -180,6 +236,7 @@ def implicit_log_group(ctx: Context, env: Environment, params: ImplicitLogParams
                     continue
                 missing.append(want.name)
             if missing:
+                settled = not _unread_may_create(env, ri, missing)
                 names = ", ".join(missing)
                 groups_word, it = ("log groups", "them") if len(missing) > 1 else ("log group", "it")
                 yield ctx.finding(
@@ -190,6 +247,7 @@ def implicit_log_group(ctx: Context, env: Environment, params: ImplicitLogParams
                         f"{who} writes to the {groups_word} {names}, which no aws_cloudwatch_log_group manages: the "
                         f"service creates {it} on first use, with no retention (kept forever) and outside the configuration"
                     ),
+                    settled=settled,
                 )
             elif maybe:
                 yield ctx.undecided(at=ri, node=ri, address=who, message=f"{who}: {maybe}")

@@ -129,17 +129,40 @@ def secret_in_bundled_file(ctx: Context, env: Environment, params: SecretInFileP
 def _secret_reaches(
     env: Environment, ri: ResourceInstance, expr: Expression, p: SecretSources
 ) -> Iterator[tuple[Reach, str]]:
-    """(declaration, why it is a secret) for each secret value an expression is built from."""
+    """(declaration, why it is a secret) for each secret value an expression is built from. A
+    value only named like a secret (`var.secrets`) whose every source is an identifier of a
+    secret (an ARN, a name) holds references, not secrets, and is left out."""
 
-    # a secret found is not followed further: where it comes from is the same secret
+    # a declared secret is not followed further: where it comes from is the same secret
     def stop(r: Reach) -> bool:
         why = _why_secret(r, p)
         return _identifier(r, p) or (why is not None and not _named_only(why))
 
-    for reach in trace(env, ri.instance, expr, prune=stop):
+    reaches = list(trace(env, ri.instance, expr, prune=stop))
+    for reach in reaches:
         why = _why_secret(reach, p)
-        if why is not None:
-            yield reach, why
+        if why is None or (_named_only(why) and _built_from_identifiers(reach, reaches, p)):
+            continue
+        yield reach, why
+
+
+def _built_from_identifiers(named: Reach, reaches: list[Reach], p: SecretSources) -> bool:
+    n = len(named.chain)
+    below = [r for r in reaches if len(r.chain) > n and r.chain[:n] == named.chain]
+    leaves = [
+        r for r in below if not any(len(o.chain) > len(r.chain) and o.chain[: len(r.chain)] == r.chain for o in below)
+    ]
+
+    def identifier(r: Reach) -> bool:
+        if _identifier(r, p):
+            return True
+        return (
+            r.kind in ("resource", "data")
+            and bool(r.attributes)
+            and all(re.search(p.not_secret_name_pattern, "_" + a, re.IGNORECASE) for a in r.attributes)
+        )
+
+    return bool(leaves) and all(identifier(r) for r in leaves)
 
 
 def _named_only(why: str) -> bool:

@@ -33,6 +33,10 @@ class GitIgnore(BaseModel):
     repository_root: bool = False
     _specs: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the scan summary."""
+        return {".gitignore files": len(self.files)}
+
     @property
     def known(self) -> bool:
         """Whether what git ignores can be told from what was read."""

@@ -106,3 +106,33 @@ def test_policy_not_json(tmp_path, policy, found):
     )
     r = scan(tmp_path, select=["URR-TF-040"]).result
     assert bool(r.findings) is found, [f.message for f in r.findings]
+
+
+def test_statements_of_a_known_jsonencode_policy_are_located(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "main.tf": """
+            resource "aws_iam_policy" "p" {
+              policy = jsonencode({
+                Version = "2012-10-17"
+                Statement = [
+                  { Effect = "Allow", Action = "s3:GetObject", Resource = "*" },
+                  {
+                    Effect   = "Allow"
+                    Action   = "s3:PutObject"
+                    Resource = "*"
+                  },
+                ]
+              })
+            }
+            """
+        },
+    )
+    env = load_project(tmp_path).terraform.environments[0]
+    [ri] = list(env.resources("aws_iam_policy"))
+    doc = ri.get_structured("policy")
+    assert doc.is_known and doc.value["Statement"][1]["Action"] == "s3:PutObject"
+    assert [doc.span_at("Statement", i).line for i in (0, 1)] == [6, 7]
+    r = scan(tmp_path, select=["URR-TF-016"]).result
+    assert [f.line for f in r.findings] == [7]

@@ -308,3 +308,21 @@ def provider_region(env: Environment, ri: ResourceInstance) -> Value:
     if a is None:
         return Value.unknown(f"provider `{ref}` ({p.span}) sets no region: it comes from the environment")
     return inst.eval(a.expr)
+
+
+_INTERPOLATION = re.compile(r"[$%]\{")
+
+
+def literal_ends(text: str) -> tuple[str | None, str]:
+    """The literal text before the first and after the last interpolation of a quoted
+    template as written (`"/aws/lambda/${x}"` -> ("/aws/lambda/", ""), `"${x}:sub"` -> ("",
+    ":sub")); (None, "") for anything else (a variable, a function call)."""
+    t = text.strip()
+    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
+        return None, ""
+    body = t[1:-1]
+    parts = _INTERPOLATION.split(body)
+    if len(parts) == 1:
+        return body, body
+    last = body.rfind("}")
+    return parts[0], body[last + 1 :] if last >= 0 else ""

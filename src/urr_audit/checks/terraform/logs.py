@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.terraform._model import attribute_targets, live_resources
+from urr_audit.checks.terraform._model import attribute_targets, literal_ends, live_resources
 from urr_audit.model.terraform import Environment, Expression, ResourceInstance
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
@@ -125,23 +125,6 @@ def _enabled(env: Environment, ri: ResourceInstance, spec: ImplicitGroup) -> boo
     return None if unknown else False
 
 
-_INTERPOLATION = re.compile(r"[$%]\{")
-
-
-def _literal_ends(text: str) -> tuple[str | None, str]:
-    """The literal text before the first and after the last interpolation of a quoted
-    template as written; (None, "") for anything else (a variable, a function call)."""
-    t = text.strip()
-    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
-        return None, ""
-    body = t[1:-1]
-    parts = _INTERPOLATION.split(body)
-    if len(parts) == 1:
-        return body, body
-    last = body.rfind("}")
-    return parts[0], body[last + 1 :] if last >= 0 else ""
-
-
 def _covers(group: ResourceInstance, want: Expected, service: ResourceInstance) -> bool | None:
     """True when the log group is the one the service writes to, None when it may be."""
     v = group.get("name")
@@ -152,7 +135,7 @@ def _covers(group: ResourceInstance, want: Expected, service: ResourceInstance) 
     a = group.attribute("name")
     if a is None or v.is_absent:
         return False  # a generated name (name_prefix or none) is never the service's
-    head, tail = _literal_ends(a.expr.text)
+    head, tail = literal_ends(a.expr.text)
     if head is not None and not (want.name.startswith(head) or head.startswith(want.prefix)):
         return False  # the written start of the name already differs (`/ecs/...` is no `/aws/lambda/...`)
     if tail and want.known and not want.name.endswith(tail):

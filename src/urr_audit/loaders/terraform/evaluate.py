@@ -102,6 +102,9 @@ class Context:
     located: Located = field(default_factory=dict)  # shared by every instance of an environment
     # JSON-looking strings -> (path, line of their first line), for `structured`
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # strings made by jsonencode() of a known value -> that value, whose collections are in
+    # `located`: `structured` then locates a known policy's statements where they are written
+    encoded: dict[str, Any] = field(default_factory=dict)
 
 
 _TRAVERSAL = ("get_attr", "index", "splat")
@@ -203,6 +206,11 @@ class Evaluator:
         text = v.value
         if text.lstrip()[:1] not in ("{", "["):
             return v
+        source = self.ctx.encoded.get(text)
+        if source is not None:
+            return Value(
+                state=v.state, value=source, span=v.span, origin=v.origin, located=self._located_paths(source)
+            )
         try:
             root = scan_json(text)
         except (JsonSyntaxError, ValueError, RecursionError):
@@ -770,6 +778,10 @@ class Evaluator:
             u = first_unknown(args[0])
             if u is not None:
                 return Unknown(u.reason, args[0])
+            if isinstance(args[0], (dict, list)):
+                text = FUNCTIONS["jsonencode"](args[0])
+                self.ctx.encoded.setdefault(text, args[0])
+                return text
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], Unknown) and args[0].decoded is not None:
             return args[0].decoded
         if name == "concat":  # an unknown list argument: its elements, however many, are unknown

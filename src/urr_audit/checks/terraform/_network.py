@@ -17,7 +17,7 @@ one module about a group created in another lands on that group. A group is iden
 address of the resource that stands for it (`module.eks.aws_security_group.nodes`; a
 `data.aws_security_group`; or a resource that creates one, such as `aws_eks_cluster` for its
 cluster security group); the instances of an expanded group resource share one identity.
-`Network` also knows which resources a group is attached to (`AttachParams`).
+Which resources take a group is asked by the rules that need it (`attachment_exprs`).
 """
 
 from __future__ import annotations
@@ -533,35 +533,15 @@ def provably_not_world(env: Environment, inst: ModuleInstance, peer: Peer, world
     return sources > 0 and not any(w in t for t in texts for w in world)
 
 
-class AttachParams(BaseModel):
-    """Where resources take security groups: resource type -> attribute paths (dotted for
-    nested blocks), e.g. `aws_lambda_function: [vpc_config.security_group_ids]`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    attachments: dict[str, list[str]] = {}
-
-
-@dataclass
-class Attachment:
-    resource: ResourceInstance
-    path: str
-    attribute: Attribute
-
-
 @dataclass
 class Network:
     env: Environment
     groups: dict[str, list[ResourceInstance]] = field(default_factory=dict)  # live aws_security_group, by address
     rules: list[SgRule] = field(default_factory=list)
     owners: dict[int, frozenset[str]] = field(default_factory=dict)  # id(rule) -> group addresses
-    attached: dict[str, list[Attachment]] = field(default_factory=dict)  # group address -> attachments
 
     def owner_of(self, rule: SgRule) -> frozenset[str]:
         return self.owners.get(id(rule), frozenset())
-
-    def rules_of_group(self, address: str, direction: Direction | None = None) -> list[SgRule]:
-        return [r for r in self.rules if address in self.owner_of(r) and direction in (None, r.direction)]
 
     def peer_groups(self, rule: SgRule, peer: Peer) -> frozenset[str]:
         """Addresses of the groups a group (or self) peer names; empty when it names none the
@@ -646,24 +626,22 @@ def attachment_exprs(ri: ResourceInstance, path: str) -> tuple[list[Attribute], 
 class _EnvKey:
     """Identity key for caching per environment object."""
 
-    __slots__ = ("env", "params")
+    __slots__ = ("env",)
 
-    def __init__(self, env: Environment, params: tuple[tuple[str, tuple[str, ...]], ...]):
+    def __init__(self, env: Environment):
         self.env = env
-        self.params = params
 
     def __hash__(self) -> int:
-        return hash((id(self.env), self.params))
+        return id(self.env)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _EnvKey) and other.env is self.env and other.params == self.params
+        return isinstance(other, _EnvKey) and other.env is self.env
 
 
-def network(env: Environment, attach: AttachParams | None = None) -> Network:
-    """The environment's security groups, their rules and attachments (built once per
-    environment and attachment table, and shared by the rules of one scan)."""
-    table = tuple(sorted((t, tuple(p)) for t, p in (attach.attachments if attach else {}).items()))
-    return _network(_EnvKey(env, table))
+def network(env: Environment) -> Network:
+    """The environment's security groups and their rules, built once per environment object
+    and shared by the rules of one scan."""
+    return _network(_EnvKey(env))
 
 
 @lru_cache(maxsize=16)
@@ -681,13 +659,4 @@ def _network(key: _EnvKey) -> Network:
                 net.owners[id(rule)] = frozenset({ri.resource_address})
             else:
                 net.owners[id(rule)] = targets(env, ri.instance, rule.owner_exprs)
-    for type_, paths in key.params:
-        for ri in live_resources(env, type_):
-            if ri.resource.mode != "managed":
-                continue
-            for path in paths:
-                attrs, exprs = attachment_exprs(ri, path)
-                for group in targets(env, ri.instance, exprs):
-                    for a in attrs:
-                        net.attached.setdefault(group, []).append(Attachment(ri, path, a))
     return net

@@ -208,9 +208,7 @@ class Evaluator:
             return v
         source = self.ctx.encoded.get(text)
         if source is not None:
-            return Value(
-                state=v.state, value=source, span=v.span, origin=v.origin, located=self._located_paths(source)
-            )
+            return Value(state=v.state, value=source, span=v.span, origin=v.origin, located=self._located_paths(source))
         try:
             root = scan_json(text)
         except (JsonSyntaxError, ValueError, RecursionError):

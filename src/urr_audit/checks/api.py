@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import Severity, Span
 
 
 class NoParams(BaseModel):
@@ -83,6 +83,8 @@ class Hit:
     # For a closed_world check: the check showed that nothing left unread in the environment
     # (a remote module, a remote base) can change this conclusion, so it stands as a finding.
     settled: bool = False
+    # below the rule's severity when the check sees plausible intent (the message says which)
+    severity: Severity | None = None
 
 
 def _span_of(at: Any) -> Span:
@@ -110,6 +112,7 @@ class Context:
         related: Iterable[Any] = (),
         node: Any = None,
         settled: bool = False,
+        severity: Severity | None = None,
     ) -> Hit:
         """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
         source = node if node is not None else at
@@ -120,6 +123,7 @@ class Context:
             environment=environment if environment is not None else getattr(source, "environment", None),
             related=[_span_of(r) for r in related],
             settled=settled,
+            severity=severity,
         )
 
     def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:

@@ -9,7 +9,7 @@ from urr_audit.checks.terraform._model import iter_attributes, trace
 from urr_audit.facts import aws_catalog
 from urr_audit.facts.tf import Setting, existing, setting, targets
 from urr_audit.model.common import Span
-from urr_audit.model.terraform import Environment, ResourceInstance
+from urr_audit.model.terraform import Environment
 
 
 @dataclass
@@ -24,6 +24,7 @@ class ServiceUse:
 def inventory(env: Environment) -> dict[str, ServiceUse]:
     """Services used by the environment's managed resources, by service name."""
     out: dict[str, ServiceUse] = {}
+    described: set[str] = set()
     for ri in existing(env):
         if ri.resource.mode != "managed":
             continue
@@ -32,20 +33,14 @@ def inventory(env: Environment) -> dict[str, ServiceUse]:
         if ri.key is None and (ri.resource.count is not None or ri.resource.for_each is not None):
             use.uncounted.add(ri.type)
         use.modules.setdefault(ri.instance.module.path, ri.span)
-        if ri.key not in (None, 0) and ri.key != _first_key(env, ri):
+        if ri.resource_address in described:
             continue  # settings of the first instance stand for the others
+        described.add(ri.resource_address)
         for label, path in aws_catalog.KEY_SETTINGS.get(ri.type, ()):
             s = setting(ri, path)
             if s is not None:
                 use.settings.append((ri.resource_address, label, s))
     return out
-
-
-def _first_key(env: Environment, ri: ResourceInstance) -> object:
-    for other in env.resources(ri.type):
-        if other.resource_address == ri.resource_address:
-            return other.key
-    return None
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def display(address: str) -> str:
     """`module.rds.aws_security_group.db` -> `rds.aws_security_group.db`."""
     steps = module_steps(_module_part(address))
     rest = address[len(_module_part(address)) :].lstrip(".")
-    return ".".join([*(n + k for n, k in steps), rest]) if steps else address
+    return ".".join([*(n + k for n, k in steps), *([rest] if rest else [])]) if steps else address
 
 
 def _module_part(address: str) -> str:
@@ -127,6 +127,19 @@ def resource_type(address: str) -> str:
     return parts[1] if parts[0] == "data" and len(parts) > 1 else parts[0]
 
 
+# id(environment) -> (environment, its existing resource instances); the environment is kept
+# so that its id is not reused while the entry lives
+_EXISTING: dict[int, tuple[Environment, list[ResourceInstance]]] = {}
+
+
 def existing(env: Environment, *types: str) -> Iterator[ResourceInstance]:
-    """Resources of the environment that exist (count/for_each not known to be empty)."""
-    return live_resources(env, *types)
+    """Resources of the environment that exist (count/for_each not known to be empty), in
+    declaration order. Expanding them evaluates count/for_each: done once per environment."""
+    hit = _EXISTING.get(id(env))
+    if hit is None or hit[0] is not env:
+        if len(_EXISTING) > 16:
+            _EXISTING.clear()
+        hit = (env, list(live_resources(env)))
+        _EXISTING[id(env)] = hit
+    wanted = set(types)
+    return iter([ri for ri in hit[1] if not wanted or ri.type in wanted])

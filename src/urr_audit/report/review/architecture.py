@@ -4,7 +4,7 @@ traffic paths as a table."""
 from __future__ import annotations
 
 from urr_audit.facts.flows import INTERNET
-from urr_audit.facts.kubernetes import dependencies, endpoint_names
+from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.report.review.doc import Mermaid, ReviewContext, Section, code, envs_text, plain, short, table
 
 TITLE = "Architecture overview"
@@ -42,7 +42,7 @@ def build(ctx: ReviewContext) -> Section | None:
                 rows.setdefault(key, ([], f.span))[0].append(name)
         k_env = k8s.get(name)
         if k_env is not None:
-            has_edges |= _kubernetes(ctx, chart, k_env, env)
+            has_edges |= _kubernetes(ctx, chart, k_env)
         if has_edges:
             diagrams.append((name, chart.render()))
     if not diagrams and not rows:
@@ -77,33 +77,40 @@ def build(ctx: ReviewContext) -> Section | None:
     return s
 
 
-def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env, tf_env) -> bool:  # type: ignore[no-untyped-def]
+def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env: K8sEnvironment) -> bool:
+    """Workloads behind Services, the Services they call, and the hosts their configuration
+    names; a dependency every workload shares is drawn once, from the environment's box."""
     f = ctx.k8s(k_env)
-    names = endpoint_names(tf_env) if tf_env is not None else {}
-    workloads = [w for w in f.pod_workloads() if f.services_for(w)]
+    deps = ctx.dependencies(k_env)
+    workloads = sorted((w for w in f.pod_workloads() if f.services_for(w)), key=lambda w: w.name)
     if not workloads:
         return False
-    members = [(f"k8s:{k_env.name}:{w.name}", w.name, "box") for w in sorted(workloads, key=lambda w: w.name)]
-    chart.group(f"k8s:{k_env.name}", f"Kubernetes {k_env.name}", members)
-    drew = False
-    for w in sorted(workloads, key=lambda w: w.name):
-        me = f"k8s:{k_env.name}:{w.name}"
-        for d in dependencies(f, w, names):
-            what = d.what
-            port = f"{what} {d.port}".strip() if d.port else what
+    group = f"k8s:{k_env.name}"
+    chart.group(group, f"Kubernetes {k_env.name}", [(f"{group}:{w.name}", w.name, "box") for w in workloads])
+    # (target key, label, dotted) -> workloads; target key -> (text, shape)
+    edges: dict[tuple[str, str, bool], set[str]] = {}
+    targets: dict[str, tuple[str, str]] = {}
+    for w in workloads:
+        for d in deps.get(w.name, []):
+            port = f"{d.what} {d.port}".strip() if d.port else d.what
             if d.kind == "service" and d.backends:
                 for b in d.backends:
-                    other = f"k8s:{k_env.name}:{b}"
-                    if other in chart.ids and other != me:
-                        chart.edge(me, other, port)
-                        drew = True
+                    if b != w.name and any(x.name == b for x in workloads):
+                        edges.setdefault((f"{group}:{b}", port, False), set()).add(w.name)
             elif d.resource is not None:
-                chart.node(d.resource, short(d.resource), "db")
-                chart.edge(me, d.resource, port)
-                drew = True
+                targets[d.resource] = (short(d.resource), "db")
+                edges.setdefault((d.resource, port, False), set()).add(w.name)
             elif d.kind in ("external", "unknown-service", "foreign"):
                 key = f"host:{d.host}"
-                chart.node(key, f"{d.host}" + (" (no such Service)" if d.kind == "unknown-service" else ""), "round")
-                chart.edge(me, key, port, dotted=True)
-                drew = True
-    return drew
+                targets[key] = (d.host + (" (no such Service)" if d.kind == "unknown-service" else ""), "round")
+                edges.setdefault((key, port, True), set()).add(w.name)
+    everyone = {w.name for w in workloads}
+    for (target, label, dotted), sources in sorted(edges.items()):
+        if target in targets:
+            chart.node(target, *targets[target])
+        if sources == everyone and len(everyone) > 1:
+            chart.edge(f"group:{group}", target, f"all: {label}" if label else "all", dotted=dotted)
+            continue
+        for source in sorted(sources):
+            chart.edge(f"{group}:{source}", target, label, dotted=dotted)
+    return bool(edges)

@@ -5,10 +5,12 @@ read are listed as such, never as passes or failures."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from itertools import groupby
 from typing import Any
 
+from urr_audit.catalog import applies_to
 from urr_audit.engine import SCOPES, _node_type
 from urr_audit.model.common import Severity
 from urr_audit.registry import load_checks
@@ -27,32 +29,57 @@ _SCOPE_NOUN = {
 
 
 def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
-    """How many model nodes the rule's check ran over, and what they are."""
+    """How many model nodes the rule applies to in the chosen environments, and what they are.
+
+    The check's scope and declared types say which nodes it is called with; a `resource_types`
+    parameter and the rule's environment scoping (`environments`, `skip_environments`, or an
+    `environments` / `environment_pattern` parameter) narrow them further, so that a rule about
+    production databases counts production databases."""
     spec = load_checks().get(rule.check)
     if spec is None or spec.scope not in SCOPES:
         return 0, ""
-    nodes = list(SCOPES[spec.scope](ctx.project))
-    if spec.types:
-        nodes = [n for n in nodes if _node_type(n) in spec.types]
+    types = tuple(spec.types) or tuple(rule.params.get("resource_types") or ())
+    nodes = ctx.scope_nodes(spec.scope)
+    if types:
+        nodes = [n for n in nodes if _node_type(n) in types]
     wanted = {e.name for e in ctx.tf_envs} | {e.name for e in ctx.k8s_envs}
-    nodes = [n for n in nodes if getattr(n, "environment", None) in (None, *wanted) and _named(n, wanted)]
-    noun = ", ".join(spec.types) if spec.types else _SCOPE_NOUN.get(spec.scope, spec.scope)
-    if spec.types and spec.scope == "terraform.resource":
-        noun = " / ".join(f"`{t}`" for t in spec.types) + " resources"
-    elif spec.types:
-        noun = " / ".join(spec.types) + " objects"
+    nodes = [n for n in nodes if _applies(rule, n, wanted)]
+    if types and spec.scope == "terraform.resource":
+        noun = " / ".join(f"`{t}`" for t in types) + " resources"
+    elif types:
+        noun = " / ".join(types) + " objects"
+    else:
+        noun = _SCOPE_NOUN.get(spec.scope, spec.scope)
     return len(nodes), noun
 
 
-def _named(node: Any, wanted: set[str]) -> bool:
-    kind = type(node).__name__
-    if kind in ("Environment", "K8sEnvironment"):
-        return bool(node.name in wanted)
+def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
+    env = getattr(node, "environment", None)
+    if type(node).__name__ in ("Environment", "K8sEnvironment"):
+        env = node.name
+    if env is None:
+        return True
+    if env not in wanted:
+        return False
+    span = getattr(node, "span", None)
+    if not applies_to(rule, env, getattr(span, "path", "")):
+        return False
+    names, pattern = rule.params.get("environments"), rule.params.get("environment_pattern")
+    if isinstance(names, list) and (names or pattern):
+        return env in names or bool(pattern and re.search(pattern, env))
     return True
 
 
 def first_paragraph(text: str) -> str:
-    return " ".join(text.strip().split("\n\n", 1)[0].split())
+    """The remediation's first paragraph, on one line; an introduction to an example that
+    follows (ending with a colon) says where the example is."""
+    first = " ".join(text.strip().split("\n\n", 1)[0].split())
+    return first[:-1] + " (example in the weaknesses section)." if first.endswith(":") else first
+
+
+def quote(markdown: str) -> str:
+    """A block quote of markdown (code blocks included)."""
+    return "\n".join(f"> {line}".rstrip() for line in markdown.splitlines())
 
 
 def build(ctx: ReviewContext) -> Section | None:
@@ -66,7 +93,7 @@ def build(ctx: ReviewContext) -> Section | None:
 
     strengths: dict[str, list[str]] = defaultdict(list)
     for rule in rules.values():
-        if rule.id in failing or rule.category == "input":
+        if rule.id in failing or rule.category == "input" or rule.severity is Severity.INFO:
             continue
         n, noun = subjects(ctx, rule)
         if n == 0:
@@ -96,7 +123,7 @@ def build(ctx: ReviewContext) -> Section | None:
             ]
             block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
             if rule is not None:
-                block += "\n\n> **Remediation:** " + plain(first_paragraph(rule.remediation))
+                block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
             blocks.append(block)
         counts = ", ".join(f"{n} {sev.value}" for sev in Severity if (n := sum(1 for f in shown if f.severity is sev)))
         s.sub("Weaknesses", f"{len(shown)} findings ({counts}), by severity.", *blocks)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from urr_audit.facts.flows import FlowFacts, flow_facts
+from urr_audit.facts.kubernetes import Dependency, dependencies, endpoint_names
 from urr_audit.facts.network import NetworkFacts, network_facts
 from urr_audit.facts.observability import ObservabilityFacts, observability_facts
 from urr_audit.facts.services import SecretFlow, ServiceUse, inventory, secret_flow
@@ -278,6 +279,30 @@ class ReviewContext:
 
     def k8s(self, env: K8sEnvironment) -> EnvironmentFacts:
         return facts(env)
+
+    def dependencies(self, env: K8sEnvironment) -> dict[str, list[Dependency]]:
+        """What each pod-defining workload's configuration points at, by workload name; hosts
+        carrying the endpoint name of a resource of the same-named Terraform environment are
+        matched to it."""
+
+        def build() -> dict[str, list[Dependency]]:
+            f = self.k8s(env)
+            tf = self.tf_env(env.name)
+            names = endpoint_names(tf) if tf is not None else {}
+            out: dict[str, list[Dependency]] = {}
+            for w in f.pod_workloads():
+                out.setdefault(w.name, []).extend(dependencies(f, w, names))
+            return out
+
+        out: dict[str, list[Dependency]] = self._memo("dependencies", env.name, build)
+        return out
+
+    def scope_nodes(self, scope: str) -> list[Any]:
+        """The model nodes a check of `scope` is called with (see engine.SCOPES)."""
+        from urr_audit.engine import SCOPES
+
+        out: list[Any] = self._memo("scope", scope, lambda: list(SCOPES[scope](self.project)))
+        return out
 
     def tf_env(self, name: str) -> Environment | None:
         return next((e for e in self.tf_envs if e.name == name), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from urr_audit.facts.kubernetes import dependencies, endpoint_names, rollout_strategy
+from urr_audit.facts.kubernetes import rollout_strategy
 from urr_audit.model.k8s_facts import EnvironmentFacts, NetworkPolicy, PolicyRule
 from urr_audit.report.review.doc import ReviewContext, Section, code, envs_text, plain, short, table
 
@@ -34,8 +34,7 @@ def build(ctx: ReviewContext) -> Section | None:
 
     for e in envs:
         f = per[e.name]
-        tf = ctx.tf_env(e.name)
-        names = endpoint_names(tf) if tf is not None else {}
+        deps_of = ctx.dependencies(e)
         rows = []
         for w in sorted(f.pod_workloads(), key=lambda w: (w.namespace, w.name)):
             services = f.services_for(w)
@@ -45,7 +44,7 @@ def build(ctx: ReviewContext) -> Section | None:
                 for svc in services
             )
             deps = []
-            for d in dependencies(f, w, names):
+            for d in deps_of.get(w.name, []):
                 what = d.what or "host"
                 if d.kind == "service":
                     where = f"Service {code(d.service)}" + (f" ({', '.join(d.backends)})" if d.backends else "")
@@ -88,6 +87,7 @@ def build(ctx: ReviewContext) -> Section | None:
 
 
 def _replicas(ctx: ReviewContext, envs, per: dict[str, EnvironmentFacts]) -> list[str]:  # type: ignore[no-untyped-def]
+    envs = [e for e in envs if any(w.scalable for w in per[e.name].workloads)]
     names = sorted({w.name for f in per.values() for w in f.workloads if w.scalable})
     rows = []
     for name in names:
@@ -154,10 +154,13 @@ def _peers(f: EnvironmentFacts, pol: NetworkPolicy, rule: PolicyRule) -> str:
                 continue
             sel = []
             if p.namespace_selector is not None:
-                sel.append(f"namespaces {p.namespace_selector}")
+                ns = p.namespace_selector
+                sel.append("every namespace" if ns.is_empty else f"namespaces {ns}")
             if p.pod_selector is not None:
-                sel.append(f"pods {p.pod_selector}")
-            parts.append(" and ".join(sel) or "pods in the namespace")
+                pods = p.pod_selector
+                where = "" if p.namespace_selector is not None else " of the namespace"
+                sel.append(f"every pod{where}" if pods.is_empty else f"pods {pods}{where}")
+            parts.append(" and ".join(sel) or "every pod of the namespace")
         who = "; ".join(parts)
     ports = (
         ", ".join(

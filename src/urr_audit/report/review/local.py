@@ -3,7 +3,7 @@ outside the cluster (a PostgreSQL StatefulSet for a managed database, ...)."""
 
 from __future__ import annotations
 
-from urr_audit.facts.kubernetes import dependencies, stand_ins
+from urr_audit.facts.kubernetes import stand_ins
 from urr_audit.report.review.doc import ReviewContext, Section, code, table
 
 TITLE = "Local clusters and stand-ins"
@@ -13,26 +13,39 @@ def build(ctx: ReviewContext) -> Section | None:
     per = {}
     for e in ctx.k8s_envs:
         f = ctx.k8s(e)
-        per[e.name] = (f, [d for w in f.pod_workloads() for d in dependencies(f, w)])
+        per[e.name] = (f, [d for deps in ctx.dependencies(e).values() for d in deps])
     found = stand_ins(per)
     if not found:
         return None
-    rows: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
-    for s in found:
-        key = (
-            s.local_env,
-            f"Service {code(s.service)} ({', '.join(code(b) for b in s.backends)})",
-            ", ".join(code(i) for i in s.images) or "-",
-            "<br>".join(f"{env}: {code(host)} ({ctx.link.span(span)})" for env, host, span in s.elsewhere),
+    groups: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list] = {}  # type: ignore[type-arg]
+    for st in found:
+        groups.setdefault((st.local_env, st.service, st.backends, st.images), []).append(st)
+    body = []
+    for (env, service, backends, images), items in sorted(groups.items()):
+        elsewhere: dict[tuple[str, str], object] = {}
+        for st in items:
+            for other, host, span in st.elsewhere:
+                elsewhere.setdefault((other, host), span)
+        body.append(
+            [
+                env,
+                f"Service {code(service)} ({', '.join(code(b) for b in backends)})",
+                ", ".join(code(i) for i in images) or "-",
+                "<br>".join(
+                    f"{other}: {ctx.link.span(span, host)}"  # type: ignore[arg-type]
+                    for (other, host), span in sorted(elsewhere.items())
+                ),
+                ", ".join(
+                    ctx.link.span(st.span, f"{st.workload} {st.variable}")
+                    for st in sorted(items, key=lambda x: (x.workload, x.variable))
+                ),
+            ]
         )
-        rows.setdefault(key, []).append((s.variable, ctx.link.span(s.span, f"{s.workload} {s.variable}")))
-    body = [
-        [env, service, images, elsewhere, ", ".join(sorted({link for _, link in uses}))]
-        for (env, service, images, elsewhere), uses in sorted(rows.items())
-    ]
     return Section(TITLE).add(
-        "A configuration variable that names an in-cluster Service (backed by a workload of the "
-        "same environment) in one environment and a host outside the cluster in others: the "
-        "in-cluster workload stands in for the external service there.",
+        (
+            "A configuration variable that names an in-cluster Service (backed by a workload of the "
+            "same environment) in one environment and a host outside the cluster in others: the "
+            "in-cluster workload stands in for the external service there."
+        ),
         table(["environment", "stand-in", "image", "what other environments reach instead", "configured by"], body),
     )

@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 
 from urr_audit.facts import aws_catalog
-from urr_audit.facts.kubernetes import dependencies
 from urr_audit.facts.observability import condition
 from urr_audit.report.review.doc import ReviewContext, Section, code, envs_text, setting_text, short, table
 
 TITLE = "Monitoring"
+
+HOST_KINDS = {
+    "service": "an in-cluster Service",
+    "unknown-service": "no such Service in this environment",
+    "foreign": "a Service of a namespace deployed elsewhere",
+    "external": "outside the cluster",
+    "ip": "an IP address",
+    "local": "the pod itself (localhost)",
+}
 
 
 def build(ctx: ReviewContext) -> Section | None:
@@ -67,11 +75,15 @@ def build(ctx: ReviewContext) -> Section | None:
         )
     k8s_rows: dict[tuple[str, ...], list[str]] = {}
     for e in ctx.k8s_envs:
-        f = ctx.k8s(e)
-        for w in f.pod_workloads():
-            for d in dependencies(f, w):
+        for name, deps in ctx.dependencies(e).items():
+            for d in deps:
                 if re.search(aws_catalog.TRACING_VARIABLES, d.variable):
-                    key = (code(w.name), code(d.variable), code(f"{d.host}:{d.port}" if d.port else d.host), d.kind)
+                    key = (
+                        code(name),
+                        code(d.variable),
+                        code(f"{d.host}:{d.port}" if d.port else d.host),
+                        HOST_KINDS.get(d.kind, d.kind),
+                    )
                     k8s_rows.setdefault(key, []).append(e.name)
     if tracing or k8s_rows:
         k_every = [e.name for e in ctx.k8s_envs]

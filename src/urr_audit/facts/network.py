@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from urr_audit.facts.tf import Setting, existing, resource_type, setting, targets
+from urr_audit.facts.tf import Setting, resource_type, setting, targets
+from urr_audit.facts.tf import existing as _existing
 from urr_audit.model.common import Span, Value
 from urr_audit.model.terraform import Environment, ResourceInstance
 
@@ -121,6 +122,11 @@ class NetworkFacts:
     links: list[SgLink] = field(default_factory=list)
     endpoints: list[VpcEndpoint] = field(default_factory=list)
     groups: dict[str, Span] = field(default_factory=dict)  # security group address -> span
+
+
+def existing(env: Environment, *types: str) -> list[ResourceInstance]:
+    """Managed resources only: a data source reads a network that exists elsewhere."""
+    return [ri for ri in _existing(env, *types) if ri.resource.mode == "managed"]
 
 
 def network_facts(env: Environment) -> NetworkFacts:
@@ -254,20 +260,28 @@ def _ports(protocol: Value, lo: Value, hi: Value) -> tuple[str, str]:
 
 
 def _peers(env: Environment, ri: ResourceInstance, names: tuple[str, ...], group: str) -> list[Peer]:
+    """The peers a rule names; an attribute known to be null in this instance (one rule of a
+    `for_each` map using `cidr` where another uses `source_sg_id`) names none."""
     out: list[Peer] = []
     for attribute in names:
         a = ri.attribute(attribute)
         if a is None:
             continue
-        if attribute.endswith("security_group_id") or attribute in ("security_groups",):
+        v = ri.get(attribute)
+        if v.is_absent or (v.is_known and v.value in (None, [], "")):
+            continue
+        if attribute.endswith("security_group_id"):
             found = [t for t in targets(env, ri, attribute) if resource_type(t) == "aws_security_group"]
-            out += [Peer("self" if t == group else "group", t) for t in found] or [Peer("unresolved", a.expr.text)]
+            out += [Peer("self" if t == group else "group", t) for t in found] or [
+                Peer("unresolved", f"{a.expr.text}: {v.reason or 'not a security group of this repository'}")
+            ]
             continue
         if "prefix_list" in attribute:
-            found = targets(env, ri, attribute)
-            out += [Peer("prefix list", t) for t in found] or [Peer("prefix list", a.expr.text)]
+            found = [t for t in targets(env, ri, attribute) if "prefix_list" in resource_type(t)]
+            out += [Peer("prefix list", t) for t in found] or [
+                Peer("prefix list", str(v.value) if v.is_known else f"{a.expr.text}: {v.reason}")
+            ]
             continue
-        v = ri.get(attribute)
         if v.is_known:
             values = v.value if isinstance(v.value, list) else [v.value]
             out += [Peer("cidr", str(c)) for c in values if c is not None]

@@ -38,6 +38,8 @@ def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     spec = load_checks().get(rule.check)
     if spec is None or spec.scope not in SCOPES:
         return 0, ""
+    if not _area_exists(ctx, spec.module):
+        return 0, ""
     types = tuple(spec.types) or tuple(rule.params.get("resource_types") or ())
     nodes = ctx.scope_nodes(spec.scope)
     if types:
@@ -51,6 +53,19 @@ def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     else:
         noun = _SCOPE_NOUN.get(spec.scope, spec.scope)
     return len(nodes), noun
+
+
+def _area_exists(ctx: ReviewContext, module: str) -> bool:
+    """False when the check belongs to a framework (`urr_audit.checks.<framework>...`) of which
+    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository
+    checked nothing, whatever its scope."""
+    parts = module.split(".")
+    framework = parts[2] if len(parts) > 2 and parts[:2] == ["urr_audit", "checks"] else None
+    if framework == "terraform":
+        return bool(ctx.tf_envs or ctx.project.terraform.modules)
+    if framework == "kubernetes":
+        return any(e.objects for e in ctx.k8s_envs)
+    return True
 
 
 def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
@@ -107,7 +122,8 @@ def build(ctx: ReviewContext) -> Section | None:
             "\n\n".join(f"**{cat}**\n\n" + bullets(sorted(items)) for cat, items in sorted(strengths.items())),
         )
 
-    shown = [f for f in findings if not f.suppressed]
+    # notes about input not read are listed under "Input not read", not as weaknesses
+    shown = [f for f in findings if not f.suppressed and not _not_read(f, rules)]
     if shown:
         blocks = []
         order = sorted(shown, key=lambda f: (-f.severity.rank, f.rule_id, f.path, f.line))
@@ -160,6 +176,11 @@ def build(ctx: ReviewContext) -> Section | None:
             ),
         )
     return s
+
+
+def _not_read(f: Any, rules: dict[str, Any]) -> bool:
+    rule = rules.get(f.rule_id)
+    return bool(rule is not None and rule.category == "input" and f.severity is Severity.INFO)
 
 
 def _span(f: Any) -> Any:

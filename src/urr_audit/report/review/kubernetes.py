@@ -52,6 +52,8 @@ def build(ctx: ReviewContext) -> Section | None:
                     where = f"{code(d.host)} = {code(short(d.resource))}"
                 elif d.kind == "unknown-service":
                     where = f"{code(d.host)}: no such Service here"
+                elif d.kind == "foreign":
+                    where = f"{code(d.host)} (a Service of a namespace deployed elsewhere)"
                 else:
                     where = code(d.host)
                 port = f":{d.port}" if d.port else ""

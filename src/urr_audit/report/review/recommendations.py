@@ -36,6 +36,9 @@ def build(ctx: ReviewContext) -> Section | None:
             ]
         )
     return Section(TITLE).add(
-        "One row per rule with findings, highest severity first; section 10 lists every finding with its line.",
+        (
+            "One row per rule with findings, highest severity first; the weaknesses above list every "
+            "finding with its line and the rule's full remediation."
+        ),
         table(["priority", "area", "issue", "where", "recommended action", "rule"], rows),
     )

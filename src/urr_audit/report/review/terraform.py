@@ -72,7 +72,7 @@ def _modules(ctx: ReviewContext) -> str:
         first = m.files[0] if m.files else path
         rows.append(
             [
-                ctx.link.file(first, path),
+                ctx.link.file(first, path if path not in ("", ".") else ". (repository root)"),
                 str(len(m.managed)),
                 ", ".join(code(k) for k in kinds[:6]) + (f" and {len(kinds) - 6} more" if len(kinds) > 6 else ""),
                 str(len(m.variables)),
@@ -90,12 +90,15 @@ def _dependency_graph(ctx: ReviewContext) -> str:
     chart = Mermaid("LR")
     edges: dict[tuple[str, str], list[str]] = {}
     nodes: dict[str, list[str]] = {}
+    remote: set[str] = set()
     for env in ctx.tf_envs:
         for inst in env.instances:
             here = inst.static_address
             for call in inst.module.module_calls.values():
                 address = f"{here}.module.{call.name}" if here else f"module.{call.name}"
                 nodes.setdefault(address, []).append(env.name)
+                if call.resolved_dir is None:
+                    remote.add(address)
                 refs = {r for a in call.arguments.values() for r in a.expr.references} | set(call.depends_on)
                 for ref in refs:
                     parts = ref.split(".")
@@ -107,7 +110,7 @@ def _dependency_graph(ctx: ReviewContext) -> str:
     every = {e.name for e in ctx.tf_envs}
     for address, envs in sorted(nodes.items()):
         only = "" if set(envs) == every else f" ({', '.join(sorted(set(envs)))} only)"
-        chart.node(address, display(address) + only)
+        chart.node(address, display(address) + (" (remote, not read)" if address in remote else "") + only)
     for (a, b), envs in sorted(edges.items()):
         chart.edge(a, b)
     return chart.render()

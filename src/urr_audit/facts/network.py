@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from urr_audit.checks.terraform._model import resource_targets
 from urr_audit.facts.tf import Setting, resource_type, setting, targets
 from urr_audit.facts.tf import existing as _existing
 from urr_audit.model.common import Span, Value
-from urr_audit.model.terraform import Environment, ResourceInstance
+from urr_audit.model.terraform import Attribute, Environment, ResourceInstance
 
 # route attribute -> what it leads to, when its target is not a resource of a known type
 ROUTE_TARGETS: dict[str, str] = {
@@ -203,7 +204,8 @@ def _route_tables(env: Environment) -> list[RouteTable]:
         found: list[Route] = []
         for view in table.blocks("route"):
             for attribute, kind in ROUTE_TARGETS.items():
-                if view.block.attr(attribute) is None:
+                written = view.block.attr(attribute)
+                if written is None:
                     continue
                 v = view.get(attribute)
                 if v.is_known and v.value in (None, ""):
@@ -215,7 +217,9 @@ def _route_tables(env: Environment) -> list[RouteTable]:
                         dv = view.get(d)
                         dest = Setting(d, dv, dv.origin or da.span)
                         break
-                found.append(Route(dest, kind, None, view.span))
+                target = next((t for t in sorted(resource_targets(env, table.instance, written.expr)) if t), None)
+                kind = TARGET_KINDS.get(resource_type(target), kind) if target else kind
+                found.append(Route(dest, kind, target, view.span))
         for r in routes:
             if table.resource_address in table_of[id(r)]:
                 route = _route_of(env, r)
@@ -340,10 +344,8 @@ def _links(env: Environment) -> list[SgLink]:
     return out
 
 
-def resource_targets_of(env: Environment, ri: ResourceInstance, attr: object) -> set[str]:
-    from urr_audit.checks.terraform._model import resource_targets
-
-    return resource_targets(env, ri.instance, attr.expr)  # type: ignore[attr-defined]
+def resource_targets_of(env: Environment, ri: ResourceInstance, attr: Attribute) -> set[str]:
+    return resource_targets(env, ri.instance, attr.expr)
 
 
 def _text(v: Value) -> str:

@@ -78,39 +78,32 @@ def build(ctx: ReviewContext) -> Section | None:
 
 
 def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env: K8sEnvironment) -> bool:
-    """Workloads behind Services, the Services they call, and the hosts their configuration
-    names; a dependency every workload shares is drawn once, from the environment's box."""
+    """The environment's workloads as one node, with an arrow to each cloud resource or outside
+    host their configuration names (how many workloads do); calls between workloads are drawn
+    in the Kubernetes section."""
     f = ctx.k8s(k_env)
     deps = ctx.dependencies(k_env)
-    workloads = sorted((w for w in f.pod_workloads() if f.services_for(w)), key=lambda w: w.name)
+    workloads = sorted({w.name for w in f.pod_workloads()})
     if not workloads:
         return False
-    group = f"k8s:{k_env.name}"
-    chart.group(group, f"Kubernetes {k_env.name}", [(f"{group}:{w.name}", w.name, "box") for w in workloads])
+    me = f"k8s:{k_env.name}"
+    chart.node(me, f"Kubernetes {k_env.name}: {len(workloads)} workloads", "box")
     # (target key, label, dotted) -> workloads; target key -> (text, shape)
     edges: dict[tuple[str, str, bool], set[str]] = {}
     targets: dict[str, tuple[str, str]] = {}
-    for w in workloads:
-        for d in deps.get(w.name, []):
+    for name in workloads:
+        for d in deps.get(name, []):
             port = f"{d.what} {d.port}".strip() if d.port else d.what
-            if d.kind == "service" and d.backends:
-                for b in d.backends:
-                    if b != w.name and any(x.name == b for x in workloads):
-                        edges.setdefault((f"{group}:{b}", port, False), set()).add(w.name)
-            elif d.resource is not None:
+            if d.resource is not None:
                 targets[d.resource] = (short(d.resource), "db")
-                edges.setdefault((d.resource, port, False), set()).add(w.name)
+                edges.setdefault((d.resource, port, False), set()).add(name)
             elif d.kind in ("external", "unknown-service", "foreign"):
                 key = f"host:{d.host}"
-                targets[key] = (d.host + (" (no such Service)" if d.kind == "unknown-service" else ""), "round")
-                edges.setdefault((key, port, True), set()).add(w.name)
-    everyone = {w.name for w in workloads}
+                note = {"unknown-service": " (no such Service)", "foreign": " (another namespace)"}.get(d.kind, "")
+                targets[key] = (d.host + note, "round")
+                edges.setdefault((key, port, True), set()).add(name)
     for (target, label, dotted), sources in sorted(edges.items()):
-        if target in targets:
-            chart.node(target, *targets[target])
-        if sources == everyone and len(everyone) > 1:
-            chart.edge(f"group:{group}", target, f"all: {label}" if label else "all", dotted=dotted)
-            continue
-        for source in sorted(sources):
-            chart.edge(f"{group}:{source}", target, label, dotted=dotted)
+        chart.node(target, *targets[target])
+        count = "all" if len(sources) == len(workloads) else f"{len(sources)} of {len(workloads)}"
+        chart.edge(me, target, f"{label} ({count})" if label else count, dotted=dotted)
     return bool(edges)

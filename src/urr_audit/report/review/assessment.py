@@ -122,29 +122,22 @@ def build(ctx: ReviewContext) -> Section | None:
             "\n\n".join(f"**{cat}**\n\n" + bullets(sorted(items)) for cat, items in sorted(strengths.items())),
         )
 
-    # notes about input not read are listed under "Input not read", not as weaknesses
-    shown = [f for f in findings if not f.suppressed and not _not_read(f, rules)]
-    if shown:
-        blocks = []
-        order = sorted(shown, key=lambda f: (-f.severity.rank, f.rule_id, f.path, f.line))
-        for (sev, rule_id), group in groupby(order, key=lambda f: (f.severity, f.rule_id)):
-            items = list(group)
-            rule = rules.get(rule_id)
-            title = rule.title if rule else items[0].title
-            lines = [
-                f"{plain(f.message)}"
-                + (f" [{f.environment}]" if f.environment else "")
-                + f" ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
-                for f in items
-            ]
-            block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
-            if rule is not None:
-                block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
-            blocks.append(block)
-        counts = ", ".join(f"{n} {sev.value}" for sev in Severity if (n := sum(1 for f in shown if f.severity is sev)))
-        s.sub("Weaknesses", f"{len(shown)} findings ({counts}), by severity.", *blocks)
+    # input not read is listed under "Input not read"; other info-level findings are facts
+    # a rule states for the record (an isolated subnet tier), not weaknesses
+    listed = [f for f in findings if not f.suppressed and not _not_read(f, rules)]
+    weak = [f for f in listed if f.severity is not Severity.INFO]
+    notes = [f for f in listed if f.severity is Severity.INFO]
+    if weak:
+        counts = ", ".join(f"{n} {sev.value}" for sev in Severity if (n := sum(1 for f in weak if f.severity is sev)))
+        s.sub("Weaknesses", f"{len(weak)} findings ({counts}), by severity.", *_by_rule(ctx, weak, rules))
     else:
-        s.sub("Weaknesses", "No rule reported a finding.")
+        s.sub("Weaknesses", "No rule reported a weakness.")
+    if notes:
+        s.sub(
+            "Notes",
+            "Facts rules report for the record, neither strengths nor weaknesses.",
+            *_by_rule(ctx, notes, rules),
+        )
 
     suppressed = [f for f in findings if f.suppressed]
     if suppressed:
@@ -176,6 +169,28 @@ def build(ctx: ReviewContext) -> Section | None:
             ),
         )
     return s
+
+
+def _by_rule(ctx: ReviewContext, findings: list[Any], rules: dict[str, Any]) -> list[str]:
+    """One block per rule, highest severity first: its findings with their lines, then the
+    rule's remediation."""
+    blocks = []
+    order = sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.path, f.line))
+    for (sev, rule_id), group in groupby(order, key=lambda f: (f.severity, f.rule_id)):
+        items = list(group)
+        rule = rules.get(rule_id)
+        title = rule.title if rule else items[0].title
+        lines = [
+            f"{plain(f.message)}"
+            + (f" [{f.environment}]" if f.environment else "")
+            + f" ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+            for f in items
+        ]
+        block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
+        if rule is not None:
+            block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
+        blocks.append(block)
+    return blocks
 
 
 def _not_read(f: Any, rules: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from urr_audit.facts.kubernetes import rollout_strategy
 from urr_audit.model.k8s_facts import EnvironmentFacts, NetworkPolicy, PolicyRule
-from urr_audit.report.review.doc import ReviewContext, Section, code, envs_text, plain, short, table
+from urr_audit.report.review.doc import Mermaid, ReviewContext, Section, code, envs_text, plain, short, table
 
 TITLE = "Kubernetes"
 
@@ -69,9 +69,13 @@ def build(ctx: ReviewContext) -> Section | None:
         if rows:
             s.sub(
                 f"Workloads in {e.name}",
-                "Services in front of each workload, and the hosts its configuration names "
-                "(environment variables, ConfigMaps it reads), with what they are: an in-cluster "
-                "Service, a Terraform resource whose endpoint name the host carries, or another host.",
+                (
+                    "Services in front of each workload, and the hosts its configuration names "
+                    "(environment variables, ConfigMaps it reads), with what they are: an in-cluster "
+                    "Service, a Terraform resource whose endpoint name the host carries, or another "
+                    "host. The diagram shows which workload calls which through those Services."
+                ),
+                _calls(f, deps_of),
                 table(["workload", "services (port→target)", "configured dependencies", "evidence"], rows),
             )
 
@@ -86,6 +90,23 @@ def build(ctx: ReviewContext) -> Section | None:
     if security:
         s.sub("Security contexts", security)
     return s
+
+
+def _calls(f: EnvironmentFacts, deps_of: dict[str, list]) -> str:  # type: ignore[type-arg]
+    """Which workload calls which, through the Services its configuration names."""
+    chart = Mermaid("LR")
+    for name, deps in sorted(deps_of.items()):
+        for d in deps:
+            if d.kind != "service":
+                continue
+            for backend in d.backends:
+                if backend == name:
+                    continue
+                chart.node(name, name)
+                chart.node(backend, backend)
+                port = f"{d.what} {d.port}".strip() if d.port else d.what
+                chart.edge(name, backend, port)
+    return chart.render()
 
 
 def _replicas(ctx: ReviewContext, envs, per: dict[str, EnvironmentFacts]) -> list[str]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,107 @@
+"""Print how long the review takes: `urr-audit report` as a user runs it (a fresh process,
+interpreter start-up included), and in one process the scan and each section builder.
+
+    python benchmarks/bench_report.py [PATH] [--repeat N] [--screenshot FILE.png]
+
+`--screenshot` also writes the HTML review and has headless Chromium take a picture of it,
+so a person can look at what a reader sees (diagrams drawn, tables, contents).
+Figures only: speed targets are checked by reading these, never by timed unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _cli(path: str, *extra: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "urr_audit", "report", path, "-o", str(Path(tmp) / "out"), *extra],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("path", nargs="?", default=str(ROOT / "fixtures/repos/urr"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--screenshot", type=Path, help="write the HTML review's screenshot to this PNG")
+    args = ap.parse_args()
+
+    for label, extra in (("markdown", ()), ("html", ("--format", "html"))):
+        times = [_cli(args.path, *extra) for _ in range(args.repeat)]
+        print(
+            f"urr-audit report {args.path} ({label}), fresh process: "
+            f"median {statistics.median(times):.2f}s  min {min(times):.2f}s  max {max(times):.2f}s"
+        )
+
+    from urr_audit.report.review import SECTIONS
+    from urr_audit.report.review.doc import ReviewContext
+    from urr_audit.report.review.html import render_html
+    from urr_audit.scan import scan
+
+    per: dict[str, list[float]] = {"scan": []}
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        report = scan(args.path)
+        per["scan"].append(time.perf_counter() - t)
+        ctx = ReviewContext(report)
+        for module in SECTIONS:
+            t = time.perf_counter()
+            module.build(ctx)
+            per.setdefault(module.__name__.rsplit(".", 1)[-1], []).append(time.perf_counter() - t)
+    print("in one process (section builders share facts, so the first to need them pays):")
+    for name, v in per.items():
+        print(f"  {name:<16} median {statistics.median(v) * 1000:7.1f} ms   min {min(v) * 1000:7.1f} ms")
+
+    if args.screenshot:
+        browser = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+        if browser is None:
+            print("no chromium: no screenshot")
+            return
+        from urr_audit.report.review import render_markdown
+
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "review.html"
+            page.write_text(render_html(render_markdown(scan(args.path)), "review"), encoding="utf-8")
+            subprocess.run(
+                [
+                    browser,
+                    *CHROMIUM_ARGS,
+                    f"--user-data-dir={Path(tmp) / 'profile'}",
+                    "--virtual-time-budget=30000",
+                    "--window-size=1400,2600",
+                    f"--screenshot={args.screenshot.resolve()}",
+                    page.as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        print(f"screenshot: {args.screenshot}")
+
+
+if __name__ == "__main__":
+    main()

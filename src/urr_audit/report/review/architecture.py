@@ -4,6 +4,7 @@ traffic paths as a table."""
 from __future__ import annotations
 
 from urr_audit.facts.flows import INTERNET
+from urr_audit.model.common import Span
 from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.report.review.doc import Mermaid, ReviewContext, Section, code, envs_text, plain, short, table
 
@@ -17,6 +18,7 @@ def build(ctx: ReviewContext) -> Section | None:
     names = [e.name for e in ctx.tf_envs] or [e.name for e in ctx.k8s_envs]
     k8s = {e.name: e for e in ctx.k8s_envs}
     rows: dict[tuple[str, str, str, str], tuple[list[str], object]] = {}
+    k8s_rows: list[list[str]] = []
     diagrams = []
     for name in names:
         env = ctx.tf_env(name)
@@ -42,10 +44,12 @@ def build(ctx: ReviewContext) -> Section | None:
                 rows.setdefault(key, ([], f.span))[0].append(name)
         k_env = k8s.get(name)
         if k_env is not None:
-            has_edges |= _kubernetes(ctx, chart, k_env)
+            drawn = _kubernetes(ctx, chart, k_env)
+            has_edges |= bool(drawn)
+            k8s_rows += drawn
         if has_edges:
             diagrams.append((name, chart.render()))
-    if not diagrams and not rows:
+    if not diagrams and not rows and not k8s_rows:
         return None
     every = [e.name for e in ctx.tf_envs]
     s.add(
@@ -57,7 +61,7 @@ def build(ctx: ReviewContext) -> Section | None:
     )
     for name, chart_text in diagrams:
         s.sub(f"Environment {name}", chart_text)
-    if rows:
+    if rows or k8s_rows:
         body = []
         for (src, dst, label, detail), (envs, span) in sorted(rows.items()):
             body.append(
@@ -70,6 +74,7 @@ def build(ctx: ReviewContext) -> Section | None:
                     ctx.link.span(span),  # type: ignore[arg-type]
                 ]
             )
+        body += k8s_rows
         s.sub(
             "Traffic paths",
             table(["from", "to", "how", "protocol / port / admitted", "environments", "evidence"], body),
@@ -77,7 +82,7 @@ def build(ctx: ReviewContext) -> Section | None:
     return s
 
 
-def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env: K8sEnvironment) -> bool:
+def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env: K8sEnvironment) -> list[list[str]]:
     """The environment's workloads as one node, with an arrow to each cloud resource or outside
     host their configuration names (how many workloads do); calls between workloads are drawn
     in the Kubernetes section."""
@@ -85,25 +90,46 @@ def _kubernetes(ctx: ReviewContext, chart: Mermaid, k_env: K8sEnvironment) -> bo
     deps = ctx.dependencies(k_env)
     workloads = sorted({w.name for w in f.pod_workloads()})
     if not workloads:
-        return False
+        return []
     me = f"k8s:{k_env.name}"
     chart.node(me, f"Kubernetes {k_env.name}: {len(workloads)} workloads", "box")
     # (target key, label, dotted) -> workloads; target key -> (text, shape)
     edges: dict[tuple[str, str, bool], set[str]] = {}
     targets: dict[str, tuple[str, str]] = {}
+    evidence: dict[tuple[str, str, bool], Span] = {}
     for name in workloads:
         for d in deps.get(name, []):
+            key = None
             port = f"{d.what} {d.port}".strip() if d.port else d.what
             if d.resource is not None:
                 targets[d.resource] = (short(d.resource), "db")
-                edges.setdefault((d.resource, port, False), set()).add(name)
+                key = (d.resource, port, False)
             elif d.kind in ("external", "unknown-service", "foreign"):
-                key = f"host:{d.host}"
+                host = f"host:{d.host}"
                 note = {"unknown-service": " (no such Service)", "foreign": " (another namespace)"}.get(d.kind, "")
-                targets[key] = (d.host + note, "round")
-                edges.setdefault((key, port, True), set()).add(name)
+                targets[host] = (d.host + note, "round")
+                key = (host, port, True)
+            if key is not None:
+                edges.setdefault(key, set()).add(name)
+                evidence.setdefault(key, d.span)
+    rows = []
     for (target, label, dotted), sources in sorted(edges.items()):
         chart.node(target, *targets[target])
         count = "all" if len(sources) == len(workloads) else f"{len(sources)} of {len(workloads)}"
         chart.edge(me, target, f"{label} ({count})" if label else count, dotted=dotted)
-    return bool(edges)
+        rows.append(
+            [
+                f"Kubernetes {k_env.name}: "
+                + (
+                    f"all {len(workloads)} workloads"
+                    if len(sources) == len(workloads)
+                    else ", ".join(code(n) for n in sorted(sources))
+                ),
+                code(short(target)) if not target.startswith("host:") else code(targets[target][0]),
+                "configured",
+                plain(label) or "-",
+                k_env.name,
+                ctx.link.span(evidence[(target, label, dotted)]),
+            ]
+        )
+    return rows

@@ -77,7 +77,9 @@ def main() -> None:
         print(f"  {name:<16} median {statistics.median(v) * 1000:7.1f} ms   min {min(v) * 1000:7.1f} ms")
 
     if args.screenshot:
-        browser = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+        browser = next(
+            (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+        )
         if browser is None:
             print("no chromium: no screenshot")
             return

@@ -3,8 +3,18 @@ per environment; VPC endpoints."""
 
 from __future__ import annotations
 
-from urr_audit.facts.tf import local_address
-from urr_audit.report.review.doc import ReviewContext, Section, code, envs_text, setting_text, short, table
+from urr_audit.facts.tf import Setting, local_address
+from urr_audit.report.review.doc import (
+    ReviewContext,
+    Section,
+    code,
+    envs_text,
+    fmt,
+    setting_text,
+    short,
+    shorten,
+    table,
+)
 
 TITLE = "Cloud service inventory"
 
@@ -49,25 +59,33 @@ def build(ctx: ReviewContext) -> Section | None:
 
 
 def _settings(ctx: ReviewContext, uses) -> str:  # type: ignore[no-untyped-def]
-    # (resource, label) -> env -> rendered value
-    values: dict[tuple[str, str], dict[str, str]] = {}
+    """`resource label: value`, one line per setting: the value once when every environment
+    has it (linked to each line that sets it when those differ), else the value per environment."""
+    # (resource, label) -> env -> setting
+    values: dict[tuple[str, str], dict[str, Setting]] = {}
     for e, use in uses.items():
-        for address, label, s in use.settings:
-            values.setdefault((address, label), {})[e] = setting_text(s, ctx.link)
+        for address, label, st in use.settings:
+            values.setdefault((address, label), {})[e] = st
     lines = []
     for (address, label), by_env in values.items():
-        rendered = set(by_env.values())
-        same = len(rendered) == 1 and len(by_env) == len(uses)
-        if same and _plain_equal(by_env):
-            text = next(iter(by_env.values()))
+        shown = {e: _value(st) for e, st in by_env.items()}
+        spans = {st.span for st in by_env.values()}
+        if len(set(shown.values())) == 1 and len(by_env) == len(uses):
+            if len(spans) == 1:
+                text = setting_text(next(iter(by_env.values())), ctx.link)
+            else:
+                where = ", ".join(ctx.link.span(st.span, e) for e, st in sorted(by_env.items()))
+                text = f"{next(iter(shown.values()))} ({where})"
         else:
-            text = "; ".join(f"{e}: {v}" for e, v in sorted(by_env.items()))
+            text = "; ".join(f"{e}: {setting_text(st, ctx.link)}" for e, st in sorted(by_env.items()))
         lines.append(f"{code(local_address(address))} {label}: {text}")
     return "<br>".join(lines)
 
 
-def _plain_equal(by_env: dict[str, str]) -> bool:
-    return len(set(by_env.values())) == 1
+def _value(st: Setting) -> str:
+    if st.value.is_known:
+        return code(shorten(fmt(st.value.value), 60))
+    return f"unknown ({st.value.reason})"
 
 
 def _endpoints(ctx: ReviewContext) -> str:

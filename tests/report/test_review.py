@@ -258,3 +258,20 @@ def test_environment_filter(tmp_path):
     assert "versus" not in markdown
     assert "environments `prod`" in markdown
     assert "Workloads in staging" not in markdown and "Workloads in prod" in markdown
+
+
+def test_a_failing_section_builder_does_not_cost_the_review():
+    import types
+
+    from urr_audit.report.review import SECTIONS, build_sections
+    from urr_audit.report.review.doc import ReviewContext
+
+    def broken(ctx):
+        raise ValueError("boom")
+
+    module = types.ModuleType("urr_audit.report.review.broken")
+    module.TITLE = "Broken"
+    module.build = broken
+    sections = build_sections(ReviewContext(scan(FIXTURES / "realworld" / "tf-live")), (*SECTIONS[:1], module))
+    assert [s.title for s in sections][-1] == "Broken"
+    assert "could not be written (`ValueError`: boom)" in sections[-1].blocks[0]

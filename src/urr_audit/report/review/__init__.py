@@ -26,7 +26,7 @@ from urr_audit.report.review import (
     recommendations,
     terraform,
 )
-from urr_audit.report.review.doc import ReviewContext, Section, code
+from urr_audit.report.review.doc import ReviewContext, Section, code, plain
 
 # In reading order. Seed sections 6 (CI/CD) and 7 (Argo CD) slot in after `kubernetes`.
 SECTIONS: tuple[ModuleType, ...] = (
@@ -43,10 +43,19 @@ SECTIONS: tuple[ModuleType, ...] = (
 
 
 def build_sections(ctx: ReviewContext, modules: Sequence[ModuleType] = SECTIONS) -> list[Section]:
+    """The sections with data, in order. A builder that fails leaves a section saying so
+    rather than ending the review (as a crashing check does not end a scan)."""
     out = []
     for module in modules:
         builder: Callable[[ReviewContext], Section | None] = module.build
-        section = builder(ctx)
+        try:
+            section = builder(ctx)
+        except Exception as exc:  # noqa: BLE001 -- one section's bug must not cost the whole review
+            title = getattr(module, "TITLE", module.__name__.rsplit(".", 1)[-1])
+            section = Section(title).add(
+                f"This section could not be written ({code(type(exc).__name__)}: {plain(str(exc))}); "
+                "this is a bug in urr-audit, please report it."
+            )
         if section is not None and not section.empty:
             out.append(section)
     return out

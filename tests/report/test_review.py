@@ -242,7 +242,7 @@ def test_seed_weaknesses_shown_for_urr_and_gone_for_urr_fixed(reviews):
     assert "No rule reported a weakness." in fixed_weak
 
 
-def test_strengths_name_what_was_checked(urr):
+def test_strengths_name_what_was_checked(urr, reviews):
     report, markdown = urr
     strengths = _section(markdown, "Strengths")
     failing = {f.rule_id for f in report.result.findings + report.result.undecided}
@@ -250,7 +250,12 @@ def test_strengths_name_what_was_checked(urr):
     assert listed and not listed & failing
     # a production-database rule counts the production databases, not every resource
     assert "`URR-TF-009` Database without deletion protection" in strengths
-    assert re.search(r"URR-TF-009` .*: not found in 1 `aws_db_instance` / `aws_rds_cluster` resources", strengths)
+    assert (
+        "URR-TF-009` Database without deletion protection in a production environment: not found in 1 resources (1 `aws_db_instance`) checked"
+        in strengths
+    )
+    # a rule whose subject does not exist is no strength: no Rollout in plain manifests
+    assert "Rollout" not in _section(reviews["plain-manifests"][1], "Strengths")
 
 
 def test_environment_filter(tmp_path):

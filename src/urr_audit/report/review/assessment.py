@@ -6,12 +6,13 @@ read are listed as such, never as passes or failures."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import groupby
 from typing import Any
 
-from urr_audit.catalog import applies_to
-from urr_audit.engine import SCOPES, _node_type
+from urr_audit.catalog import CatalogError, applies_to
+from urr_audit.engine import SCOPES, _node_type, bind
+from urr_audit.facts.tf import existing
 from urr_audit.model.common import Severity
 from urr_audit.registry import load_checks
 from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, plain
@@ -29,38 +30,70 @@ _SCOPE_NOUN = {
 
 
 def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
-    """How many model nodes the rule applies to in the chosen environments, and what they are.
+    """How many things the rule examined in the chosen environments, and what they are.
 
-    The check's scope and declared types say which nodes it is called with; a `resource_types`
-    parameter and the rule's environment scoping (`environments`, `skip_environments`, or an
-    `environments` / `environment_pattern` parameter) narrow them further, so that a rule about
-    production databases counts production databases."""
-    spec = load_checks().get(rule.check)
-    if spec is None or spec.scope not in SCOPES:
+    What a check examines inside its scope node is declared with the check (`subjects`: object
+    kinds or resource types, possibly from the rule's params); without a declaration, the
+    scope's nodes count (environments, modules, resources of the check's types). The rule's
+    environment scoping (`environments`, `skip_environments`, or `environments` /
+    `environment_pattern` params) narrows them, so a production-database rule counts
+    production databases."""
+    checks = load_checks()
+    spec = checks.get(rule.check)
+    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec.module):
         return 0, ""
-    if not _area_exists(ctx, spec.module):
+    try:
+        _, params = bind(rule, checks)
+    except CatalogError:
         return 0, ""
-    types = tuple(spec.types) or tuple(rule.params.get("resource_types") or ())
-    nodes = ctx.scope_nodes(spec.scope)
-    if types:
-        nodes = [n for n in nodes if _node_type(n) in types]
+    kinds = spec.subjects_for(params)
     wanted = {e.name for e in ctx.tf_envs} | {e.name for e in ctx.k8s_envs}
+    if kinds and _framework(spec.module) == "kubernetes":
+        found = Counter(
+            o.kind
+            for env in ctx.k8s_envs
+            if _env_applies(rule, env.name, env.span.path)
+            for o in env.objects
+            if o.kind in kinds
+        )
+        return sum(found.values()), "objects (" + ", ".join(f"{n} {k}" for k, n in sorted(found.items())) + ")"
+    if kinds and _framework(spec.module) == "terraform":
+        found = Counter(
+            ri.type for env in ctx.tf_envs if _env_applies(rule, env.name, env.path) for ri in existing(env, *kinds)
+        )
+        return sum(found.values()), "resources (" + ", ".join(f"{n} `{k}`" for k, n in sorted(found.items())) + ")"
+    nodes = ctx.scope_nodes(spec.scope)
+    if spec.types:
+        nodes = [n for n in nodes if _node_type(n) in spec.types]
     nodes = [n for n in nodes if _applies(rule, n, wanted)]
-    if types and spec.scope == "terraform.resource":
-        noun = " / ".join(f"`{t}`" for t in types) + " resources"
-    elif types:
-        noun = " / ".join(types) + " objects"
+    if spec.types and spec.scope == "terraform.resource":
+        noun = " / ".join(f"`{t}`" for t in spec.types) + " resources"
+    elif spec.types:
+        noun = " / ".join(spec.types) + " objects"
     else:
         noun = _SCOPE_NOUN.get(spec.scope, spec.scope)
     return len(nodes), noun
+
+
+def _framework(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["urr_audit", "checks"] else None
+
+
+def _env_applies(rule: Any, env: str, path: str) -> bool:
+    if not applies_to(rule, env, path):
+        return False
+    names, pattern = rule.params.get("environments"), rule.params.get("environment_pattern")
+    if isinstance(names, list) and (names or pattern):
+        return env in names or bool(pattern and re.search(pattern, env))
+    return True
 
 
 def _area_exists(ctx: ReviewContext, module: str) -> bool:
     """False when the check belongs to a framework (`urr_audit.checks.<framework>...`) of which
     the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository
     checked nothing, whatever its scope."""
-    parts = module.split(".")
-    framework = parts[2] if len(parts) > 2 and parts[:2] == ["urr_audit", "checks"] else None
+    framework = _framework(module)
     if framework == "terraform":
         return bool(ctx.tf_envs or ctx.project.terraform.modules)
     if framework == "kubernetes":
@@ -77,12 +110,7 @@ def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
     if env not in wanted:
         return False
     span = getattr(node, "span", None)
-    if not applies_to(rule, env, getattr(span, "path", "")):
-        return False
-    names, pattern = rule.params.get("environments"), rule.params.get("environment_pattern")
-    if isinstance(names, list) and (names or pattern):
-        return env in names or bool(pattern and re.search(pattern, env))
-    return True
+    return _env_applies(rule, env, getattr(span, "path", ""))
 
 
 def first_paragraph(text: str) -> str:

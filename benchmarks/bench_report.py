@@ -34,15 +34,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _cli(path: str, *extra: str) -> tuple[float, float]:
+def _cli(path: str, *extra: str, command: str = "report") -> tuple[float, float]:
     """(wall, CPU) seconds of one `urr-audit report` process. CPU time (user + system) is what
     the machine's other load does not inflate; wall time is what a user waits."""
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "urr_audit", "report", path, "-o", str(Path(tmp) / "out"), *extra],
-            check=True,
+            [sys.executable, "-m", "urr_audit", command, path, "-o", str(Path(tmp) / "out"), *extra],
+            check=command == "report",  # scan exits 1 on findings
             capture_output=True,
         )
         wall = time.perf_counter() - t
@@ -58,11 +58,15 @@ def main() -> None:
     args = ap.parse_args()
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    for label, extra in (("markdown", ()), ("html", ("--format", "html"))):
-        runs = [_cli(args.path, *extra) for _ in range(args.repeat)]
+    for label, command, extra in (
+        ("scan, for comparison", "scan", ()),
+        ("markdown", "report", ()),
+        ("html", "report", ("--format", "html")),
+    ):
+        runs = [_cli(args.path, *extra, command=command) for _ in range(args.repeat)]
         wall, cpu = [w for w, _ in runs], [c for _, c in runs]
         print(
-            f"urr-audit report {args.path} ({label}), fresh process: wall median {statistics.median(wall):.2f}s "
+            f"urr-audit {command} {args.path} ({label}), fresh process: wall median {statistics.median(wall):.2f}s "
             f"min {min(wall):.2f}s; CPU median {statistics.median(cpu):.2f}s min {min(cpu):.2f}s"
         )
 

@@ -89,7 +89,7 @@ def test_every_relative_link_points_at_an_existing_file_and_line(reviews, repo):
     assert links, "the review links its evidence"
     for href in links:
         path, _, anchor = href.partition("#")
-        target = repo / path.replace("%20", " ")
+        target = repo / unquote(path)
         assert target.exists(), f"{href}: no such file"
         if anchor:
             m = re.fullmatch(r"L(\d+)(?:-L(\d+))?", anchor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import unquote
 
 import pytest
 from markdown_it import MarkdownIt

@@ -281,3 +281,25 @@ def test_a_failing_section_builder_does_not_cost_the_review():
     sections = build_sections(ReviewContext(scan(FIXTURES / "realworld" / "tf-live")), (*SECTIONS[:1], module))
     assert [s.title for s in sections][-1] == "Broken"
     assert "could not be written (`ValueError`: boom)" in sections[-1].blocks[0]
+
+
+def test_header_names_what_other_artifact_models_read():
+    """Sub-project models hung on Project say what they read with `inventory()`; the review's
+    header lists it for each (workflows, Dockerfiles, ... as their models land)."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    from urr_audit.model.project import Project
+
+    class Workflows(BaseModel):
+        def inventory(self) -> dict[str, int]:
+            return {"workflows": 3, "composite actions": 0}
+
+    class WithWorkflows(Project):
+        workflows: Workflows = Workflows()
+
+    report = scan(FIXTURES / "realworld" / "tf-live")
+    project = WithWorkflows.model_construct(**dict(report.project), workflows=Workflows())
+    head = render_markdown(dataclasses.replace(report, project=project)).split("## Contents")[0]
+    assert "- Workflows: 3 workflows\n" in head

@@ -94,6 +94,15 @@ def render_markdown(report: Any, environments: Sequence[str] = (), date: str | N
         scope.append(
             "Kubernetes: environments " + ", ".join(f"{code(e.name)} ({len(e.objects)} objects)" for e in ctx.k8s_envs)
         )
+    # what each artifact model read, for the models that say (`inventory()`: Terraform and
+    # Kubernetes are described above; workflows, Dockerfiles, Argo CD... as they land)
+    for name in sorted(type(project).model_fields):
+        inventory = getattr(getattr(project, name), "inventory", None)
+        if name in ("terraform", "kubernetes") or not callable(inventory):
+            continue
+        counts = {k: v for k, v in inventory().items() if v}
+        if counts:
+            scope.append(f"{name.replace('_', ' ').capitalize()}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     git = project.git
     if git.commit:
         scope.append(f"Commit: {code(git.commit)}" + (f" on {code(git.branch)}" if git.branch else ""))

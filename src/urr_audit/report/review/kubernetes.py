@@ -209,7 +209,8 @@ def _policies(ctx: ReviewContext, envs, per, every) -> list[str]:  # type: ignor
             )
             key = (
                 code(pol.name),
-                plain(str(pol.pod_selector)) + (f" ({', '.join(selected)})" if selected else " (no pod)"),
+                ("every pod" if pol.pod_selector.is_empty else plain(str(pol.pod_selector)))
+                + (f" ({', '.join(selected)})" if selected else " (no pod)"),
                 ingress,
                 egress,
                 ctx.link.span(pol.obj.span),

@@ -43,7 +43,10 @@ def build(ctx: ReviewContext) -> Section | None:
         for use in uses.values():
             for m, span in use.modules.items():
                 modules.setdefault(m, span)
-        module_text = "<br>".join(ctx.link.span(span, m) for m, span in sorted(modules.items()))  # type: ignore[arg-type]
+        module_text = "<br>".join(
+            ctx.link.span(span, m if m not in ("", ".") else ". (repository root)")  # type: ignore[arg-type]
+            for m, span in sorted(modules.items())
+        )
         rows.append([service, type_text, module_text, _settings(ctx, uses), envs_text(uses, every)])
     s = Section(TITLE)
     s.add(

@@ -133,3 +133,21 @@ def test_rollout_strategies_of_the_bundled_repository(fixtures_dir):
         ("health-check",),
     )
     assert ticket.span.path == "k8s/spring/overlays/prod/rollouts/ticket-service.yaml"
+
+
+def test_host_ports_reach_the_node_port_services_that_listen_there(fixtures_dir):
+    from urr_audit.facts.kubernetes import host_ports
+
+    project = load_project(fixtures_dir / "repos" / "urr")
+    envs = [facts(e) for e in project.kubernetes.environments]
+    ports = host_ports(project.local_clusters.clusters, envs)
+    single = {
+        (hp.mapping.host_port, hp.mapping.container_port): [(t.environment, t.service, t.span.path) for t in hp.targets]
+        for hp in ports
+        if hp.cluster.path == "kind-config-single.yaml"
+    }
+    assert single[(3001, 30000)] == [
+        ("kind", "gateway-service", "k8s/spring/overlays/kind/patches/gateway-service-nodeport.yaml")
+    ]
+    assert single[(15432, 30432)] == [("kind", "postgres-spring", "k8s/spring/overlays/kind/postgres.yaml")]
+    assert set(single) == {(3001, 30000), (3000, 30005), (3006, 30006), (15432, 30432)}

@@ -303,3 +303,13 @@ def test_header_names_what_other_artifact_models_read():
     project = WithWorkflows.model_construct(**dict(report.project), workflows=Workflows())
     head = render_markdown(dataclasses.replace(report, project=project)).split("## Contents")[0]
     assert "- Workflows: 3 workflows\n" in head
+
+
+def test_local_clusters_and_stand_ins(urr):
+    local = _section(urr[1], "Local clusters and stand-ins")
+    assert "| 3001 → 30000 TCP | kind: Service `gateway-service`" in local
+    assert "[nodePort](k8s/spring/overlays/kind/patches/gateway-service-nodeport.yaml#L" in local
+    stand_ins = _section(urr[1], "Stand-ins for cloud services")
+    # the local PostgreSQL stands in for what prod and staging reach through the RDS Proxy
+    row = next(line for line in stand_ins.splitlines() if "Service `postgres-spring`" in line)
+    assert "prod: [urr-prod-rds-proxy." in row and "staging: [urr-staging-rds-proxy." in row

@@ -13,6 +13,7 @@ from urr_audit.facts import aws_catalog
 from urr_audit.facts.tf import existing
 from urr_audit.model.common import Span
 from urr_audit.model.k8s_facts import EnvironmentFacts, Workload
+from urr_audit.model.localcluster import LocalCluster, PortMapping
 from urr_audit.model.terraform import Environment
 
 
@@ -179,4 +180,56 @@ def stand_ins(per_env: dict[str, tuple[EnvironmentFacts, list[Dependency]]]) -> 
                     tuple((e, x.host, x.span) for e, x in sorted(external.items())),
                 )
             )
+    return out
+
+
+@dataclass(frozen=True)
+class NodePortTarget:
+    environment: str
+    service: str
+    workloads: tuple[str, ...]
+    span: Span  # where the nodePort is set
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A port a local cluster maps from the host into a node, and the NodePort Services of the
+    repository's environments that listen on that node port."""
+
+    cluster: LocalCluster
+    role: str
+    mapping: PortMapping
+    targets: tuple[NodePortTarget, ...]
+
+
+def node_ports(f: EnvironmentFacts) -> dict[int, list[NodePortTarget]]:
+    """nodePort -> the Services of the environment that claim it (type NodePort or LoadBalancer)."""
+    out: dict[int, list[NodePortTarget]] = {}
+    for svc in f.services:
+        if svc.type not in ("NodePort", "LoadBalancer"):
+            continue
+        raw = svc.obj.body.get("spec", {}).get("ports") if isinstance(svc.obj.body.get("spec"), dict) else None
+        for i, port in enumerate(raw if isinstance(raw, list) else []):
+            n = port.get("nodePort") if isinstance(port, dict) else None
+            if isinstance(n, int) and not isinstance(n, bool):
+                # the strategic-merge key of a Service port is its `port`: patches are recorded so
+                where = f"spec.ports[port={port['port']}]" if "port" in port else f"spec.ports[{i}]"
+                workloads = tuple(sorted({w.name for w in f.service_workloads(svc)}))
+                out.setdefault(n, []).append(
+                    NodePortTarget(f.environment, svc.name, workloads, svc.obj.origin(f"{where}.nodePort"))
+                )
+    return out
+
+
+def host_ports(clusters: list[LocalCluster], envs: list[EnvironmentFacts]) -> list[HostPort]:
+    by_port: dict[int, list[NodePortTarget]] = {}
+    for f in envs:
+        for n, found in node_ports(f).items():
+            by_port.setdefault(n, []).extend(found)
+    out = []
+    for cluster in clusters:
+        for node in cluster.nodes:
+            for m in node.port_mappings:
+                found = by_port.get(m.container_port, []) if m.container_port is not None else []
+                out.append(HostPort(cluster, node.role, m, tuple(found)))
     return out

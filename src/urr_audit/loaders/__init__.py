@@ -12,6 +12,7 @@ from urr_audit.workspace import Workspace
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
+    from urr_audit.loaders.localcluster import load_local_clusters
     from urr_audit.loaders.terraform import load_terraform
 
     ws = workspace or Workspace(root)
@@ -23,4 +24,11 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     kubernetes, k8s_errors = load_kubernetes(ws)
     errors += tf_errors + k8s_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
-    return Project(root=str(ws.root), git=read_git_meta(ws), terraform=terraform, kubernetes=kubernetes, errors=errors)
+    return Project(
+        root=str(ws.root),
+        git=read_git_meta(ws),
+        terraform=terraform,
+        kubernetes=kubernetes,
+        local_clusters=load_local_clusters(ws),
+        errors=errors,
+    )

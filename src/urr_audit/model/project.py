@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from urr_audit.model.common import LoadError
 from urr_audit.model.kubernetes import KubernetesProject
+from urr_audit.model.localcluster import LocalClusters
 from urr_audit.model.terraform import TerraformProject
 
 
@@ -22,4 +23,5 @@ class Project(BaseModel):
     git: GitMeta = Field(default_factory=GitMeta)
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
+    local_clusters: LocalClusters = Field(default_factory=LocalClusters)
     errors: list[LoadError] = Field(default_factory=list)

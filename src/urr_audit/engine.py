@@ -30,6 +30,11 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "terraform.resource": lambda p: (r for r in p.terraform.resources() if r.exists.known_or(True) is not False),
     "kubernetes.environment": lambda p: p.kubernetes.environments,
     "kubernetes.object": _k8s_objects,
+    "github.workflow": lambda p: p.workflows.workflows,
+    "github.action": lambda p: p.workflows.actions,
+    "github.file": lambda p: [*p.workflows.workflows, *p.workflows.actions],
+    "github.job": lambda p: (j for _, j in p.workflows.jobs()),
+    "github.step": lambda p: p.workflows.steps(),
 }
 
 

@@ -292,17 +292,17 @@ def test_header_names_what_other_artifact_models_read():
 
     from urr_audit.model.project import Project
 
-    class Workflows(BaseModel):
+    class Charts(BaseModel):
         def inventory(self) -> dict[str, int]:
-            return {"workflows": 3, "composite actions": 0}
+            return {"charts": 3, "subcharts": 0}
 
-    class WithWorkflows(Project):
-        workflows: Workflows = Workflows()
+    class WithCharts(Project):
+        helm_charts: Charts = Charts()
 
     report = scan(FIXTURES / "realworld" / "tf-live")
-    project = WithWorkflows.model_construct(**dict(report.project), workflows=Workflows())
+    project = WithCharts.model_construct(**dict(report.project), helm_charts=Charts())
     head = render_markdown(dataclasses.replace(report, project=project)).split("## Contents")[0]
-    assert "- Workflows: 3 workflows\n" in head
+    assert "- Helm charts: 3 charts\n" in head
 
 
 def test_local_clusters_and_stand_ins(urr):

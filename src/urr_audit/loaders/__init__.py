@@ -14,6 +14,7 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     from urr_audit.loaders.kustomize import load_kubernetes
     from urr_audit.loaders.localcluster import load_local_clusters
     from urr_audit.loaders.terraform import load_terraform
+    from urr_audit.loaders.workflows import load_workflows
 
     ws = workspace or Workspace(root)
     errors: list[LoadError] = [
@@ -22,7 +23,8 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     ]
     terraform, tf_errors = load_terraform(ws)
     kubernetes, k8s_errors = load_kubernetes(ws)
-    errors += tf_errors + k8s_errors
+    workflows, wf_errors = load_workflows(ws)
+    errors += tf_errors + k8s_errors + wf_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return Project(
         root=str(ws.root),
@@ -30,5 +32,6 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
         terraform=terraform,
         kubernetes=kubernetes,
         local_clusters=load_local_clusters(ws),
+        workflows=workflows,
         errors=errors,
     )

@@ -8,6 +8,7 @@ from urr_audit.model.common import LoadError
 from urr_audit.model.kubernetes import KubernetesProject
 from urr_audit.model.localcluster import LocalClusters
 from urr_audit.model.terraform import TerraformProject
+from urr_audit.model.workflows import WorkflowProject
 
 
 class GitMeta(BaseModel):
@@ -24,4 +25,5 @@ class Project(BaseModel):
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
     local_clusters: LocalClusters = Field(default_factory=LocalClusters)
+    workflows: WorkflowProject = Field(default_factory=WorkflowProject)  # GitHub Actions
     errors: list[LoadError] = Field(default_factory=list)

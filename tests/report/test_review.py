@@ -313,3 +313,31 @@ def test_local_clusters_and_stand_ins(urr):
     # the local PostgreSQL stands in for what prod and staging reach through the RDS Proxy
     row = next(line for line in stand_ins.splitlines() if "Service `postgres-spring`" in line)
     assert "prod: [urr-prod-rds-proxy." in row and "staging: [urr-staging-rds-proxy." in row
+
+
+def test_cicd_section_from_the_workflow_model(urr):
+    report, markdown = urr
+    workflows = _section(markdown, "Workflows")
+    assert (
+        len([line for line in workflows.splitlines() if line.startswith("| ") and "](.github/workflows/" in line])
+        == len(report.project.workflows.workflows)
+        == 14
+    )
+    assert "| Load Tests | [load-tests.yml](.github/workflows/load-tests.yml#L1) |" in workflows
+    assert "`schedule` (cron 0 2 \\* \\* 1)" in workflows
+    pipeline = _section(markdown, "Pipeline Reusable Spring CI/CD")
+    stages = [line.split("|")[2].strip() for line in pipeline.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert stages == [
+        "`unit-test`",
+        "`integration-test`",
+        "`build-and-push`",
+        "`update-manifests`",
+        "`e2e-gate`",
+        "`load-test`",
+        "`notify`",
+    ]
+    assert pipeline.count("| service-name = `") == 8  # the eight service workflows call it
+    builds = _section(markdown, "Image builds")
+    assert builds.count("| linux/arm64 | yes |") == 2 and "`urr/${{ inputs.service-name }}:latest`" in builds
+    edits = _section(markdown, "Files CI rewrites")
+    assert "`k8s/spring/overlays/${{ inputs.environment }}/kustomization.yaml`" in edits

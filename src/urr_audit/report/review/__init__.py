@@ -18,6 +18,7 @@ from urr_audit import __version__
 from urr_audit.report.review import (
     architecture,
     assessment,
+    cicd,
     inventory,
     kubernetes,
     local,
@@ -28,13 +29,14 @@ from urr_audit.report.review import (
 )
 from urr_audit.report.review.doc import ReviewContext, Section, code, plain
 
-# In reading order. Seed sections 6 (CI/CD) and 7 (Argo CD) slot in after `kubernetes`.
+# In reading order. Seed section 7 (Argo CD) slots in after `cicd`.
 SECTIONS: tuple[ModuleType, ...] = (
     architecture,
     inventory,
     network,
     terraform,
     kubernetes,
+    cicd,
     local,
     monitoring,
     assessment,

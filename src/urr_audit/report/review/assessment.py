@@ -71,7 +71,7 @@ def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     elif spec.types:
         noun = " / ".join(spec.types) + " objects"
     else:
-        noun = _SCOPE_NOUN.get(spec.scope, spec.scope)
+        noun = _SCOPE_NOUN.get(spec.scope, spec.scope.replace(".", " ") + "s")
     return len(nodes), noun
 
 

@@ -40,9 +40,19 @@ resource "aws_cloudwatch_event_target" "tick" {
   rule = aws_cloudwatch_event_rule.tick.name
   arn  = aws_lambda_function.worker.arn
 }
+resource "aws_security_group" "web" {
+  name = "web"
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
 resource "aws_lb" "web" {
-  name     = "web"
-  internal = false
+  name            = "web"
+  internal        = false
+  security_groups = [aws_security_group.web.id]
 }
 resource "aws_lb_target_group" "app" {
   port     = 8080
@@ -80,11 +90,14 @@ def test_flows_contract_connectors_and_orient_traffic(tmp_path):
     }
     listener = next(x for x in f.flows if x.target == "aws_lb_target_group.app")
     assert listener.detail == "HTTPS 443, HTTP 8080"
+    # what the load balancer's security groups admit from outside
+    assert next(x for x in f.flows if x.source == INTERNET).detail == "0.0.0.0/0:443"
 
 
 def test_inventory_groups_by_service_with_key_settings(tmp_path):
     inv = inventory(env_of(tmp_path, {"main.tf": SERVERLESS}))
     assert inv["SQS"].types == {"aws_sqs_queue": 2}
+    assert inv["VPC"].types == {"aws_security_group": 1}
     assert inv["Lambda"].types == {"aws_lambda_function": 1, "aws_lambda_event_source_mapping": 1}
     runtime = [s for a, label, s in inv["Lambda"].settings if label == "runtime"]
     assert [s.value.value for s in runtime] == ["python3.12"]

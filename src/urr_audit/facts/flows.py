@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from urr_audit.facts import aws_catalog
 from urr_audit.facts.network import NetworkFacts
-from urr_audit.facts.tf import attributes_at, existing, resource_type, targets
+from urr_audit.facts.tf import attributes_at, existing, targets
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ResourceInstance
 
@@ -116,18 +116,14 @@ def flow_facts(env: Environment, network: NetworkFacts | None = None) -> FlowFac
         v = instances[address].get(attribute)
         internal = (v.value == internal_value) if v.is_known else (not default if v.is_absent else None)
         if internal is False:
-            detail = _admitted(network, instances[address]) if network else ""
+            detail = _admitted(env, network, instances[address]) if network else ""
             out.flows.append(Flow(INTERNET, address, "internet-facing", flow_node.span, detail))
     return out
 
 
-def _admitted(network: NetworkFacts, ri: ResourceInstance) -> str:
+def _admitted(env: Environment, network: NetworkFacts, ri: ResourceInstance) -> str:
     """Who the load balancer's security groups admit: CIDRs and prefix lists, with ports."""
-    groups = {
-        link.group
-        for link in network.links
-        if link.group and link.group.split(".")[-1] and _attached(ri, link.group, network)
-    }
+    groups = set(targets(env, ri, "security_groups"))
     peers = sorted(
         {
             f"{'prefix list' if link.peer.kind == 'prefix list' else link.peer.name}:{link.ports}"
@@ -136,15 +132,6 @@ def _admitted(network: NetworkFacts, ri: ResourceInstance) -> str:
         }
     )
     return ", ".join(peers)
-
-
-def _attached(ri: ResourceInstance, group: str, network: NetworkFacts) -> bool:
-    a = ri.attribute("security_groups")
-    if a is None:
-        return False
-    local = group.rsplit(".", 2)
-    name = ".".join(local[-2:])
-    return any(t.startswith(name) for t in a.expr.traversals) and group.startswith(ri.instance.address)
 
 
 def _base(address: str) -> str:
@@ -160,7 +147,3 @@ def _base(address: str) -> str:
                     return address[:i]
             i -= 1
     return address
-
-
-def role_of(address: str) -> str | None:
-    return aws_catalog.FLOW_NODES.get(resource_type(address))

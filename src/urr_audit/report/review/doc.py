@@ -3,7 +3,6 @@ the context every section builder reads (the scan, the chosen environments, fact
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -334,7 +333,3 @@ def envs_text(names: Iterable[str], every: Iterable[str]) -> str:
 
 def short(address: str) -> str:
     return display(address)
-
-
-def json_value(v: Any) -> str:
-    return json.dumps(v, sort_keys=True, default=str)

@@ -30,7 +30,7 @@ h3 { font-size: 1.2em; margin-top: 1.6em; }
 a { color: var(--link); text-decoration: none; }
 a:hover { text-decoration: underline; }
 code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg2);
-       padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
+       padding: .1em .35em; border-radius: 4px; overflow-wrap: break-word; }
 pre { background: var(--bg2); padding: 12px; border-radius: 6px; overflow-x: auto; }
 pre code { background: none; padding: 0; }
 table { display: block; overflow-x: auto; border-collapse: collapse; margin: 12px 0; font-size: 13.5px; max-width: 100%; }

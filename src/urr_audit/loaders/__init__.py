@@ -14,6 +14,7 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     from urr_audit.loaders.gitignore import read_gitignore
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
+    from urr_audit.loaders.localcluster import load_local_clusters
     from urr_audit.loaders.terraform import load_terraform
     from urr_audit.loaders.workflows import load_workflows
 
@@ -35,6 +36,7 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
         git=git,
         terraform=terraform,
         kubernetes=kubernetes,
+        local_clusters=load_local_clusters(ws),
         workflows=workflows,
         argocd=argocd,
         gitignore=gitignore,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, EnvironmentFacts, Workload, facts
+from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, SCALABLE_KINDS, EnvironmentFacts, Workload, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -24,7 +24,13 @@ def _replica_phrase(f: EnvironmentFacts, w: Workload, n: int) -> str:
     return f"{n} replicas (HPA {hpa.name} minReplicas)" if hpa else f"{n} replicas"
 
 
-@check("k8s-pdb-coverage", scope="kubernetes.environment", params=PdbCoverageParams, closed_world="kubernetes")
+@check(
+    "k8s-pdb-coverage",
+    scope="kubernetes.environment",
+    params=PdbCoverageParams,
+    closed_world="kubernetes",
+    subjects=tuple(sorted(SCALABLE_KINDS)),
+)
 def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -> Iterator[Hit]:
     """Workloads running several replicas (after patches and HPA minReplicas) that no
     PodDisruptionBudget selects. Reported where the replica count is set."""
@@ -45,7 +51,7 @@ def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -
         )
 
 
-@check("k8s-pdb-blocks-eviction", scope="kubernetes.environment", params=NoParams)
+@check("k8s-pdb-blocks-eviction", scope="kubernetes.environment", params=NoParams, subjects=("PodDisruptionBudget",))
 def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """PodDisruptionBudgets that allow no voluntary eviction: maxUnavailable 0, or
     minAvailable at or above the replicas of the pods they select (HPA minReplicas counted)."""
@@ -80,7 +86,13 @@ def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams) -> 
             )
 
 
-@check("k8s-hpa-target", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-hpa-target",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("HorizontalPodAutoscaler",),
+)
 def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """HPAs whose scaleTargetRef names no object of the environment, or a Deployment that an
     Argo Rollout (workloadRef) takes over: the HPA then scales an object the Rollout
@@ -112,7 +124,13 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[
                 )
 
 
-@check("k8s-rollout-duplicates-deployment", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-rollout-duplicates-deployment",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("Rollout",),
+)
 def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """A Deployment still running pods beside the Argo Rollout that replaces it.
 
@@ -161,7 +179,13 @@ def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoP
         )
 
 
-@check("k8s-hpa-beside-rollout", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-hpa-beside-rollout",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("Rollout",),
+)
 def hpa_beside_rollout(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """HPAs scaling a Deployment that the environment also runs as a same-named Argo Rollout
     with its own pod template (a migration left half-done): the Rollout, which serves the

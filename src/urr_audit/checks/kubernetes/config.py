@@ -20,7 +20,7 @@ class SecretKeyParams(BaseModel):
     ignore_values: list[str] = Field(default_factory=list)  # regexes (full match): references, not secrets
 
 
-@check("k8s-configmap-secret-key", scope="kubernetes.environment", params=SecretKeyParams)
+@check("k8s-configmap-secret-key", scope="kubernetes.environment", params=SecretKeyParams, subjects=("ConfigMap",))
 def configmap_secret_key(ctx: Context, env: K8sEnvironment, params: SecretKeyParams) -> Iterator[Hit]:
     """ConfigMap keys that look like credentials (password, token, secret, key...) with a
     non-empty value: ConfigMaps are not encrypted at rest nor access-restricted like Secrets."""

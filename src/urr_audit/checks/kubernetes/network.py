@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, facts
+from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, WORKLOAD_KINDS, Endpoint, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -52,7 +52,13 @@ def variable_matcher(patterns: list[str]) -> Callable[[str], bool]:
     return match
 
 
-@check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams, closed_world="kubernetes")
+@check(
+    "k8s-egress-coverage",
+    scope="kubernetes.environment",
+    params=EgressParams,
+    closed_world="kubernetes",
+    subjects=("NetworkPolicy",),
+)
 def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams) -> Iterator[Hit]:
     """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
     configuration names a host:port on a listed port that no egress rule allows. Only values
@@ -119,7 +125,13 @@ class DefaultDenyParams(BaseModel):
     directions: list[Literal["Ingress", "Egress"]] = ["Ingress", "Egress"]
 
 
-@check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams, closed_world="kubernetes")
+@check(
+    "k8s-default-deny-missing",
+    scope="kubernetes.environment",
+    params=DefaultDenyParams,
+    closed_world="kubernetes",
+    subjects=WORKLOAD_KINDS,
+)
 def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams) -> Iterator[Hit]:
     """Namespaces that run workloads without a default-deny NetworkPolicy for each required
     direction: empty podSelector, the direction in policyTypes, no rule open to everything

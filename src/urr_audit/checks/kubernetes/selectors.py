@@ -19,7 +19,13 @@ class SelectorParams(BaseModel):
     policy_peers: bool = True  # also NetworkPolicy from/to podSelectors within the namespace
 
 
-@check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams, closed_world="kubernetes")
+@check(
+    "k8s-selector-matches-nothing",
+    scope="kubernetes.environment",
+    params=SelectorParams,
+    closed_world="kubernetes",
+    subjects=lambda p: p.kinds,
+)
 def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams) -> Iterator[Hit]:
     """Label selectors that match no pod of the environment (same namespace).
 

@@ -59,7 +59,9 @@ def _nearest_block(ri: ResourceInstance, path: str) -> Any:
     return at
 
 
-@check("tf-attribute-value", scope="terraform.resource", params=AttributeValueParams)
+@check(
+    "tf-attribute-value", scope="terraform.resource", params=AttributeValueParams, subjects=lambda p: p.resource_types
+)
 def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams) -> Iterator[Hit]:
     """An attribute whose value (resolved in the environment) is a known-bad one, or absent when the
     provider default is bad. Values that cannot be resolved are undecided."""
@@ -127,7 +129,7 @@ class BlockRequiredParams(EnvironmentFilter):
     problem: str
 
 
-@check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams)
+@check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams, subjects=lambda p: p.resource_types)
 def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams) -> Iterator[Hit]:
     """A nested block that must be written (and enabled) on a resource."""
     if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):

@@ -136,7 +136,12 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> tuple[list[str
     return out, unresolved
 
 
-@check("tf-iam-wildcard-write", scope="terraform.environment", params=WildcardWriteParams)
+@check(
+    "tf-iam-wildcard-write",
+    scope="terraform.environment",
+    params=WildcardWriteParams,
+    subjects=lambda p: [*p.policy_attributes, "aws_iam_policy_document"],
+)
 def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWriteParams) -> Iterator[Hit]:
     """Allow statements granting write actions on Resource "*" (identity policies)."""
     for ri in env.resources(*params.policy_attributes, "aws_iam_policy_document"):

@@ -98,7 +98,12 @@ def _identifier(r: Reach, p: SecretSources) -> bool:
     return r.kind in ("var", "local", "output") and bool(re.search(p.not_secret_name_pattern, r.name, re.IGNORECASE))
 
 
-@check("tf-secret-in-bundled-file", scope="terraform.environment", params=SecretInFileParams)
+@check(
+    "tf-secret-in-bundled-file",
+    scope="terraform.environment",
+    params=SecretInFileParams,
+    subjects=lambda p: p.content_attributes,
+)
 def secret_in_bundled_file(ctx: Context, env: Environment, params: SecretInFileParams) -> Iterator[Hit]:
     """File content (local_file, archive_file sources) built from a secret, directly or through
     locals, module arguments, outputs, jsonencode or templatefile: the secret is baked into an

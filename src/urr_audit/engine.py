@@ -320,6 +320,11 @@ def run(
     return result
 
 
+def _lowered(rule: Severity, hit: Severity | None) -> Severity:
+    """A check may only lower a rule's severity (plausible intent), never raise it."""
+    return hit if hit is not None and hit.rank < rule.rank else rule
+
+
 def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     """One finding per place and message: a base object wrong in several environments is one
     finding listing them, even when overlays gave it different namespaces (and so addresses)."""
@@ -338,7 +343,7 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
         finding = Finding(
             rule_id=rule.id,
             title=rule.title,
-            severity=rule.severity,
+            severity=_lowered(rule.severity, first.severity),
             category=rule.category,
             path=path,
             line=line,

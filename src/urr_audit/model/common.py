@@ -55,13 +55,25 @@ class UnknownLeaf:
     the `value` of a known `Value`. Equal only to itself.
     """
 
-    __slots__ = ("decoded", "reason")
+    __slots__ = ("choices", "decoded", "invalid_json", "reason")
 
-    def __init__(self, reason: str, decoded: Any = None):
+    def __init__(
+        self,
+        reason: str,
+        decoded: Any = None,
+        choices: tuple[str, Any, Any] | None = None,
+        invalid_json: str | None = None,
+    ):
         self.reason = reason
         # a string made by jsonencode() of a partially known value (or a JSON template with
         # unknown interpolations): the document it encodes, with its own unknown leaves
         self.decoded = decoded
+        # `cond ? a : b` whose condition is unknown: (the condition as written, a, b), each
+        # value as far as known; a rule may report what one branch would do ("possibly *")
+        self.choices = choices
+        # a template that looks like a JSON document but is not valid JSON whatever its
+        # interpolations are: why, with the line in the template
+        self.invalid_json = invalid_json
 
     def __repr__(self) -> str:
         return f"UnknownLeaf({self.reason!r})"
@@ -120,7 +132,9 @@ class Value(BaseModel):
     value: Any = None
     reason: str = ""
     span: Span | None = None  # where the value is used (the expression evaluated)
-    # unknown values only: the known parts (see the class docstring); None when nothing is known
+    # unknown values only: the known parts (see the class docstring); None when nothing is known.
+    # A scalar whose leaf knows more than its reason (`UnknownLeaf.choices`, `.invalid_json`)
+    # keeps that leaf here, so it survives module arguments and outputs.
     partial: Any = None
     # unknown JSON strings (jsonencode() of a partially known value...): the encoded document
     decoded: Any = None

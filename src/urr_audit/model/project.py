@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 
 from urr_audit.model.argocd import ArgoCDProject
 from urr_audit.model.common import LoadError
+from urr_audit.model.gitignore import GitIgnore
 from urr_audit.model.kubernetes import KubernetesProject
+from urr_audit.model.localcluster import LocalClusters
 from urr_audit.model.terraform import TerraformProject
 from urr_audit.model.workflows import WorkflowProject
 
@@ -26,8 +28,10 @@ class GitMeta(BaseModel):
 class Project(BaseModel):
     root: str  # absolute path of the scanned root, for display only
     git: GitMeta = Field(default_factory=GitMeta)
+    gitignore: GitIgnore = Field(default_factory=GitIgnore)  # what git would ignore (.gitignore files)
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
+    local_clusters: LocalClusters = Field(default_factory=LocalClusters)
     workflows: WorkflowProject = Field(default_factory=WorkflowProject)  # GitHub Actions
     argocd: ArgoCDProject = Field(default_factory=ArgoCDProject)
     errors: list[LoadError] = Field(default_factory=list)

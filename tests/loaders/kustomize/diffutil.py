@@ -16,10 +16,20 @@ def parse_stream(text: str) -> list:
     return [d for d in YAML(typ="safe", pure=True).load_all(text) if d is not None]
 
 
-@functools.cache  # the CLI's byte-for-byte render test asks for the same directories
-def kubectl_build(directory: Path) -> tuple[int, str, str]:
+def kubectl_build(directory: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    if env is None:  # the CLI's byte-for-byte render test asks for the same directories
+        return _kubectl_build_cached(directory)
+    return _kubectl_build(directory, env)
+
+
+@functools.cache
+def _kubectl_build_cached(directory: Path) -> tuple[int, str, str]:
+    return _kubectl_build(directory, None)
+
+
+def _kubectl_build(directory: Path, env: dict[str, str] | None) -> tuple[int, str, str]:
     assert KUBECTL is not None
     proc = subprocess.run(
-        [KUBECTL, "kustomize", str(directory)], check=False, capture_output=True, text=True, timeout=60
+        [KUBECTL, "kustomize", str(directory)], check=False, capture_output=True, text=True, timeout=60, env=env
     )
     return proc.returncode, proc.stdout, proc.stderr

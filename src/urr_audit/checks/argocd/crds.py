@@ -94,13 +94,20 @@ def _installers(params: CrdInstallerParams, group: str, kind: str) -> list[str] 
 @check("argocd-crd-installer", scope="project", params=CrdInstallerParams)
 def crd_installer(ctx: Context, project: Project, params: CrdInstallerParams) -> Iterator[Hit]:
     """Objects of a custom resource kind (an Argo Rollout, a ServiceMonitor, a Certificate...)
-    in a deployed environment whose CRD and controller nothing the repository deploys installs:
+    in an environment an Application deploys, whose CRD and controller nothing the repository deploys installs:
     no CustomResourceDefinition for the kind, and no chart, Application, remote resource, image
     or Terraform release whose name the `installers` param maps to it. Undecided when the
     repository deploys something urr-audit did not read (an ApplicationSet not expanded, a remote
     repository, `helmCharts`, a remote Terraform module installing add-ons)."""
     installed: _Installed | None = None
-    envs = [(e, e.name) for e in project.kubernetes.environments] + [(e, None) for e in _argo_only(project)]
+    # Only what an Application of this repository deploys: a repository that is not applied by
+    # Argo CD (or an overlay no Application points at) often runs in a cluster whose add-ons
+    # another repository installs, and nothing here says otherwise.
+    deployed = {t.environment for app in project.argocd.applications for t in app.targets if t.environment}
+    envs: list[tuple[K8sEnvironment, str | None]] = [
+        (e, e.name) for e in project.kubernetes.environments if e.name in deployed
+    ]
+    envs += [(e, None) for e in _argo_only(project)]
     for env, env_name in envs:
         by_kind: dict[tuple[str, str], list[K8sObject]] = {}
         for o in env.objects:

@@ -26,6 +26,12 @@ from urr_audit.providers import BlockSchema, majors, normalize_source
 class UnknownCountParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # `type.attribute` the provider computes while planning from the configuration (its plan
+    # customisation), not at apply: e.g. aws_acm_certificate's domain_validation_options, whose
+    # domain names come from `domain_name` and `subject_alternative_names` (AWS's documented
+    # `for_each = { for o in ...domain_validation_options : o.domain_name => o }` pattern)
+    plan_time_attributes: list[str] = []
+
 
 def _modules(env: Environment) -> list[ModuleDir]:
     seen: dict[str, ModuleDir] = {}
@@ -109,7 +115,7 @@ def unknown_count(ctx: Context, env: Environment, params: UnknownCountParams) ->
                 if key in seen:
                     continue
                 seen.add(key)
-                hit = _judge(ctx, planned, root, inst, address, kind, expr, v)
+                hit = _judge(ctx, planned, root, inst, address, kind, expr, v, params.plan_time_attributes)
                 if hit is not None:
                     yield hit
 
@@ -123,6 +129,7 @@ def _judge(
     kind: str,
     expr: Expression,
     v: Value,
+    plan_time: list[str],
 ) -> Hit | None:
     leaf = find_unknown(v.partial) if v.partial is not None else None
     reason = leaf.reason if leaf is not None else v.reason
@@ -135,6 +142,8 @@ def _judge(
     cause = after_apply(reason)
     if cause is not None:
         type_, name, path = cause
+        if any(f"{type_}.{path}" == a or f"{type_}.{path}".startswith(a + ".") for a in plan_time):
+            return None
         read_only = _read_only(root, type_, path)
         attr = f"{type_}.{name}.{path}"
         if read_only:

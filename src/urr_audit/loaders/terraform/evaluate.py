@@ -85,7 +85,8 @@ def to_internal(v: Value, what: str) -> Any:
 def to_value(v: Any, expr: Expression | None = None) -> Value:
     span = expr.span if expr is not None else None
     if isinstance(v, Unknown):
-        return Value.unknown(v.reason, span, decoded=v.decoded)
+        knows_more = v.choices is not None or v.invalid_json is not None
+        return Value.unknown(v.reason, span, decoded=v.decoded, partial=v if knows_more else None)
     u = first_unknown(v)
     if u is not None:
         return Value.unknown(u.reason, span, partial=v)
@@ -122,6 +123,9 @@ class Context:
     located: Located = field(default_factory=dict)  # shared by every instance of an environment
     # JSON-looking strings -> (path, line of their first line), for `structured`
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # strings made by jsonencode() of a known value -> that value, whose collections are in
+    # `located`: `structured` then locates a known policy's statements where they are written
+    encoded: dict[str, Any] = field(default_factory=dict)
     # evaluate as a plan before anything exists: a managed resource reads as its configuration
     # (see `PlannedResource`) instead of as wholly unknown
     planned: bool = False
@@ -252,6 +256,9 @@ class Evaluator:
         text = v.value
         if text.lstrip()[:1] not in ("{", "["):
             return v
+        source = self.ctx.encoded.get(text)
+        if source is not None:
+            return Value(state=v.state, value=source, span=v.span, origin=v.origin, located=self._located_paths(source))
         try:
             root = scan_json(text)
         except (JsonSyntaxError, ValueError, RecursionError):
@@ -839,7 +846,9 @@ class Evaluator:
             yes, no = self._safe(yes_n, scope), self._safe(no_n, scope)
             if yes is not _ERR and first_unknown(yes) is None and yes == no and type_name(yes) == type_name(no):
                 return yes
-            return Unknown(cond.reason)
+            if yes is _ERR or no is _ERR:
+                return Unknown(cond.reason)
+            return Unknown(cond.reason, choices=(" ".join(node_text(cond_n).split()), yes, no))
         if not isinstance(cond, bool):
             cond = _tobool_cond(cond)
         return self.ev(yes_n if cond else no_n, scope)
@@ -931,12 +940,20 @@ class Evaluator:
             u = first_unknown(args[0])
             if u is not None:
                 return Unknown(u.reason, args[0])
+            if isinstance(args[0], (dict, list)):
+                text = FUNCTIONS["jsonencode"](args[0])
+                self.ctx.encoded.setdefault(text, args[0])
+                return text
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], Unknown) and args[0].decoded is not None:
             return args[0].decoded
         if name == "concat":  # an unknown list argument: its elements, however many, are unknown
             return _concat(args)
         if name == "flatten" and len(args) == 1 and isinstance(args[0], list):
             return _flatten(args[0])
+        if name in _SHAPE_FUNCTIONS and len(args) == 1 and _shape_known(args[0]):
+            # a map whose keys are known, a list whose length is: Terraform knows its length and
+            # keys at plan time even while the elements wait for apply
+            return FUNCTIONS[name](args[0])
         if self.ctx.planned:
             refined = _plan_refined(name, args)
             if refined is not None:
@@ -1100,13 +1117,15 @@ class _Render:
             if text.lstrip()[:1] in ("{", "["):
                 self.ev.ctx.texts.setdefault(text, (self.ev._path, self.line))
             return text
+        reason = self.unknown.reason
+        if self.ev.ctx.planned and not reason.startswith(_TEMPLATE):
+            reason = _TEMPLATE + reason
         if not self.shapeless and text.lstrip()[:1] in ("{", "["):
             doc = _json_with_holes(self.ev, text, self.holes, self.line)
             if doc is not None:
                 return Unknown(self.unknown.reason, doc)
-        if self.ev.ctx.planned and not self.unknown.reason.startswith(_TEMPLATE):
-            return Unknown(_TEMPLATE + self.unknown.reason)
-        return Unknown(self.unknown.reason)
+            return Unknown(reason, invalid_json=_json_error(text))
+        return Unknown(reason)
 
     def literal(self, text: str) -> None:
         if not text:
@@ -1257,9 +1276,48 @@ def _plan_refined(name: str, args: list[Any]) -> Any:
     return None
 
 
+_SHAPE_FUNCTIONS = frozenset({"length", "keys"})
+
+
+def _shape_known(v: Any) -> bool:
+    if isinstance(v, dict):
+        return True
+    return isinstance(v, list) and not any(isinstance(x, UnknownElements) for x in v)
+
+
 _ERR = object()
 _HOLE = re.compile(r"\x00(\d+)\x00")
 _IN_STRING_HOLE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _json_error(text: str) -> str | None:
+    """Why a JSON template is not valid JSON whatever its interpolations hold, with the line;
+    None when it may be valid. Only templates whose interpolations all sit inside JSON strings
+    are judged (one outside quotes may render any JSON text: a key, several elements)."""
+    out: list[str] = []
+    in_string = escaped = False
+    pos = 0
+    for m in _HOLE.finditer(text):
+        for ch in text[pos : m.start()]:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and in_string:
+                escaped = True
+            elif ch == '"':
+                in_string = not in_string
+        if not in_string:
+            return None
+        out.append(text[pos : m.start()])
+        out.append("x")
+        pos = m.end()
+    out.append(text[pos:])
+    try:
+        scan_json("".join(out))
+    except JsonSyntaxError as e:
+        return f"{e} (line {e.line} of the document)"
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line: int) -> Any:

@@ -735,3 +735,11 @@ class TerraformProject(BaseModel):
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
         for env in self.environments:
             yield from env.resources(*types)
+
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the report's summary (the interface every sub-project offers)."""
+        return {
+            "Terraform files": sum(len(m.files) for m in self.modules.values()),
+            "Terraform modules": len(self.modules),
+            "Terraform environments": len(self.environments),
+        }

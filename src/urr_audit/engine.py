@@ -30,6 +30,8 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "terraform.resource": lambda p: (r for r in p.terraform.resources() if r.exists.known_or(True) is not False),
     "kubernetes.environment": lambda p: p.kubernetes.environments,
     "kubernetes.object": _k8s_objects,
+    "docker.file": lambda p: p.docker.files,
+    "docker.instruction": lambda p: p.docker.instructions(),
 }
 
 

@@ -16,7 +16,12 @@ from types import ModuleType
 from urr_audit.checks.api import CheckSpec
 
 GROUP = "urr_audit.checks"
-BUILTIN = ("urr_audit.checks.common", "urr_audit.checks.terraform", "urr_audit.checks.kubernetes")
+BUILTIN = (
+    "urr_audit.checks.common",
+    "urr_audit.checks.terraform",
+    "urr_audit.checks.kubernetes",
+    "urr_audit.checks.docker",
+)
 
 
 class RegistryError(Exception):

@@ -10,6 +10,7 @@ from urr_audit.workspace import Workspace
 
 
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
+    from urr_audit.loaders.docker import load_docker
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
     from urr_audit.loaders.terraform import load_terraform
@@ -21,6 +22,14 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     ]
     terraform, tf_errors = load_terraform(ws)
     kubernetes, k8s_errors = load_kubernetes(ws)
-    errors += tf_errors + k8s_errors
+    docker, docker_errors = load_docker(ws)
+    errors += tf_errors + k8s_errors + docker_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
-    return Project(root=str(ws.root), git=read_git_meta(ws), terraform=terraform, kubernetes=kubernetes, errors=errors)
+    return Project(
+        root=str(ws.root),
+        git=read_git_meta(ws),
+        terraform=terraform,
+        kubernetes=kubernetes,
+        docker=docker,
+        errors=errors,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from urr_audit.model.common import LoadError
+from urr_audit.model.docker import DockerProject
 from urr_audit.model.kubernetes import KubernetesProject
 from urr_audit.model.terraform import TerraformProject
 
@@ -22,4 +23,5 @@ class Project(BaseModel):
     git: GitMeta = Field(default_factory=GitMeta)
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
+    docker: DockerProject = Field(default_factory=DockerProject)
     errors: list[LoadError] = Field(default_factory=list)

@@ -35,6 +35,10 @@ def _last_user(df: Dockerfile, final: Stage) -> tuple[UserInstruction | None, li
     return None, lineage
 
 
+def _resolved(user: UserInstruction) -> str:
+    return f" (= {user.user.value})" if user.user.is_known and user.user.value != user.text else ""
+
+
 @check("docker-final-user-root", scope="docker.file", params=RootUserParams)
 def final_user_root(ctx: Context, df: Dockerfile, params: RootUserParams) -> Iterator[Hit]:
     """The final stage runs as root for certain: its last USER is root (or uid 0), or it builds
@@ -54,7 +58,7 @@ def final_user_root(ctx: Context, df: Dockerfile, params: RootUserParams) -> Ite
             yield ctx.finding(
                 at=user,
                 related=[final.from_] if user.stage_index != final.index else [],
-                message=f"the last USER of the final stage is `{user.text}`: the container runs as root "
+                message=f"the last USER of the final stage is `{user.text}`{_resolved(user)}: the container runs as root "
                 "(an entrypoint may still drop privileges, which cannot be seen here)",
             )
         return

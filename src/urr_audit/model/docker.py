@@ -342,10 +342,12 @@ class Dockerfile(BaseModel):
         """The stage and the stages it builds on through FROM, nearest first (ends at an
         image, `scratch` or an unknown name)."""
         out = [stage]
+        seen = {stage.index}
         while out[-1].base.kind == "stage" and out[-1].base.stage_index is not None:
             parent = self.stages[out[-1].base.stage_index]
-            if parent in out:
+            if parent.index in seen:
                 break
+            seen.add(parent.index)
             out.append(parent)
         return out
 

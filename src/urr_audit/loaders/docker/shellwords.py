@@ -138,6 +138,8 @@ class _Cursor:
 
 def expand(word: str, lookup: Lookup, escape: str = "\\") -> Expansion:
     """The word as the build sees it (quotes removed, variables substituted)."""
+    if not any(ch in word for ch in ("$", "'", '"', escape)):
+        return Expansion(word)  # most words: nothing to remove or substitute
     cur = _Cursor(word, escape, lookup)
     try:
         text = cur.word()

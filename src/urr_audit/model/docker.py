@@ -29,6 +29,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.model.common import Span, Value
+from urr_audit.model.dockerignore import DockerIgnore
 
 DOCKER_HUB = "docker.io"
 
@@ -404,6 +405,24 @@ class DockerProject(BaseModel):
     files: list[Dockerfile] = Field(default_factory=list)
     # Dockerfiles found but not in `files`: Docker would refuse them (see the load errors)
     unreadable: list[str] = Field(default_factory=list)
+    ignore_files: list[DockerIgnore] = Field(default_factory=list)  # every .dockerignore / X.dockerignore
+
+    def file(self, path: str) -> Dockerfile | None:
+        return next((f for f in self.files if f.path == path), None)
+
+    def ignore_for(self, dockerfile: str, context: str) -> DockerIgnore | None:
+        """The ignore file a build of `dockerfile` (repo-relative path) with the build context
+        `context` (repo-relative directory) uses: `<Dockerfile name>.dockerignore` beside the
+        Dockerfile, else `.dockerignore` at the context root; None when there is neither."""
+        by_path = {i.path: i for i in self.ignore_files}
+        context = context.strip("/") or "."
+        for candidate in (
+            f"{dockerfile}.dockerignore",
+            ".dockerignore" if context == "." else f"{context}/.dockerignore",
+        ):
+            if candidate in by_path:
+                return by_path[candidate]
+        return None
 
     def inventory(self) -> dict[str, int]:
         if not self.files:

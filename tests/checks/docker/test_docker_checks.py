@@ -122,3 +122,18 @@ def test_the_seed_repository_inventory_and_build_context_sources():
         "src",
     ]
     assert ticket.final_stage is not None and ticket.final_stage.base.image.repository == "eclipse-temurin"
+
+
+@pytest.mark.parametrize("repo", ["urr", "urr-fixed"])
+def test_the_seed_dockerfiles_copy_only_what_their_build_context_holds(repo):
+    # the workflows build each service with its own directory as context: what a later rule
+    # (COPY source missing from the context) checks must hold on the fixture itself
+    root = FIXTURES / "repos" / repo
+    project = scan(root, select=["URR-DOCKER-000"]).project
+    for df in project.docker.files:
+        ignore = project.docker.ignore_for(df.path, df.directory)
+        for _, written, path in df.context_sources():
+            assert path.is_known
+            target = root / df.directory / path.value
+            assert target.exists(), (df.path, written)
+            assert ignore is None or not ignore.excludes(path.value), (df.path, written)

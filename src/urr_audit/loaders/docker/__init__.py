@@ -2,7 +2,8 @@
 under the root -> `DockerProject`.
 
 `parse` reads the syntax as BuildKit does (directives, continuations, heredocs, flags),
-`shellwords` expands variables as the builder does, `build` makes the typed model. A file
+`shellwords` expands variables as the builder does, `build` makes the typed model, `ignore`
+reads `.dockerignore` files (what a build context leaves out). A file
 Docker would refuse is a `docker.parse` LoadError at its line, left out of the model; the
 other files are read on.
 """
@@ -10,9 +11,11 @@ other files are read on.
 from __future__ import annotations
 
 from urr_audit.loaders.docker.build import build_dockerfile
+from urr_audit.loaders.docker.ignore import parse_dockerignore
 from urr_audit.loaders.docker.parse import DockerfileSyntaxError, parse_dockerfile
 from urr_audit.model.common import LoadError
 from urr_audit.model.docker import Dockerfile, DockerProject, is_dockerfile_name
+from urr_audit.model.dockerignore import DockerIgnore
 from urr_audit.workspace import OutsideRoot, Workspace
 
 
@@ -31,8 +34,16 @@ def load_docker(ws: Workspace) -> tuple[DockerProject, list[LoadError]]:
     files: list[Dockerfile] = []
     errors: list[LoadError] = []
     unreadable: list[str] = []
+    ignore_files: list[DockerIgnore] = []
     for rel in ws.files:
-        if not is_dockerfile_name(rel.rsplit("/", 1)[-1]):
+        name = rel.rsplit("/", 1)[-1]
+        if name.endswith(".dockerignore"):
+            try:
+                ignore_files.append(parse_dockerignore(rel, ws.read_text(rel)))
+            except (OSError, OutsideRoot) as exc:
+                errors.append(LoadError(kind="docker.read", path=rel, message=f"could not read: {exc}"))
+            continue
+        if not is_dockerfile_name(name):
             continue
         try:
             text = ws.read_text(rel)
@@ -46,4 +57,4 @@ def load_docker(ws: Workspace) -> tuple[DockerProject, list[LoadError]]:
         if error is not None:
             errors.append(error)
             unreadable.append(rel)
-    return DockerProject(files=files, unreadable=unreadable), errors
+    return DockerProject(files=files, unreadable=unreadable, ignore_files=ignore_files), errors

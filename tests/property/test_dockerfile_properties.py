@@ -31,7 +31,7 @@ _TOKENS = st.sampled_from(
         "\n", " ", "\t", "#", "# escape=`\n", "# syntax=docker/dockerfile:1\n", "<<EOF", "<<-'EOT'", "EOF\n",
         "\tEOT\n", '["a", "b"]', "[", "]", '"', "'", "$", "${", "}", ":-", ":+", "=", "alpine", "node:20",
         "@sha256:" + "a" * 64, "scratch", "0", "root", "http://x/y", "git@h:o/r.git#main", "*", ".", "/",
-        "NONE", "\x00", "\r", "\ufeff",
+        "NONE", "\x00", "\r", "\ufeff", "\u00b2", "\u0663", "1", "--from=1 ",
     ]
 )  # fmt: skip
 GENERATED = st.lists(st.one_of(_TOKENS, ODD_TEXT), max_size=60).map("".join)

@@ -333,7 +333,7 @@ class Dockerfile(BaseModel):
 
     def stage(self, ref: str | int) -> Stage | None:
         """A stage by 0-based index or by name (case-insensitive, as Docker compares them)."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
             n = int(ref)
             return self.stages[n] if 0 <= n < len(self.stages) else None
         low = ref.lower()

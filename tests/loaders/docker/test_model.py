@@ -372,3 +372,14 @@ def test_a_broken_dockerfile_is_an_error_and_the_others_are_read(tmp_path):
     assert [f.path for f in project.files] == ["b.Dockerfile"] and project.unreadable == ["a/Dockerfile"]
     assert [(e.path, e.line, e.kind) for e in errors] == [("a/Dockerfile", 2, "docker.parse")]
     assert project.inventory() == {"Dockerfiles": 1, "build stages": 1}
+
+
+@pytest.mark.parametrize("digit", ["\u00b2", "\u0663"])
+def test_non_ascii_digits_are_names_not_stage_indexes(digit):
+    # regression: `'²'.isdigit()` is true and `int('²')` raised ValueError out of the loader
+    err = _error(f"FROM a\nCOPY --from={digit} /x /y\n")
+    assert "not a valid image reference" in err.message and err.line == 2
+    # nor file descriptors: `٣<<EOF` opens no heredoc (Go's \\d is ASCII), its next line is an instruction
+    df = _load(f"FROM a\nRUN {digit}<<EOF cat\nUSER 1\n")
+    assert [i.kind for i in df.stages[0].instructions] == ["FROM", "RUN", "USER"]
+    assert df.stage(digit) is None

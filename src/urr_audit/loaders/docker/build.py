@@ -92,7 +92,7 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _REFERENCE = re.compile(rf"({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?")
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9-_.]*", re.IGNORECASE)
-_HEREDOC_SOURCE = re.compile(r"^\d*<<-?(.+)$")
+_HEREDOC_SOURCE = re.compile(r"^[0-9]*<<-?(.+)$")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
@@ -323,7 +323,8 @@ class _Builder:
     def from_ref(self, written: str, line: int) -> ImageUse:
         """`--from` of COPY / RUN --mount: a stage index, a stage name (any stage) or an image."""
         exp = self.expand(written)
-        if exp.text is not None and exp.text.isdigit():
+        # an index is ASCII digits only (Go's strconv.Atoi); `²` is a name like any other
+        if exp.text is not None and exp.text.isascii() and exp.text.isdigit():
             n = int(exp.text)
             if n >= len(self.all_names):
                 raise DockerfileSyntaxError(f"--from={exp.text}: no build stage with that index", line)

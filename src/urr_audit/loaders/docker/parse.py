@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
-_HEREDOC_WORD = re.compile(r"^(\d*)<<(-?)([^<]*)$")
+_HEREDOC_WORD = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 # instructions whose arguments may be a JSON array (exec form); the others never are
 _JSON_INSTRUCTIONS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})

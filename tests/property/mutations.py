@@ -2,7 +2,8 @@
 
 A mutation works on bytes (what a loader reads from disk): delete, duplicate or swap lines,
 insert random bytes or unicode text (control characters, encoded surrogates, NUL), truncate,
-nest an opener thousands of times, switch to CRLF, add a byte-order mark. Loaders must turn
+nest an opener thousands of times, put a run of thousands of one character inside a line,
+switch to CRLF, add a byte-order mark. Loaders must turn
 every result into a model or a `LoadError`, never an exception, and finish quickly.
 """
 
@@ -68,6 +69,14 @@ def _mutation() -> st.SearchStrategy[tuple]:
         st.tuples(st.just("crlf")),
         st.tuples(st.just("bom")),
         st.tuples(st.just("cut_line"), index, st.floats(min_value=0.0, max_value=1.0)),
+        # a long run of one character inside a line: what a backtracking regex chokes on
+        st.tuples(
+            st.just("run"),
+            index,
+            st.floats(min_value=0.0, max_value=1.0),
+            st.sampled_from(list(" \t\\$#=:-.[{\"'a0/@*")),
+            st.integers(min_value=1000, max_value=20_000),
+        ),
     )
 
 
@@ -104,6 +113,10 @@ def mutate(data: bytes, ops: list[tuple]) -> bytes:
         elif kind == "cut_line" and lines:
             i = op[1] % n
             lines[i] = lines[i][: int(len(lines[i]) * op[2])]
+        elif kind == "run" and lines:
+            i = op[1] % n
+            at = int(len(lines[i]) * op[2])
+            lines[i] = lines[i][:at] + (op[3] * op[4]).encode() + lines[i][at:]
     return b"\n".join(lines)
 
 

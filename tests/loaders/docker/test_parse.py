@@ -234,3 +234,12 @@ def test_words_keep_quotes_and_escapes_for_later_processing():
     ]
     assert split_words("a='b c' d", "\\") == ["a='b c'", "d"]
     assert split_words('""', "\\") == ['""']
+
+
+def test_a_directive_line_full_of_blanks_is_read_in_linear_time():
+    # regression: the directive regex's lazy value group backtracked quadratically (40 000
+    # blanks took 34 s); 400 000 now take milliseconds, and the value is still trimmed
+    parsed = parse_dockerfile("# syntax=docker/dockerfile:1" + " \t" * 200_000 + "\nFROM alpine\n")
+    assert parsed.directives["syntax"] == ("docker/dockerfile:1", 1)
+    with pytest.raises(DockerfileSyntaxError, match="invalid escape token 'x'"):
+        parse_dockerfile("# escape=" + " " * 200_000 + "x\nFROM alpine\n")

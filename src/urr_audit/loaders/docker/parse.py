@@ -24,7 +24,9 @@ import re
 from dataclasses import dataclass, field
 
 KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-_DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
+# BuildKit's `^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$`, with the value's blanks
+# stripped in Python: the lazy group is quadratic in Python's backtracking engine (Go's is linear)
+_DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=(.*)$")
 _HEREDOC_WORD = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 # instructions whose arguments may be a JSON array (exec form); the others never are
@@ -112,10 +114,11 @@ def parse_dockerfile(text: str) -> ParsedDockerfile:
         if directives_done:
             return
         m = _DIRECTIVE.match(line)
-        if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+        value = m.group(2).strip(" \t") if m else ""
+        if not m or not value or m.group(1).lower() not in KNOWN_DIRECTIVES:
             directives_done = True
             return
-        name, value = m.group(1).lower(), m.group(2)
+        name = m.group(1).lower()
         if name in directives:
             raise DockerfileSyntaxError(f"only one {name} parser directive can be used", number)
         if name == "escape":

@@ -6,6 +6,7 @@ at once to plain dicts/lists so that nothing past this module sees ruamel types.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,33 @@ Path = tuple  # of str keys and int indices
 # are the same (tests/loaders/kustomize/test_yamlsrc.py compares both on every fixture).
 _PURE = YAML(typ="safe", pure=True)
 _YAML = YAML(typ="safe", pure=False)
+
+# The C composer recurses on the C stack without Python's recursion check: a document nested
+# tens of thousands of levels deep (`[[[[...`, `? ? ? ...` on one line) overflows it and kills
+# the process (segmentation fault). Text that may nest deeper than this goes to the pure-Python
+# composer, whose RecursionError is reported as a YamlError like any document nested deeper
+# than we read. Real manifests stay far below (found by tests/property).
+_C_SAFE_DEPTH = 4000
+_FLOW = re.compile(r"[\[\]{}]")
+
+
+def _may_nest_deeper_than(text: str, limit: int) -> bool:
+    """A cheap upper bound on node depth: flow brackets open at once, plus twice (a block
+    sequence may sit at its parent mapping's indentation) the most that one line can nest:
+    its indentation and its `-`, `?` and `:` indicators."""
+    if len(text) < limit:
+        return False
+    flow = worst = 0
+    for m in _FLOW.finditer(text):
+        if m.group() in "[{":
+            flow += 1
+            worst = max(worst, flow)
+        elif flow:
+            flow -= 1
+    block = max(
+        len(ln) - len(ln.lstrip(" ")) + ln.count("-") + ln.count("?") + ln.count(":") for ln in text.split("\n")
+    )
+    return worst + 2 * block + 2 > limit
 
 
 @dataclass
@@ -142,7 +170,8 @@ def load_docs(text: str, yaml: YAML | None = None) -> list[Doc]:
     text_lines = text.splitlines()
     separators = [i + 1 for i, ln in enumerate(text_lines) if ln.startswith("---") and ln[3:4] in ("", " ", "\t")]
     try:
-        for node in (yaml or _YAML).compose_all(text):
+        loader = yaml or (_PURE if _may_nest_deeper_than(text, _C_SAFE_DEPTH) else _YAML)
+        for node in loader.compose_all(text):
             if node is None or (isinstance(node, ScalarNode) and node.tag.endswith(":null")):
                 continue
             lines: dict[Path, int] = {}

@@ -1,0 +1,55 @@
+"""Regression (found by probing the loaders with long runs of one character): ruamel's C
+composer recursed past the C stack on a document nested tens of thousands deep and the
+process died with a segmentation fault. It is now a YAML error at the document's line.
+
+Each case runs in a child interpreter, so a regression fails this test instead of killing
+the test session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CASES = {
+    "flow sequences": "data:\n  a: " + "[" * 60_000 + "\n",
+    "flow mappings": "data:\n  a: " + "{a: " * 60_000 + "\n",
+    "complex keys on one line": "? " * 60_000 + "x\n",
+}
+
+SCRIPT = """
+import sys
+from urr_audit.loaders.kustomize.yamlsrc import YamlError, load_docs
+try:
+    load_docs(sys.stdin.read())
+except YamlError as exc:
+    print("YamlError", exc.line)
+else:
+    print("loaded")
+"""
+
+
+@pytest.mark.parametrize("text", CASES.values(), ids=CASES.keys())
+def test_deeply_nested_yaml_is_an_error_not_a_crash(text):
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], check=False, input=text, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert proc.stdout.split()[0] == "YamlError"
+
+
+def test_the_same_input_through_the_loader(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - cm.yaml\n")
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: " + "[" * 60_000
+    )
+    code = (
+        "import sys; from urr_audit.loaders.kustomize import load_kubernetes; from urr_audit.workspace import Workspace;"
+        "p, e = load_kubernetes(Workspace(sys.argv[1])); print(sorted({x.kind for x in e}))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert "kustomize." in proc.stdout

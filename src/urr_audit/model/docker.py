@@ -14,10 +14,12 @@ without a default is set by `--build-arg` at build time, `$TARGETPLATFORM` by th
 
 For rules about builds (a workflow's context, a cluster's node platforms):
 - `Dockerfile.final_stage` is the stage `docker build` produces without `--target`;
-  `Dockerfile.stage(ref)` finds a stage by name (case-insensitive) or index;
+  `Dockerfile.stage(ref)` finds a stage by name (case-insensitive) or index (a `--target`);
+  `Dockerfile.lineage(stage)` and `Dockerfile.effective_user(stage)` follow FROM <stage>;
 - `Dockerfile.context_sources()` lists every path read from the build context (COPY/ADD
   sources without `--from`, `RUN --mount=type=bind` without `from=`);
-- `Stage.platform` is the `FROM --platform` value; `Stage.base` the image or stage it builds on.
+- `Stage.platform` is the `FROM --platform` value; `Stage.base` the image or stage it builds on;
+- `DockerProject.ignore_for(dockerfile, context)` is the `.dockerignore` that build uses.
 """
 
 from __future__ import annotations
@@ -351,6 +353,15 @@ class Dockerfile(BaseModel):
             seen.add(parent.index)
             out.append(parent)
         return out
+
+    def effective_user(self, stage: Stage) -> UserInstruction | None:
+        """The USER in effect at the end of `stage`: its last one, else the nearest stage it
+        builds on through FROM that sets one; None when no stage of its lineage does (then
+        the base image's user applies, which a Dockerfile cannot show)."""
+        for s in self.lineage(stage):
+            if s.users:
+                return s.users[-1]
+        return None
 
     def image_uses(self) -> Iterator[tuple[_Instruction, ImageUse]]:
         """Every image reference: FROM bases, `COPY --from`, `RUN --mount=from=`."""

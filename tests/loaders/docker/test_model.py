@@ -383,3 +383,9 @@ def test_non_ascii_digits_are_names_not_stage_indexes(digit):
     df = _load(f"FROM a\nRUN {digit}<<EOF cat\nUSER 1\n")
     assert [i.kind for i in df.stages[0].instructions] == ["FROM", "RUN", "USER"]
     assert df.stage(digit) is None
+
+
+def test_effective_user_follows_from_stage():
+    df = _load("FROM a:1 AS base\nUSER app\nFROM base AS mid\nRUN x\nFROM mid AS last\nFROM b:1\n")
+    assert df.effective_user(df.stage("last")).user.value == "app"
+    assert df.effective_user(df.stages[3]) is None

@@ -28,11 +28,7 @@ class MissingUserParams(BaseModel):
 def _last_user(df: Dockerfile, final: Stage) -> tuple[UserInstruction | None, list[Stage]]:
     """The USER in effect at the end of the final stage (a stage inherits its parent stage's),
     and the stages searched, nearest first."""
-    lineage = df.lineage(final)
-    for stage in lineage:
-        if stage.users:
-            return stage.users[-1], lineage
-    return None, lineage
+    return df.effective_user(final), df.lineage(final)
 
 
 def _resolved(user: UserInstruction) -> str:

@@ -1,6 +1,8 @@
-"""Regression (found by probing the loaders with long runs of one character): ruamel's C
-composer recursed past the C stack on a document nested tens of thousands deep and the
-process died with a segmentation fault. It is now a YAML error at the document's line.
+"""Regression (found by probing the loaders with long runs of one character, and by
+tests/property): ruamel's C composer recursed past the C stack on a document nested tens of
+thousands deep and the process died with a segmentation fault; its pure-Python composer is
+quadratic in flow depth (4000 `{` took 9 s). Such text is refused before parsing, as a YAML
+error at the line where the nesting passes the bound.
 
 Each case runs in a child interpreter, so a regression fails this test instead of killing
 the test session."""
@@ -14,6 +16,7 @@ import pytest
 
 CASES = {
     "flow sequences": "data:\n  a: " + "[" * 60_000 + "\n",
+    "flow mappings at the pure composer's quadratic depth": "{" * 3970 + "a: 1\n",
     "flow mappings": "data:\n  a: " + "{a: " * 60_000 + "\n",
     "complex keys on one line": "? " * 60_000 + "x\n",
 }
@@ -53,3 +56,11 @@ def test_the_same_input_through_the_loader(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-500:]
     assert "kustomize." in proc.stdout
+
+
+def test_what_real_files_hold_still_loads():
+    from urr_audit.loaders.kustomize.yamlsrc import load_docs
+
+    text = "a: |\n  " + "[" * 100 + "]" * 100 + "\nb:\n" + "".join("  " * i + "- x\n" for i in range(1, 50))
+    [doc] = load_docs(text)
+    assert doc.data["a"].startswith("[[")

@@ -16,8 +16,9 @@ For rules about builds (a workflow's context, a cluster's node platforms):
 - `Dockerfile.final_stage` is the stage `docker build` produces without `--target`;
   `Dockerfile.stage(ref)` finds a stage by name (case-insensitive) or index (a `--target`);
   `Dockerfile.lineage(stage)` and `Dockerfile.effective_user(stage)` follow FROM <stage>;
-- `Dockerfile.context_sources()` lists every path read from the build context (COPY/ADD
-  sources without `--from`, `RUN --mount=type=bind` without `from=`);
+- `Dockerfile.context_sources(target)` lists every path a build reads from its context
+  (COPY/ADD sources without `--from`, `RUN --mount=type=bind` without `from=`) in the stages
+  BuildKit builds for that target (`stages_needed`: unused stages are skipped);
 - `Stage.platform` is the `FROM --platform` value; `Stage.base` the image or stage it builds on;
 - `DockerProject.ignore_for(dockerfile, context)` is the `.dockerignore` that build uses.
 """
@@ -366,23 +367,47 @@ class Dockerfile(BaseModel):
     def image_uses(self) -> Iterator[tuple[_Instruction, ImageUse]]:
         """Every image reference: FROM bases, `COPY --from`, `RUN --mount=from=`."""
         for stage in self.stages:
-            for inst in stage.instructions:
-                if isinstance(inst, FromInstruction):
-                    yield inst, inst.base
-                elif isinstance(inst, CopyInstruction) and inst.from_ is not None:
-                    yield inst, inst.from_
-                elif isinstance(inst, RunInstruction):
-                    for m in inst.mounts:
-                        if m.from_ is not None:
-                            yield inst, m.from_
+            yield from self._uses_in(stage)
 
-    def context_sources(self) -> Iterator[tuple[_Instruction, str, Value]]:
-        """Every path the build reads from its context: (instruction, source as written,
-        path after substitution). COPY/ADD sources without `--from` (URLs, git and heredocs
-        excluded), and `RUN --mount=type=bind` sources without `from=` (default `.`).
-        Paths are relative to the build context (a leading `/` is the context root too);
-        they may hold wildcards (`*.jar`)."""
-        for stage in self.stages:
+    def stages_needed(self, target: Stage | None = None) -> list[Stage]:
+        """The stages BuildKit builds for `target` (default: the final stage), in file order:
+        the target, the stages it builds on (FROM) and those it copies or mounts from
+        (`--from`), transitively. Other stages are skipped by the build."""
+        target = target if target is not None else self.final_stage
+        if target is None:
+            return []
+        needed = {target.index}
+        todo = [target]
+        while todo:
+            stage = todo.pop()
+            refs = [stage.base] + [use for inst, use in self._uses_in(stage) if inst is not stage.from_]
+            for use in refs:
+                n = use.stage_index
+                if use.kind == "stage" and n is not None and n not in needed and 0 <= n < len(self.stages):
+                    needed.add(n)
+                    todo.append(self.stages[n])
+        return [s for s in self.stages if s.index in needed]
+
+    @staticmethod
+    def _uses_in(stage: Stage) -> Iterator[tuple[_Instruction, ImageUse]]:
+        for inst in stage.instructions:
+            if isinstance(inst, FromInstruction):
+                yield inst, inst.base
+            elif isinstance(inst, CopyInstruction) and inst.from_ is not None:
+                yield inst, inst.from_
+            elif isinstance(inst, RunInstruction):
+                for m in inst.mounts:
+                    if m.from_ is not None:
+                        yield inst, m.from_
+
+    def context_sources(self, target: Stage | None = None) -> Iterator[tuple[_Instruction, str, Value]]:
+        """Every path a build of `target` (default: the final stage) reads from its context:
+        (instruction, source as written, path after substitution), in the stages the build
+        needs (`stages_needed`). COPY/ADD sources without `--from` (URLs, git and heredocs
+        excluded), and `RUN --mount=type=bind` sources without `from=` (default `.`). Paths are
+        relative to the build context (a leading `/` is the context root too); they may hold
+        wildcards (`*.jar`)."""
+        for stage in self.stages_needed(target):
             for inst in stage.instructions:
                 if isinstance(inst, CopyInstruction) and inst.reads_context:
                     for src in inst.sources:

@@ -389,3 +389,15 @@ def test_effective_user_follows_from_stage():
     df = _load("FROM a:1 AS base\nUSER app\nFROM base AS mid\nRUN x\nFROM mid AS last\nFROM b:1\n")
     assert df.effective_user(df.stage("last")).user.value == "app"
     assert df.effective_user(df.stages[3]) is None
+
+
+def test_only_the_stages_a_target_needs_read_the_context():
+    df = _load(
+        "FROM a:1 AS deps\nCOPY package.json .\n"
+        "FROM a:1 AS unused\nCOPY not-there .\n"
+        "FROM a:1 AS assets\nCOPY assets/ /assets\n"
+        "FROM deps AS app\nCOPY --from=assets /assets /assets\nRUN --mount=type=bind,source=src,target=/src make\n"
+    )
+    assert [s.name for s in df.stages_needed()] == ["deps", "assets", "app"]
+    assert [src for _, src, _ in df.context_sources()] == ["package.json", "assets/", "src"]
+    assert [src for _, src, _ in df.context_sources(df.stage("unused"))] == ["not-there"]

@@ -337,7 +337,7 @@ class Dockerfile(BaseModel):
     def stage(self, ref: str | int) -> Stage | None:
         """A stage by 0-based index or by name (case-insensitive, as Docker compares them)."""
         if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
-            n = int(ref)
+            n = ref if isinstance(ref, int) else (int(ref) if len(ref) <= 9 else len(self.stages))
             return self.stages[n] if 0 <= n < len(self.stages) else None
         low = ref.lower()
         return next((s for s in self.stages if s.name is not None and s.name.lower() == low), None)

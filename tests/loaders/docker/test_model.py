@@ -401,3 +401,12 @@ def test_only_the_stages_a_target_needs_read_the_context():
     assert [s.name for s in df.stages_needed()] == ["deps", "assets", "app"]
     assert [src for _, src, _ in df.context_sources()] == ["package.json", "assets/", "src"]
     assert [src for _, src, _ in df.context_sources(df.stage("unused"))] == ["not-there"]
+
+
+def test_thousands_of_digits_are_not_converted():
+    # regression (tests/property at 50x): int() refuses strings of more than 4300 digits
+    err = _error("FROM a\nCOPY --from=" + "0" * 5000 + " /x /y\n")
+    assert "no build stage with that index" in err.message and len(err.message) < 100
+    df = _load("FROM a\nRUN " + "7" * 5000 + "<<EOF cat\nbody\nEOF\n")
+    assert df.stages[0].instructions[1].heredocs[0].fd == 2**64 - 1
+    assert df.stage("9" * 5000) is None

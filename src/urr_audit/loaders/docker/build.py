@@ -325,9 +325,10 @@ class _Builder:
         exp = self.expand(written)
         # an index is ASCII digits only (Go's strconv.Atoi); `²` is a name like any other
         if exp.text is not None and exp.text.isascii() and exp.text.isdigit():
-            n = int(exp.text)
+            # no int() of thousands of digits (Python refuses past 4300): so long names no stage
+            n = int(exp.text) if len(exp.text) <= 9 else len(self.all_names)
             if n >= len(self.all_names):
-                raise DockerfileSyntaxError(f"--from={exp.text}: no build stage with that index", line)
+                raise DockerfileSyntaxError(f"--from={exp.text[:20]}: no build stage with that index", line)
             return ImageUse(written=written, kind="stage", resolved=exp.text, stage_index=n)
         return self.image_use(written, self.vars.lookup, line, earlier_only=False)
 

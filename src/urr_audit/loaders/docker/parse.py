@@ -329,12 +329,20 @@ def _heredoc_words(line: str) -> list[RawHeredoc]:
                 content="",
                 expand=not quoted,
                 chomp=m.group(2) == "-",
-                fd=int(m.group(1)) if m.group(1) else 0,
+                fd=_file_descriptor(m.group(1)),
                 line=0,
                 end_line=0,
             )
         )
     return docs
+
+
+def _file_descriptor(digits: str) -> int:
+    """`2` in `2<<EOF`; past 64 bits Go's ParseUint gives its maximum (and Python's int()
+    refuses thousands of digits)."""
+    if not digits:
+        return 0
+    return int(digits) if len(digits) <= 19 and int(digits) < 2**64 else 2**64 - 1
 
 
 def _unquote_plain(word: str) -> str:

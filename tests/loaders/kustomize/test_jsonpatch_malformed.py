@@ -42,3 +42,15 @@ def test_malformed_operations_are_patch_errors(tmp_path, ops, message):
     assert any(message in e.message for e in errors), errors
     assert all(e.kind.startswith("kustomize.") for e in errors)
     assert [o.name for env in project.environments for o in env.objects] == ["worker"]
+
+
+def test_a_patch_whose_metadata_is_not_a_mapping_is_an_error(tmp_path):
+    # regression (tests/property at 50x): `metadata: name` (a cut line) reached .get on a string
+    (tmp_path / "deployment.yaml").write_text(DEPLOYMENT)
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources:\n  - deployment.yaml\npatches:\n  - patch: |-\n      apiVersion: apps/v1\n"
+        "      kind: Deployment\n      metadata:\n        name\n      spec:\n        replicas: 3\n"
+    )
+    project, errors = load_kubernetes(Workspace(tmp_path))
+    assert [e.kind for e in errors] == ["kustomize.invalid"] and "no unique target" in errors[0].message
+    assert [o.name for env in project.environments for o in env.objects] == ["worker"]

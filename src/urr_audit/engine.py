@@ -30,6 +30,14 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "terraform.resource": lambda p: (r for r in p.terraform.resources() if r.exists.known_or(True) is not False),
     "kubernetes.environment": lambda p: p.kubernetes.environments,
     "kubernetes.object": _k8s_objects,
+    "github.workflow": lambda p: p.workflows.workflows,
+    "github.action": lambda p: p.workflows.actions,
+    "github.file": lambda p: [*p.workflows.workflows, *p.workflows.actions],
+    "github.job": lambda p: (j for _, j in p.workflows.jobs()),
+    "github.step": lambda p: p.workflows.steps(),
+    "argocd.application": lambda p: p.argocd.applications,
+    "argocd.applicationset": lambda p: p.argocd.application_sets,
+    "argocd.appproject": lambda p: p.argocd.projects,
     "docker.file": lambda p: p.docker.files,
     "docker.instruction": lambda p: p.docker.instructions(),
 }
@@ -169,6 +177,11 @@ def run(
     return result
 
 
+def _lowered(rule: Severity, hit: Severity | None) -> Severity:
+    """A check may only lower a rule's severity (plausible intent), never raise it."""
+    return hit if hit is not None and hit.rank < rule.rank else rule
+
+
 def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     """One finding per place and message: a base object wrong in several environments is one
     finding listing them, even when overlays gave it different namespaces (and so addresses)."""
@@ -187,7 +200,7 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
         finding = Finding(
             rule_id=rule.id,
             title=rule.title,
-            severity=rule.severity,
+            severity=_lowered(rule.severity, first.severity),
             category=rule.category,
             path=path,
             line=line,

@@ -20,6 +20,8 @@ BUILTIN = (
     "urr_audit.checks.common",
     "urr_audit.checks.terraform",
     "urr_audit.checks.kubernetes",
+    "urr_audit.checks.github",
+    "urr_audit.checks.argocd",
     "urr_audit.checks.docker",
 )
 

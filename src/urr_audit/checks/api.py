@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import Severity, Span
 
 
 class NoParams(BaseModel):
@@ -39,10 +39,20 @@ class CheckSpec:
     # framework (no PDB, no flow log, a selector matching nothing). Where the environment is
     # incomplete (a remote module or base not read) its findings become undecided.
     closed_world: str | None = None
+    # What the check examines inside its scope node (an environment, the project), for coverage
+    # reports: object kinds or resource types, or a function of the rule's params giving them
+    # (`lambda p: p.resource_types`). Empty: the scope node itself. Never used for dispatch.
+    subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = ()
 
     @property
     def doc(self) -> str:
         return (self.fn.__doc__ or "").strip()
+
+    def subjects_for(self, params: Any) -> tuple[str, ...]:
+        """The kinds / types this check examines, for a rule's validated params."""
+        if callable(self.subjects):
+            return tuple(self.subjects(params))
+        return self.subjects
 
 
 def check(
@@ -52,6 +62,7 @@ def check(
     params: type[BaseModel] = NoParams,
     types: tuple[str, ...] = (),
     closed_world: str | None = None,
+    subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = (),
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Mark a function as a check template. Discovery is by this marker, not by import side effects."""
 
@@ -64,6 +75,7 @@ def check(
             types=tuple(types),
             module=fn.__module__,
             closed_world=closed_world,
+            subjects=subjects,
         )
         return fn
 
@@ -83,6 +95,8 @@ class Hit:
     # For a closed_world check: the check showed that nothing left unread in the environment
     # (a remote module, a remote base) can change this conclusion, so it stands as a finding.
     settled: bool = False
+    # below the rule's severity when the check sees plausible intent (the message says which)
+    severity: Severity | None = None
 
 
 def _span_of(at: Any) -> Span:
@@ -110,6 +124,7 @@ class Context:
         related: Iterable[Any] = (),
         node: Any = None,
         settled: bool = False,
+        severity: Severity | None = None,
     ) -> Hit:
         """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
         source = node if node is not None else at
@@ -120,6 +135,7 @@ class Context:
             environment=environment if environment is not None else getattr(source, "environment", None),
             related=[_span_of(r) for r in related],
             settled=settled,
+            severity=severity,
         )
 
     def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:

@@ -42,6 +42,8 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "argocd.application": lambda p: p.argocd.applications,
     "argocd.applicationset": lambda p: p.argocd.application_sets,
     "argocd.appproject": lambda p: p.argocd.projects,
+    "docker.file": lambda p: p.docker.files,
+    "docker.instruction": lambda p: p.docker.instructions(),
 }
 
 # Scopes whose nodes exist only after the other rules ran: the inline suppression comments,

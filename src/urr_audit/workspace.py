@@ -95,22 +95,24 @@ class Workspace:
             return False
         return False
 
+    # A name the OS refuses to look up (longer than NAME_MAX / PATH_MAX, ENAMETOOLONG) cannot
+    # exist: the queries answer False instead of raising out of a loader.
     def exists(self, rel: str) -> bool:
         try:
             return self._real(rel).exists()
-        except (OutsideRoot, FileNotFoundError):
+        except (OutsideRoot, OSError):
             return False
 
     def is_file(self, rel: str) -> bool:
         try:
             return self._real(rel).is_file()
-        except (OutsideRoot, FileNotFoundError):
+        except (OutsideRoot, OSError):
             return False
 
     def is_dir(self, rel: str) -> bool:
         try:
             return self._real(rel).is_dir()
-        except (OutsideRoot, FileNotFoundError):
+        except (OutsideRoot, OSError):
             return False
 
     def read_text(self, rel: str) -> str:

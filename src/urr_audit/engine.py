@@ -177,9 +177,9 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     finding listing them, even when overlays gave it different namespaces (and so addresses)."""
     groups: dict[tuple, list[Hit]] = {}
     for h in hits:
-        groups.setdefault((h.span.path, h.span.line, h.message, h.undecided), []).append(h)
+        groups.setdefault((h.span.path, h.span.line, h.column, h.message, h.undecided), []).append(h)
     out = []
-    for (path, line, message, undecided), group in groups.items():
+    for (path, line, column, message, undecided), group in groups.items():
         envs = sorted({h.environment for h in group if h.environment})
         addresses = sorted({_strip_env(h.address, h.environment) for h in group})
         first = group[0]
@@ -187,10 +187,13 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             address = first.address or ""
         else:
             address = addresses[0] if len(addresses) == 1 else ""
+        severity = rule.severity
+        if first.severity is not None and first.severity.rank < rule.severity.rank:
+            severity = first.severity  # a check lowers, never raises, its rule's severity
         finding = Finding(
             rule_id=rule.id,
             title=rule.title,
-            severity=rule.severity,
+            severity=severity,
             category=rule.category,
             path=path,
             line=line,
@@ -201,6 +204,8 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             message=message,
             fingerprint=_fingerprint(rule.id, path, address and _strip_env(address, first.environment), message),
             related=first.related,
+            column=column,
+            confidence=first.confidence or rule.confidence,
         )
         out.append((finding, undecided))
     return out

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import Confidence, Severity, Span
 
 
 class NoParams(BaseModel):
@@ -83,6 +83,12 @@ class Hit:
     # For a closed_world check: the check showed that nothing left unread in the environment
     # (a remote module, a remote base) can change this conclusion, so it stands as a finding.
     settled: bool = False
+    # This finding's own rating where it differs from the rule's: a check lowers the severity
+    # where intent is plausible (and says why in the message); the engine never lets it exceed
+    # the rule's. Confidence: how sure the check is that the weakness is real here.
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+    column: int | None = None  # 1-based, when the check knows the exact place on the line
 
 
 def _span_of(at: Any) -> Span:
@@ -110,8 +116,13 @@ class Context:
         related: Iterable[Any] = (),
         node: Any = None,
         settled: bool = False,
+        severity: Severity | str | None = None,
+        confidence: Confidence | None = None,
+        column: int | None = None,
     ) -> Hit:
-        """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
+        """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env.
+        `severity`/`confidence` override the rule's for this finding (severity only downwards);
+        `column` is the exact column on the line."""
         source = node if node is not None else at
         return Hit(
             span=_span_of(at),
@@ -120,6 +131,9 @@ class Context:
             environment=environment if environment is not None else getattr(source, "environment", None),
             related=[_span_of(r) for r in related],
             settled=settled,
+            severity=Severity(severity) if severity is not None else None,
+            confidence=confidence,
+            column=column,
         )
 
     def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:

@@ -13,6 +13,8 @@ def rule_markdown(rule: Rule) -> str:
         f"- category: {rule.category}",
         f"- check: `{rule.check}`",
     ]
+    if rule.confidence:
+        lines.insert(3, f"- confidence: {rule.confidence}")
     if rule.environments:
         lines.append(f"- only in environments matching: {', '.join(rule.environments)}")
     if rule.skip_environments:

@@ -290,6 +290,8 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
                 current.append(tok)
                 closed = None
                 continue
+            if tok == ")" and not groups:
+                current = []  # a `case` pattern (`a|b)`), not a command
             if current:
                 cmd = state.simple([_word(t, state.subs) for t in current], line, restored)
                 current = []
@@ -310,6 +312,10 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
     yield from found
 
 
+_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
+_HEADERS = frozenset({"for", "select", "case", "done", "fi", "esac", "function"})
+
+
 @dataclass
 class _State:
     cwd: list[Word] = field(default_factory=list)
@@ -318,6 +324,11 @@ class _State:
     subs: list[str] = field(default_factory=list)  # `$(...)` / backquoted texts of the current line
 
     def simple(self, words: list[Word], line: int, source: str) -> Command | None:
+        # reserved words around the command: `if git push; then`, `while read x; do`, `! grep`
+        while words and words[0].raw in _RESERVED:
+            words = words[1:]
+        if not words or words[0].raw in _HEADERS:
+            return None  # `for x in a b`, `case $x in`, `done`, `fi`: no command of their own
         # leading assignments: `X=1 cmd` (for cmd only) or a bare `X=1` / `export X=1`
         k = 0
         while k < len(words) and _ASSIGN.fullmatch(words[k].raw):

@@ -124,11 +124,16 @@ class Context:
         `severity`/`confidence` override the rule's for this finding (severity only downwards);
         `column` is the exact column on the line."""
         source = node if node is not None else at
+        if environment is None:
+            # the deployment environment a node belongs to; a workflow job's `environment:`
+            # (an approval gate, not a Terraform/Kubernetes environment) is not one
+            environment = getattr(source, "environment", None)
+            environment = environment if isinstance(environment, str) else None
         return Hit(
             span=_span_of(at),
             message=message,
             address=address if address is not None else getattr(source, "address", None),
-            environment=environment if environment is not None else getattr(source, "environment", None),
+            environment=environment,
             related=[_span_of(r) for r in related],
             settled=settled,
             severity=Severity(severity) if severity is not None else None,

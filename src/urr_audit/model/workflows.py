@@ -317,6 +317,7 @@ class FileWrite(BaseModel):
     exprs: tuple[Expr, ...] = ()  # the `${{ }}` expanded into the written text
     variables: tuple[str, ...] = ()  # shell variables read in the written text (`$TITLE`, `${X}`)
     literal: bool = False  # constant text: no expression, variable, command output or piped input
+    computed: bool = False  # takes in a command's output (`$(...)`, a pipe into `tee`, `jq ... >>`)
     via: str = ""  # `echo`, `printf`, `tee`, `heredoc`, `::set-output`, `script` (not split)
 
 

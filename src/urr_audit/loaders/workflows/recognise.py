@@ -381,6 +381,7 @@ class Recogniser:
                     span=Span(path=self.located.file, line=line, end_line=line),
                     column=col,
                     exprs=exprs,
+                    computed=True,
                     via="script",
                 )
             )
@@ -455,6 +456,7 @@ class _Writes:
         )
         variables = tuple(dict.fromkeys(p.name for w in words for p in w.parts if isinstance(p, ShellVar)))
         dynamic = any(isinstance(p, (Expression, ShellVar, CommandSubstitution)) for w in words for p in w.parts)
+        output = any(isinstance(p, CommandSubstitution) for w in words for p in w.parts)
         return FileWrite(
             file=file,  # type: ignore[arg-type]
             span=span,
@@ -463,6 +465,7 @@ class _Writes:
             exprs=exprs,
             variables=variables,
             literal=via in ("echo", "printf", "::set-output") and not dynamic,
+            computed=output or via in ("tee", "command"),
             via=via,
         )
 
@@ -486,6 +489,7 @@ class _Writes:
                     exprs=exprs,
                     variables=variables,
                     literal=not exprs and not variables and "$(" not in raw and "`" not in raw,
+                    computed="$(" in raw or "`" in raw,
                     via="heredoc",
                 )
             )

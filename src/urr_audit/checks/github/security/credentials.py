@@ -94,9 +94,10 @@ def persisted_credentials(ctx: Context, node: Workflow | Action, params: Persist
             )
             push = next((s for s in later if _pushes(s, params)), None)
             base = f"`{u.raw}` keeps the job's GITHUB_TOKEN in `.git/config` (no `persist-credentials: false`)"
+            at = line(step.span.path, step.span.line)  # the step, where `with:` goes
             if upload is not None:
                 yield ctx.finding(
-                    at=u,
+                    at=at,
                     node=step,
                     related=[upload.span],
                     confidence="high",
@@ -104,7 +105,7 @@ def persisted_credentials(ctx: Context, node: Workflow | Action, params: Persist
                 )
             elif push is not None:
                 yield ctx.finding(
-                    at=u,
+                    at=at,
                     node=step,
                     related=[push.span],
                     severity="low",
@@ -115,7 +116,7 @@ def persisted_credentials(ctx: Context, node: Workflow | Action, params: Persist
                 )
             else:
                 yield ctx.finding(
-                    at=u,
+                    at=at,
                     node=step,
                     severity="medium",
                     message=f"{base}: every later step and the code it runs can read it; set `persist-credentials: false`",

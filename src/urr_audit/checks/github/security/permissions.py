@@ -73,7 +73,8 @@ def broad_permissions(ctx: Context, wf: Workflow, params: NoParams) -> Iterator[
     """`permissions: write-all` (every scope writable) or `read-all` (every scope readable,
     security alerts and deployments included), at the workflow or a job."""
     blocks: list[tuple[str, object, Permissions]] = []
-    if wf.permissions is not None:
+    # a workflow-level block every job overrides grants nothing
+    if wf.permissions is not None and any(j.permissions is None for j in wf.jobs.values()):
         blocks.append(("the workflow", wf, wf.permissions))
     blocks += [(f"job `{j.id}`", j, j.permissions) for j in wf.jobs.values() if j.permissions is not None]
     for where, owner, p in blocks:
@@ -87,8 +88,11 @@ def broad_permissions(ctx: Context, wf: Workflow, params: NoParams) -> Iterator[
             yield ctx.finding(
                 at=p.span,
                 node=owner,
-                severity="medium",
-                message=f"{where} grants `read-all`: the token reads every scope (security alerts, deployments, actions included); list the scopes it needs",
+                severity="low",
+                message=(
+                    f"{where} grants `read-all`: the token reads every scope, security alerts, deployments and "
+                    "actions logs included (a private repository's alerts reach every step); list the scopes it needs"
+                ),
             )
 
 

@@ -213,6 +213,11 @@ def github_env(ctx: Context, project: Project, params: EnvParams) -> Iterator[Hi
                         taint = taint or tracer.trace_expr(scope, e, 0)
                     for v in w.variables:
                         taint = taint or tracer.trace(scope, ("env", v))
+                    unknown = w.computed or any(not _known_variable(job, wf, i, v) for v in w.variables)
+                    if taint is None and not unknown and w.file == "GITHUB_ENV":
+                        # expressions and variables traced to values no attacker picks (a directory
+                        # added to PATH stays reported: what matters is what lands in it)
+                        continue
                     if w.file == "GITHUB_PATH":
                         what = "adds a directory to PATH (GITHUB_PATH)"
                     else:
@@ -231,6 +236,19 @@ def github_env(ctx: Context, project: Project, params: EnvParams) -> Iterator[Hi
                         related=triggers,
                         message=f"a step of job `{job.id}` {what} in a workflow run on {on}: {why}; every later step of the job inherits it",
                     )
+
+
+_RUNNER_VARIABLES = frozenset({"HOME", "PATH", "PWD", "CI", "USER", "RUNNER_TEMP", "RUNNER_TOOL_CACHE", "RANDOM"})
+
+
+def _known_variable(job: Job, wf: Workflow, index: int, name: str) -> bool:
+    """A shell variable whose value the workflow itself sets: the runner's (`GITHUB_SHA`,
+    `HOME`), or one of the step's, job's or workflow's `env:`. Variables assigned by the
+    script or read from a file are not known."""
+    if name in _RUNNER_VARIABLES or name.startswith(("GITHUB_", "RUNNER_")):
+        return True
+    step = job.steps[index]
+    return any(name in env for env in (step.env, job.env, wf.env))
 
 
 # --- cache restores in release workflows ---------------------------------------------------------

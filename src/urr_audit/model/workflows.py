@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -700,11 +701,10 @@ def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:
         return
     if isinstance(node, BaseModel):
         base = getattr(node, "address", None) or address
-        for name in type(node).model_fields:
+        for name, key in _scalar_fields(type(node)):
             value = getattr(node, name)
             if value is None or isinstance(value, (str, int, bool, Span)):
                 continue
-            key = "if" if name == "condition" else name.rstrip("_").replace("_", "-")
             yield from iter_scalars(value, f"{base}/{key}")
     elif isinstance(node, dict):
         for k, v in node.items():
@@ -712,6 +712,30 @@ def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from iter_scalars(v, f"{address}/{i}")
+
+
+@cache
+def _scalar_fields(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(field, address key) of the fields of a model class that can hold a `Scalar`: the walk
+    skips the others (shell commands, image builds, spans), which are most of a step."""
+    return tuple(
+        ("if" if name == "condition" else name.rstrip("_").replace("_", "-"), name)[::-1]
+        for name, info in cls.model_fields.items()
+        if _may_hold_scalar(info.annotation, set())
+    )
+
+
+def _may_hold_scalar(tp: Any, seen: set[Any]) -> bool:
+    if tp is Scalar:
+        return True
+    if get_origin(tp) is Literal:
+        return False
+    if isinstance(tp, str) or tp in seen:
+        return isinstance(tp, str)  # an unresolved forward reference: walk it to be safe
+    seen.add(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return any(_may_hold_scalar(f.annotation, seen) for f in tp.model_fields.values())
+    return any(_may_hold_scalar(a, seen) for a in get_args(tp))
 
 
 # --- values a reusable workflow's inputs take ----------------------------------------------------

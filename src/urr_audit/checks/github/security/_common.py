@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from urr_audit.model.common import Span
 from urr_audit.model.workflows import Action, Job, Scalar, Step, Workflow
@@ -28,13 +29,22 @@ def line(path: str, n: int) -> Span:
 def matches(name: str, patterns: Iterable[str]) -> bool:
     """`owner/repo[/path]` (lower-cased) against patterns: `owner/*`, `owner/repo`, `*`; an
     owner alone (`actions`) matches all its repositories."""
-    name = name.lower()
+    return _matches(name.lower(), tuple(patterns))
+
+
+@lru_cache(maxsize=8192)
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     owner = name.split("/", 1)[0]
     for p in patterns:
         p = p.lower().strip()
         if fnmatchcase(name, p) or p == owner or (p.endswith("/*") and owner == p[:-2]):
             return True
     return False
+
+
+def first_match(name: str, table: dict[str, list[str]]) -> list[str] | None:
+    """The value of the first pattern of `table` that `name` matches."""
+    return next((v for pattern, v in table.items() if _matches(name.lower(), (pattern,))), None)
 
 
 def literal_text(s: Scalar | None) -> str | None:

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.checks.github.security._common import line, matches
+from urr_audit.checks.github.security._common import first_match, line
 from urr_audit.model.common import Span
 from urr_audit.model.project import Project
 from urr_audit.model.workflows import Job, Permissions, Scalar, Step, Workflow, WorkflowProject
@@ -199,9 +199,7 @@ class _Analyser:
                 if _reads_token([*step.with_.values(), *step.env.values()]):
                     usage.unknown = f"{label} hands the token to `{u.raw}`"
                 return
-            known = next(
-                (scopes for pattern, scopes in self.params.actions.items() if matches(u.action, [pattern])), None
-            )
+            known = first_match(u.action, self.params.actions)
             if known is None:
                 usage.unknown = f"{label} uses `{u.raw}`, which may read the token"
                 return

@@ -133,12 +133,23 @@ def unredacted_secrets(ctx: Context, node: Workflow | Action, params: NoParams) 
             )
 
 
-def _callee_secrets(project: WorkflowProject, path: str, seen: set[str]) -> set[str] | None:
+def _callee_secrets(
+    project: WorkflowProject, path: str, seen: set[str], memo: dict[str, set[str] | None]
+) -> set[str] | None:
     """Names of the secrets a local reusable workflow (and what it calls) reads; None when it
     calls a remote workflow with `secrets: inherit` (then anything) or is not known."""
+    if path in memo:
+        return memo[path]
     if path in seen:
         return set()
     seen.add(path)
+    memo[path] = found = _reads_secrets(project, path, seen, memo)
+    return found
+
+
+def _reads_secrets(
+    project: WorkflowProject, path: str, seen: set[str], memo: dict[str, set[str] | None]
+) -> set[str] | None:
     wf = project.workflow(path)
     if wf is None:
         return None
@@ -154,7 +165,7 @@ def _callee_secrets(project: WorkflowProject, path: str, seen: set[str]) -> set[
         if job.secrets_inherit is not None:
             if job.called is None:
                 return None
-            inner = _callee_secrets(project, job.called, seen)
+            inner = _callee_secrets(project, job.called, seen, memo)
             if inner is None:
                 return None
             names |= inner
@@ -166,13 +177,14 @@ def secrets_inherit(ctx: Context, project: Project, params: NoParams) -> Iterato
     """Reusable workflows called with `secrets: inherit`: the callee gets every secret the
     caller can read, not the ones it needs."""
     wp = project.workflows
+    memo: dict[str, set[str] | None] = {}
     for wf in wp.workflows:
         for job in wf.jobs.values():
             if job.secrets_inherit is None or job.uses is None:
                 continue
             related = [job.uses.span]
             if job.called is not None:
-                names = _callee_secrets(wp, job.called, set())
+                names = _callee_secrets(wp, job.called, set(), memo)
                 if names is None:
                     needed = "it passes them on to workflows it calls"
                 elif names:

@@ -186,6 +186,14 @@ class Tracer:
         self.params = params
         self.sources = [(frozenset(s.events), tuple(c.lower().split("."))) for s in params.sources for c in s.contexts]
         self._events: dict[str, frozenset[str]] = {}
+        self._callers: dict[str, list[tuple[Workflow, Job]]] = {}
+        for wf in project.workflows:
+            for job in wf.jobs.values():
+                if job.called is not None:
+                    self._callers.setdefault(job.called, []).append((wf, job))
+
+    def callers_of(self, path: str) -> list[tuple[Workflow, Job]]:
+        return self._callers.get(path, [])
 
     def events(self, wf: Workflow) -> frozenset[str]:
         if wf.path not in self._events:
@@ -273,7 +281,7 @@ class Tracer:
         """A `workflow_call` string input: free text from callers; an attacker-controlled value
         passed by a local caller makes it an event taint; every caller passing a closed set of
         values (literals, choices) makes it `callers_closed`."""
-        callers = self.project.callers_of(wf.path)
+        callers = self.callers_of(wf.path)
         closed = bool(callers) and not dispatch
         for caller, job in callers:
             value = next((v for k, v in job.with_.items() if k.lower() == name.lower()), None)

@@ -24,11 +24,11 @@ def _privileged(tracer: Tracer, wf: Workflow, events: list[str]) -> list[str]:
     return sorted(tracer.events(wf) & set(events))
 
 
-def _trigger_spans(wf: Workflow, events: list[str], project: Project) -> list[Span]:
+def _trigger_spans(wf: Workflow, events: list[str], tracer: Tracer) -> list[Span]:
     """Where the privileged events are written: the workflow's own `on:`, or its callers'."""
     spans = [t.span for t in wf.triggers if t.event in events]
     if not spans:
-        for caller, _job in project.workflows.callers_of(wf.path):
+        for caller, _job in tracer.callers_of(wf.path):
             spans += [t.span for t in caller.triggers if t.event in events]
     return spans
 
@@ -146,7 +146,7 @@ def untrusted_checkout(ctx: Context, project: Project, params: CheckoutParams) -
         events = _privileged(tracer, wf, params.events)
         if not events:
             continue
-        triggers = _trigger_spans(wf, events, project)
+        triggers = _trigger_spans(wf, events, tracer)
         for job in wf.jobs.values():
             for i, step in enumerate(job.steps):
                 hit = _untrusted_checkout(step, params)
@@ -197,7 +197,7 @@ def github_env(ctx: Context, project: Project, params: EnvParams) -> Iterator[Hi
         events = _privileged(tracer, wf, params.events)
         if not events:
             continue
-        triggers = _trigger_spans(wf, events, project)
+        triggers = _trigger_spans(wf, events, tracer)
         on = " and ".join(f"`{e}`" for e in events)
         for job in wf.jobs.values():
             for i, step in enumerate(job.steps):
@@ -326,9 +326,13 @@ def cache_poisoning(ctx: Context, project: Project, params: CacheParams) -> Iter
     """Caches restored in workflows that publish (release triggers, tag pushes, jobs that
     publish packages, images or releases): a cache entry written by any workflow run of the
     repository (one that runs pull-request code included) ends up inside what is published."""
+    callers: dict[str, list[Workflow]] = {}
+    for caller, job in project.workflows.jobs():
+        if job.called is not None:
+            callers.setdefault(job.called, []).append(caller)
     for wf in project.workflows.workflows:
         release = _release_triggers(wf)
-        for caller, _job in project.workflows.callers_of(wf.path):
+        for caller in callers.get(wf.path, []):
             release += _release_triggers(caller)
         for job in wf.jobs.values():
             publisher = next(((s, why) for s in job.steps if (why := _publishes(s, params))), None)

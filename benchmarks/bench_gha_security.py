@@ -76,7 +76,9 @@ def main(roots: list[Path]) -> None:
         load = cpu(lambda root=root: load_workflows(Workspace(root)), 15)
         rules_only = cpu(lambda project=project: run(project, rules, checks), 15)
         n_files = len(workflows.workflows) + len(workflows.actions)
-        print(f"{root.relative_to(REPO)}: {len(workflows.workflows)} workflows, {len(workflows.actions)} local actions, {len(rules)} URR-GHA rules")
+        print(
+            f"{root.relative_to(REPO)}: {len(workflows.workflows)} workflows, {len(workflows.actions)} local actions, {len(rules)} URR-GHA rules"
+        )
         print(f"  urr-audit workflows-only scan (in process): {ms(total)}")
         print(f"    of which loading: {ms(load)}; rules: {ms(rules_only)}")
         if zizmor is None:

@@ -126,4 +126,33 @@ def test_writes_to_command_files(tmp_path):
     ]
     step = wf.jobs["a"].steps[0]
     assert [w.name for w in step.run.writes_to("GITHUB_ENV")] == ["A", "X", "Y", None]
+    # what takes in a command's output or standard input: the tee, the jq, the PowerShell line
+    assert [(w.span.line, w.via) for s in wf.steps() for w in s.run.writes if w.computed] == [
+        (15, "tee"),
+        (17, "command"),
+        (19, "script"),
+    ]
     assert step.run.commands[0].redirects == [(">>", "$GITHUB_OUTPUT")]
+
+
+def test_reserved_words_and_case_patterns_are_not_commands():
+    script = """\
+for attempt in 1 2 3; do
+  if git push origin HEAD:main; then exit 0; fi
+  ! grep -q x f || sleep 5
+done
+case "$x" in
+  a) echo a ;;
+  *) docker push x/y ;;
+esac
+while read -r line; do echo "$line"; done < list.txt"""
+    assert [c.argv[:2] for c in commands(script)] == [
+        ["git", "push"],
+        ["exit", "0"],
+        ["grep", "-q"],
+        ["sleep", "5"],
+        ["echo", "a"],
+        ["docker", "push"],
+        ["read", "-r"],
+        ["echo", "$line"],
+    ]

@@ -32,7 +32,8 @@ class PersistParams(BaseModel):
     )
 
 
-_OLD_UPLOAD = re.compile(r"v?[123](\.\d+)*|v?4(\.[0-3](\.\d+)*)?")  # before v4.4, hidden files were uploaded
+# before v4.4.0 hidden files (`.git`) were uploaded; `v4` itself now resolves to a later v4
+_OLD_UPLOAD = re.compile(r"v?[123](\.\d+)*|v?4\.[0-3](\.\d+)*")
 
 
 def _upload_leaks(step: Step, checkout_path: str) -> bool:

@@ -1,5 +1,6 @@
 """Realistic repositories written the way public Terraform code looks (not to fit the rules):
-a reusable-module library with examples, and a live repository of environments.
+a reusable-module library with examples, a live repository of environments, and an AWS
+platform repository (three environments, a global IAM root, shared modules, a registry module).
 
 Every finding must be one of the `# expect: ID` comments and every comment must be found;
 `# undecided: ID` comments pin what stays undecided the same way. No load error, no crash.
@@ -15,7 +16,7 @@ import pytest
 from urr_audit.scan import scan
 
 REALWORLD = Path(__file__).resolve().parent.parent / "fixtures" / "realworld"
-REPOS = ["tf-module-library", "tf-live"]
+REPOS = ["tf-module-library", "tf-live", "aws-platform"]
 ID = re.compile(r"URR-[A-Z0-9]+-\d{3}")
 
 
@@ -86,3 +87,21 @@ def test_environments():
     assert 'module.buckets.aws_s3_bucket.this["alb-logs"]' in prod
     assert 'module.db.aws_cloudwatch_log_group.postgresql["upgrade"]' in prod
     assert 'module.bastion_sg.aws_vpc_security_group_ingress_rule.this["ssh-vpn"]' in prod
+
+
+def test_aws_platform_environments_and_wiring():
+    report = scan(REALWORLD / "aws-platform")
+    envs = {e.name: e for e in report.project.terraform.environments}
+    assert sorted(envs) == ["dev", "iam", "prod", "staging"]
+    # the registry VPC module is recorded, not read: rules concluding from absence say so
+    assert all(e.incomplete for n, e in envs.items() if n != "iam")
+    prod = {ri.address for ri in envs["prod"].resources()}
+    assert 'module.db.aws_vpc_security_group_ingress_rule.clients["ingest"]' in prod
+    assert "module.web.aws_acm_certificate_validation.site" in prod
+    # the web certificate is created with the us-east-1 provider passed to the module
+    assert not [f for f in report.result.findings if f.rule_id == "URR-TF-049"]
+    # the API's secrets are ARNs (valueFrom), not secrets: only the worker's password is reported
+    plaintext = [f for f in report.result.findings if f.rule_id == "URR-TF-034"]
+    assert [f.path for f in plaintext] == ["modules/worker-lambda/main.tf"]
+    webhook = next(f for f in report.result.findings if f.rule_id == "URR-TF-041")
+    assert webhook.severity.value == "low" and "webhook" in webhook.message

@@ -257,6 +257,51 @@ def render(
     raise typer.Exit(EXIT_FINDINGS if any(e.level == "error" for e in errors) else EXIT_OK)
 
 
+class ReportFormat(str, Enum):
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command()
+def report(
+    path: Annotated[Path, typer.Argument(help="Repository root to review.")] = Path("."),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the review to FILE.")] = None,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="markdown or one self-contained HTML file.")
+    ] = (ReportFormat.markdown),
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="Only these environments (repeatable, comma-separated).")
+    ] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date printed in the review (none by default).")] = None,
+    rules_dir: RulesDirOption = None,
+) -> None:
+    """Write the infrastructure review of PATH: architecture, inventory, network, Terraform,
+    Kubernetes, monitoring, strengths and weaknesses, recommendations; every fact linked to its line."""
+    from urr_audit.catalog import CatalogError
+    from urr_audit.registry import RegistryError
+    from urr_audit.report.review import render_markdown
+    from urr_audit.scan import scan as do_scan
+
+    _check_root(path)
+    try:
+        result = do_scan(path, rule_dirs=tuple(rules_dir or ()))
+    except (CatalogError, RegistryError) as exc:
+        _usage_error(str(exc))
+    names = _split(env)
+    known = {e.name for e in result.project.terraform.environments} | {
+        e.name for e in result.project.kubernetes.environments
+    }
+    for name in names:
+        if name not in known:
+            _usage_error(f"--env {name}: no such environment (known: {', '.join(sorted(known)) or 'none'})")
+    text = render_markdown(result, names, date)
+    if format is ReportFormat.html:
+        from urr_audit.report.review.html import render_html
+
+        text = render_html(text, title=f"Infrastructure review: {result.root.name}")
+    _emit(text, output)
+
+
 def main() -> None:
     app()
 

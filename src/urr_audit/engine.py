@@ -35,6 +35,9 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "github.file": lambda p: [*p.workflows.workflows, *p.workflows.actions],
     "github.job": lambda p: (j for _, j in p.workflows.jobs()),
     "github.step": lambda p: p.workflows.steps(),
+    "argocd.application": lambda p: p.argocd.applications,
+    "argocd.applicationset": lambda p: p.argocd.application_sets,
+    "argocd.appproject": lambda p: p.argocd.projects,
 }
 
 
@@ -172,6 +175,11 @@ def run(
     return result
 
 
+def _lowered(rule: Severity, hit: Severity | None) -> Severity:
+    """A check may only lower a rule's severity (plausible intent), never raise it."""
+    return hit if hit is not None and hit.rank < rule.rank else rule
+
+
 def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     """One finding per place and message: a base object wrong in several environments is one
     finding listing them, even when overlays gave it different namespaces (and so addresses)."""
@@ -187,13 +195,10 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             address = first.address or ""
         else:
             address = addresses[0] if len(addresses) == 1 else ""
-        severity = rule.severity
-        if first.severity is not None and first.severity.rank < rule.severity.rank:
-            severity = first.severity  # a check lowers, never raises, its rule's severity
         finding = Finding(
             rule_id=rule.id,
             title=rule.title,
-            severity=severity,
+            severity=_lowered(rule.severity, first.severity),
             category=rule.category,
             path=path,
             line=line,

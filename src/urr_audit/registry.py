@@ -21,6 +21,7 @@ BUILTIN = (
     "urr_audit.checks.terraform",
     "urr_audit.checks.kubernetes",
     "urr_audit.checks.github",
+    "urr_audit.checks.argocd",
 )
 
 

@@ -54,3 +54,20 @@ def test_no_git_directory_means_nothing_known(tmp_path):
     (tmp_path / ".git").write_text("gitdir: /elsewhere/.git/worktrees/x\n")
     meta = read_git_meta(Workspace(tmp_path))
     assert (meta.remotes, meta.branch, meta.commit) == ({}, None, None)
+
+
+def test_branch_and_tag_names_loose_packed_and_remote(tmp_path):
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "remote", "add", "origin", "https://github.com/acme/platform.git")
+    (tmp_path / "a.tf").write_text("")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    _git(tmp_path, "branch", "release/2024-06")
+    _git(tmp_path, "tag", "v1.4.2")
+    _git(tmp_path, "update-ref", "refs/remotes/origin/hotfix", "HEAD")
+    meta = read_git_meta(Workspace(tmp_path))
+    assert meta.branches == ["hotfix", "main", "release/2024-06"]
+    assert meta.tags == ["v1.4.2"]
+    _git(tmp_path, "pack-refs", "--all")
+    packed = read_git_meta(Workspace(tmp_path))
+    assert (packed.branches, packed.tags) == (meta.branches, meta.tags)

@@ -39,10 +39,20 @@ class CheckSpec:
     # framework (no PDB, no flow log, a selector matching nothing). Where the environment is
     # incomplete (a remote module or base not read) its findings become undecided.
     closed_world: str | None = None
+    # What the check examines inside its scope node (an environment, the project), for coverage
+    # reports: object kinds or resource types, or a function of the rule's params giving them
+    # (`lambda p: p.resource_types`). Empty: the scope node itself. Never used for dispatch.
+    subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = ()
 
     @property
     def doc(self) -> str:
         return (self.fn.__doc__ or "").strip()
+
+    def subjects_for(self, params: Any) -> tuple[str, ...]:
+        """The kinds / types this check examines, for a rule's validated params."""
+        if callable(self.subjects):
+            return tuple(self.subjects(params))
+        return self.subjects
 
 
 def check(
@@ -52,6 +62,7 @@ def check(
     params: type[BaseModel] = NoParams,
     types: tuple[str, ...] = (),
     closed_world: str | None = None,
+    subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = (),
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Mark a function as a check template. Discovery is by this marker, not by import side effects."""
 
@@ -64,6 +75,7 @@ def check(
             types=tuple(types),
             module=fn.__module__,
             closed_world=closed_world,
+            subjects=subjects,
         )
         return fn
 
@@ -83,10 +95,9 @@ class Hit:
     # For a closed_world check: the check showed that nothing left unread in the environment
     # (a remote module, a remote base) can change this conclusion, so it stands as a finding.
     settled: bool = False
-    # This finding's own rating where it differs from the rule's: a check lowers the severity
-    # where intent is plausible (and says why in the message); the engine never lets it exceed
-    # the rule's. Confidence: how sure the check is that the weakness is real here.
+    # below the rule's severity when the check sees plausible intent (the message says which)
     severity: Severity | None = None
+    # how sure the check is that the weakness is real here (zizmor's second axis), when it says
     confidence: Confidence | None = None
     column: int | None = None  # 1-based, when the check knows the exact place on the line
 

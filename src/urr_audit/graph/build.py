@@ -93,9 +93,11 @@ def build_graph(project: Project) -> nx.DiGraph:
     except ImportError:  # the Kubernetes part is optional while its facts are not built
         return g
     add_kubernetes(g, project)
+    from urr_audit.graph.argocd import add_argocd
     from urr_audit.graph.workflows import add_workflows
 
     add_workflows(g, project)
+    add_argocd(g, project)
     return g
 
 
@@ -103,6 +105,7 @@ PARTS = {
     "terraform": ("tf:",),
     "kubernetes": ("k8s:", "kustomize:"),
     "workflows": ("gha:", "gha-remote:", "image:", "file:"),
+    "argocd": ("argocd:", "dir:"),
 }
 
 

@@ -10,8 +10,11 @@ from urr_audit.workspace import Workspace
 
 
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
+    from urr_audit.loaders.argocd import load_argocd
+    from urr_audit.loaders.gitignore import read_gitignore
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
+    from urr_audit.loaders.localcluster import load_local_clusters
     from urr_audit.loaders.terraform import load_terraform
     from urr_audit.loaders.workflows import load_workflows
 
@@ -23,13 +26,19 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     terraform, tf_errors = load_terraform(ws)
     kubernetes, k8s_errors = load_kubernetes(ws)
     workflows, wf_errors = load_workflows(ws)
-    errors += tf_errors + k8s_errors + wf_errors
+    git = read_git_meta(ws)
+    argocd, argo_errors = load_argocd(ws, kubernetes, git, k8s_errors)
+    gitignore, ignore_errors = read_gitignore(ws)
+    errors += tf_errors + k8s_errors + wf_errors + argo_errors + ignore_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return Project(
         root=str(ws.root),
-        git=read_git_meta(ws),
+        git=git,
         terraform=terraform,
         kubernetes=kubernetes,
+        local_clusters=load_local_clusters(ws),
         workflows=workflows,
+        argocd=argocd,
+        gitignore=gitignore,
         errors=errors,
     )

@@ -34,7 +34,45 @@ def read_git_meta(ws: Workspace) -> GitMeta:
         if m and section and section[0] == "remote" and section[1] and m.group(1).lower() == "url":
             remotes[section[1]] = m.group(2).strip('"')
     branch, commit = _head(ws)
-    return GitMeta(remotes=remotes, branch=branch, commit=commit)
+    branches, tags = _refs(ws, set(remotes))
+    return GitMeta(remotes=remotes, branch=branch, commit=commit, branches=branches, tags=tags)
+
+
+def _ref_files(ws: Workspace, rel: str, depth: int = 0) -> list[str]:
+    """Files below `.git/<rel>` (ref names may hold `/`), relative to `.git/`."""
+    if depth > 8 or not ws.is_dir(f".git/{rel}"):
+        return []
+    out = []
+    try:
+        names = ws.listdir(f".git/{rel}")
+    except (OSError, OutsideRoot):
+        return []
+    for name in names:
+        sub = f"{rel}/{name}"
+        if ws.is_dir(f".git/{sub}"):
+            out += _ref_files(ws, sub, depth + 1)
+        else:
+            out.append(sub)
+    return out
+
+
+def _refs(ws: Workspace, remotes: set[str]) -> tuple[list[str], list[str]]:
+    names = set(_ref_files(ws, "refs/heads") + _ref_files(ws, "refs/remotes") + _ref_files(ws, "refs/tags"))
+    for line in (_read(ws, ".git/packed-refs") or "").splitlines():
+        sha, _, name = line.strip().partition(" ")
+        if _SHA.match(sha) and name.startswith("refs/"):
+            names.add(name)
+    branches, tags = set(), set()
+    for n in names:
+        if n.startswith("refs/heads/"):
+            branches.add(n.removeprefix("refs/heads/"))
+        elif n.startswith("refs/tags/"):
+            tags.add(n.removeprefix("refs/tags/"))
+        elif n.startswith("refs/remotes/"):
+            remote, _, branch = n.removeprefix("refs/remotes/").partition("/")
+            if remote in remotes and branch and branch != "HEAD":
+                branches.add(branch)
+    return sorted(branches), sorted(tags)
 
 
 def _read(ws: Workspace, rel: str) -> str | None:

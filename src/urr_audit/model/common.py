@@ -58,13 +58,25 @@ class UnknownLeaf:
     the `value` of a known `Value`. Equal only to itself.
     """
 
-    __slots__ = ("decoded", "reason")
+    __slots__ = ("choices", "decoded", "invalid_json", "reason")
 
-    def __init__(self, reason: str, decoded: Any = None):
+    def __init__(
+        self,
+        reason: str,
+        decoded: Any = None,
+        choices: tuple[str, Any, Any] | None = None,
+        invalid_json: str | None = None,
+    ):
         self.reason = reason
         # a string made by jsonencode() of a partially known value (or a JSON template with
         # unknown interpolations): the document it encodes, with its own unknown leaves
         self.decoded = decoded
+        # `cond ? a : b` whose condition is unknown: (the condition as written, a, b), each
+        # value as far as known; a rule may report what one branch would do ("possibly *")
+        self.choices = choices
+        # a template that looks like a JSON document but is not valid JSON whatever its
+        # interpolations are: why, with the line in the template
+        self.invalid_json = invalid_json
 
     def __repr__(self) -> str:
         return f"UnknownLeaf({self.reason!r})"
@@ -93,6 +105,19 @@ class UnknownElements(UnknownLeaf):
 ValuePath = tuple[str | int, ...]
 
 
+class Rejection(BaseModel):
+    """An expression Terraform itself rejects in one environment, found while evaluating it:
+    an index past the end of a list (`var.subnet_ids[0]` where the list is empty). The value
+    is unknown (there is none); this says why, where, and where the indexed value was set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: str  # "index 0 of an empty list"
+    text: str = ""  # the failing expression as written: "var.subnet_ids[0]"
+    span: Span | None = None  # where it is written; None when inside a template read from elsewhere
+    origin: Span | None = None  # where the indexed value was set (a variable default, tfvars, argument)
+
+
 class Value(BaseModel):
     """A value in one of three states. Rules must decide visibly what to do with unknowns.
 
@@ -110,7 +135,9 @@ class Value(BaseModel):
     value: Any = None
     reason: str = ""
     span: Span | None = None  # where the value is used (the expression evaluated)
-    # unknown values only: the known parts (see the class docstring); None when nothing is known
+    # unknown values only: the known parts (see the class docstring); None when nothing is known.
+    # A scalar whose leaf knows more than its reason (`UnknownLeaf.choices`, `.invalid_json`)
+    # keeps that leaf here, so it survives module arguments and outputs.
     partial: Any = None
     # unknown JSON strings (jsonencode() of a partially known value...): the encoded document
     decoded: Any = None
@@ -119,6 +146,8 @@ class Value(BaseModel):
     origin: Span | None = None
     # where parts of a collection are written, by path (`("Statement", 1)`); see `span_at`
     located: dict[ValuePath, Span] | None = None
+    # unknown values: Terraform would reject the expression here (see `Rejection`); None otherwise
+    rejected: Rejection | None = None
 
     @classmethod
     def known(cls, value: Any, span: Span | None = None) -> Value:

@@ -21,892 +21,91 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span, Value
+from urr_audit.model.common import Value
+from urr_audit.model.k8s_endpoints import DEFAULT_HOST_KEYS, parse_endpoints
+from urr_audit.model.k8s_parse import _config_map, _hpa, _network_policy, _ns, _pdb, _secret, _service, _workload
+from urr_audit.model.k8s_types import (
+    DEFAULT_NAMESPACE,
+    ROLLOUT_SCALES_DOWN_REF,
+    SCALABLE_KINDS,
+    WORKLOAD_KINDS,
+    ConfigMap,
+    Container,
+    ContainerPort,
+    Endpoint,
+    EnvFromRef,
+    EnvValueFrom,
+    EnvVar,
+    HorizontalPodAutoscaler,
+    HostTarget,
+    HPAMetric,
+    ImageRef,
+    IntOrPercent,
+    IPBlock,
+    LabelSelector,
+    NetworkPolicy,
+    PodDisruptionBudget,
+    PolicyPeer,
+    PolicyPort,
+    PolicyRule,
+    ResolvedEnv,
+    Resources,
+    Secret,
+    SecurityContext,
+    SelectorRequirement,
+    Service,
+    ServicePort,
+    Workload,
+    WorkloadRef,
+    _dict,
+    _get,
+    _int,
+    _s,
+)
 from urr_audit.model.kubernetes import K8sEnvironment, K8sObject
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Rollout")
-SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "Rollout"})
-DEFAULT_NAMESPACE = "default"
-
-# Argo Rollouts: with these, the controller scales the referenced Deployment down itself.
-ROLLOUT_SCALES_DOWN_REF = frozenset({"onsuccess", "progressively"})
-
-
-class _Fact(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-
-class _ObjectFact(_Fact):
-    """A fact about one rendered object: locates itself (address, environment, span) by it."""
-
-    obj: K8sObject
-    name: str
-    namespace: str
-
-    @property
-    def address(self) -> str:
-        return self.obj.address
-
-    @property
-    def environment(self) -> str | None:
-        return self.obj.environment
-
-    @property
-    def span(self) -> Span:
-        return self.obj.span
-
-
-# --- label selectors -----------------------------------------------------------------------
-
-
-class SelectorRequirement(_Fact):
-    key: str
-    operator: str  # In, NotIn, Exists, DoesNotExist
-    values: tuple[str, ...] = ()
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        op = self.operator
-        if op == "In":
-            return self.key in labels and labels[self.key] in self.values
-        if op == "NotIn":
-            return self.key not in labels or labels[self.key] not in self.values
-        if op == "Exists":
-            return self.key in labels
-        if op == "DoesNotExist":
-            return self.key not in labels
-        return False  # unknown operator: the API server would reject it; match nothing
-
-
-class LabelSelector(_Fact):
-    """`matchLabels` + `matchExpressions` (a plain Service selector is `matchLabels` only)."""
-
-    match_labels: dict[str, str] = Field(default_factory=dict)
-    match_expressions: tuple[SelectorRequirement, ...] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        """`{}`: selects every pod (NetworkPolicy, PDB in policy/v1)."""
-        return not self.match_labels and not self.match_expressions
-
-    def matches(self, labels: Mapping[str, str] | None) -> bool:
-        labels = labels or {}
-        if any(labels.get(k) != v for k, v in self.match_labels.items()):
-            return False
-        return all(r.matches(labels) for r in self.match_expressions)
-
-    def __str__(self) -> str:
-        parts = [f"{k}={v}" for k, v in sorted(self.match_labels.items())]
-        parts += [f"{r.key} {r.operator} ({','.join(r.values)})" for r in self.match_expressions]
-        return ", ".join(parts) or "{}"
-
-    @classmethod
-    def parse(cls, raw: Any) -> LabelSelector | None:
-        """None for an absent selector; `{}` for an empty one."""
-        if not isinstance(raw, dict):
-            return None
-        if "matchLabels" not in raw and "matchExpressions" not in raw:
-            # A bare map (Service selector) or `{}`.
-            return cls(match_labels={str(k): _s(v) for k, v in raw.items() if not isinstance(v, (dict, list))})
-        exprs = []
-        for e in _list(raw.get("matchExpressions")):
-            if isinstance(e, dict) and "key" in e:
-                exprs.append(
-                    SelectorRequirement(
-                        key=str(e["key"]),
-                        operator=str(e.get("operator", "")),
-                        values=tuple(_s(v) for v in _list(e.get("values"))),
-                    )
-                )
-        labels = _dict(raw.get("matchLabels"))
-        return cls(match_labels={str(k): _s(v) for k, v in labels.items()}, match_expressions=tuple(exprs))
-
-
-# --- images ----------------------------------------------------------------------------------
-
-
-class ImageRef(_Fact):
-    """A container image reference split as the distribution spec does."""
-
-    raw: str
-    registry: str | None = None  # None: Docker Hub implied
-    repository: str = ""
-    tag: str | None = None
-    digest: str | None = None
-
-    @classmethod
-    def parse(cls, raw: str) -> ImageRef:
-        rest, digest = raw, None
-        if "@" in rest:
-            rest, digest = rest.split("@", 1)
-        registry = None
-        first, sep, remainder = rest.partition("/")
-        if sep and ("." in first or ":" in first or first == "localhost"):
-            registry, rest = first, remainder
-        tag = None
-        last_slash = rest.rfind("/")
-        colon = rest.rfind(":")
-        if colon > last_slash:
-            rest, tag = rest[:colon], rest[colon + 1 :]
-        return cls(raw=raw, registry=registry, repository=rest, tag=tag or None, digest=digest or None)
-
-
-# --- containers ------------------------------------------------------------------------------
-
-
-class ContainerPort(_Fact):
-    name: str | None = None
-    number: int | None = None
-    protocol: str = "TCP"
-
-
-class EnvValueFrom(_Fact):
-    source: str  # configMapKeyRef, secretKeyRef, fieldRef, resourceFieldRef
-    name: str | None = None  # ConfigMap / Secret name
-    key: str | None = None
-
-
-class EnvVar(_Fact):
-    name: str
-    value: str | None = None
-    value_from: EnvValueFrom | None = None
-
-
-class EnvFromRef(_Fact):
-    kind: Literal["ConfigMap", "Secret"]
-    name: str
-    prefix: str = ""
-    optional: bool = False
-
-
-class SecurityContext(_Fact):
-    """Container securityContext merged over the pod's; `source` says which level set a field."""
-
-    run_as_non_root: bool | None = None
-    run_as_user: int | None = None
-    allow_privilege_escalation: bool | None = None
-    read_only_root_filesystem: bool | None = None
-    privileged: bool | None = None
-    capabilities_drop: tuple[str, ...] = ()
-    capabilities_add: tuple[str, ...] = ()
-    source: dict[str, Literal["container", "pod"]] = Field(default_factory=dict)
-
-
-class Resources(_Fact):
-    requests: dict[str, str] = Field(default_factory=dict)
-    limits: dict[str, str] = Field(default_factory=dict)
-
-    def has(self, dotted: str) -> bool:
-        """`requests.cpu`, `limits.memory`, ..."""
-        section, _, res = dotted.partition(".")
-        return res in (self.requests if section == "requests" else self.limits)
-
-
-class Container(_Fact):
-    owner: K8sObject  # the object whose manifest holds this container (see Workload.template_owner)
-    path: str  # dotted path in `owner`, e.g. spec.template.spec.containers[name=app]
-    pod_path: str  # dotted path of the pod spec in `owner`
-    name: str
-    init: bool = False
-    image: ImageRef | None = None
-    ports: tuple[ContainerPort, ...] = ()
-    env: tuple[EnvVar, ...] = ()
-    env_from: tuple[EnvFromRef, ...] = ()
-    security: SecurityContext = Field(default_factory=SecurityContext)
-    resources: Resources = Field(default_factory=Resources)
-    probes: frozenset[str] = frozenset()  # readinessProbe, livenessProbe, startupProbe
-
-    def origin(self, field: str = "") -> Span:
-        """Where to edit `field` of this container (e.g. `image`, `securityContext.privileged`)."""
-        return self.owner.origin(f"{self.path}.{field}" if field else self.path)
-
-    def security_origin(self, field: str) -> Span:
-        """Where `securityContext.<field>` is set (container or pod level), else the container."""
-        level = self.security.source.get(field)
-        if level == "container":
-            return self.origin(f"securityContext.{field}")
-        if level == "pod":
-            return self.owner.origin(f"{self.pod_path}.securityContext.{field}")
-        return self.origin()
-
-
-# --- workloads -------------------------------------------------------------------------------
-
-
-class WorkloadRef(_Fact):
-    api_version: str = ""
-    kind: str = "Deployment"
-    name: str
-    scale_down: str = "never"
-
-
-class Workload(_ObjectFact):
-    """A pod-producing object. For an Argo Rollout with `workloadRef`, the pod template (and
-    so labels, containers, service account) comes from the referenced Deployment."""
-
-    kind: str
-    template_owner: K8sObject  # whose manifest holds the pod template
-    template_path: str | None  # dotted path of the pod template in template_owner; None: none found
-    pod_labels: dict[str, str] = Field(default_factory=dict)
-    selector: LabelSelector | None = None
-    replicas: Value = Field(default_factory=Value.absent)  # spec.replicas as written after patches
-    containers: tuple[Container, ...] = ()
-    init_containers: tuple[Container, ...] = ()
-    service_account_name: str | None = None  # None: the namespace's `default`
-    automount_token: bool | None = None  # pod-level automountServiceAccountToken
-    volume_config_maps: tuple[str, ...] = ()
-    volume_secrets: tuple[str, ...] = ()
-    workload_ref: WorkloadRef | None = None
-    host_network: bool = False  # pods share the node's network namespace
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.kind, self.namespace, self.name)
-
-    @property
-    def owns_template(self) -> bool:
-        """False for a Rollout borrowing its template: the Deployment reports its containers."""
-        return self.template_owner is self.obj
-
-    @property
-    def scalable(self) -> bool:
-        return self.kind in SCALABLE_KINDS
-
-    @property
-    def all_containers(self) -> tuple[Container, ...]:
-        return self.init_containers + self.containers
-
-    @property
-    def pod_spec_path(self) -> str:
-        return f"{self.template_path}.spec" if self.template_path else "spec"
-
-    def origin(self, path: str) -> Span:
-        return self.obj.origin(path)
-
-    def config_maps_read(self) -> list[str]:
-        return self._read("ConfigMap", "configMapKeyRef", self.volume_config_maps)
-
-    def secrets_read(self) -> list[str]:
-        return self._read("Secret", "secretKeyRef", self.volume_secrets)
-
-    def _read(self, kind: str, key_ref: str, volumes: tuple[str, ...]) -> list[str]:
-        """Names of the `kind` objects the pod mounts, imports whole (envFrom) or reads a key of."""
-        names = list(volumes)
-        for c in self.all_containers:
-            names += [r.name for r in c.env_from if r.kind == kind]
-            names += [
-                e.value_from.name
-                for e in c.env
-                if e.value_from and e.value_from.source == key_ref and e.value_from.name
-            ]
-        return sorted(set(names))
-
-
-# --- services, PDBs, HPAs --------------------------------------------------------------------
-
-
-class ServicePort(_Fact):
-    name: str | None = None
-    port: int | None = None
-    target_port: int | str | None = None
-    protocol: str = "TCP"
-
-
-class Service(_ObjectFact):
-    type: str = "ClusterIP"
-    selector: LabelSelector | None = None  # None: no selector (manual Endpoints / ExternalName)
-    ports: tuple[ServicePort, ...] = ()
-    external_name: str | None = None
-
-
-class IntOrPercent(_Fact):
-    value: int
-    percent: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.value}%" if self.percent else str(self.value)
-
-    def scaled(self, total: int) -> int:
-        """The count it means out of `total`; a percentage rounds up, as the disruption
-        controller rounds minAvailable."""
-        return -(-self.value * total // 100) if self.percent else self.value
-
-    @classmethod
-    def parse(cls, raw: Any) -> IntOrPercent | None:
-        if isinstance(raw, bool) or raw is None:
-            return None
-        if isinstance(raw, int):
-            return cls(value=raw)
-        m = re.fullmatch(r"\s*(\d+)\s*(%?)\s*", str(raw))
-        return cls(value=int(m.group(1)), percent=bool(m.group(2))) if m else None
-
-
-class PodDisruptionBudget(_ObjectFact):
-    selector: LabelSelector | None = None  # None selects nothing; `{}` selects every pod
-    min_available: IntOrPercent | None = None
-    max_unavailable: IntOrPercent | None = None
-
-
-class HPAMetric(_Fact):
-    type: str
-    name: str | None = None  # resource / metric name
-    target_type: str | None = None  # Utilization, AverageValue, Value
-    target: str | None = None
-
-
-class HorizontalPodAutoscaler(_ObjectFact):
-    target_api_version: str = ""
-    target_kind: str = ""
-    target_name: str = ""
-    min_replicas: int = 1
-    max_replicas: int | None = None
-    metrics: tuple[HPAMetric, ...] = ()
-
-
-# --- network policies ------------------------------------------------------------------------
-
-
-class IPBlock(_Fact):
-    cidr: str
-    excepts: tuple[str, ...] = ()
-
-    def contains(self, ip: str) -> bool | None:
-        try:
-            addr = ipaddress.ip_address(ip)
-            if addr not in ipaddress.ip_network(self.cidr, strict=False):
-                return False
-            return not any(addr in ipaddress.ip_network(e, strict=False) for e in self.excepts)
-        except ValueError:
-            return None
-
-    @property
-    def is_everything(self) -> bool:
-        return self.cidr in ("0.0.0.0/0", "::/0") and not self.excepts
-
-
-class PolicyPeer(_Fact):
-    pod_selector: LabelSelector | None = None
-    namespace_selector: LabelSelector | None = None
-    ip_block: IPBlock | None = None
-
-
-class PolicyPort(_Fact):
-    protocol: str = "TCP"
-    port: int | str | None = None  # None: every port of the protocol
-    end_port: int | None = None
-
-
-class PolicyRule(_Fact):
-    index: int
-    direction: Literal["ingress", "egress"]
-    peers: tuple[PolicyPeer, ...] = ()  # empty: every peer
-    ports: tuple[PolicyPort, ...] = ()  # empty: every port
-
-    @property
-    def path(self) -> str:
-        return f"spec.{self.direction}[{self.index}]"
-
-
-class NetworkPolicy(_ObjectFact):
-    pod_selector: LabelSelector = Field(default_factory=LabelSelector)
-    policy_types: tuple[str, ...] = ()  # effective: defaults applied as the API server does
-    ingress: tuple[PolicyRule, ...] = ()
-    egress: tuple[PolicyRule, ...] = ()
-
-    @property
-    def isolates_egress(self) -> bool:
-        return "Egress" in self.policy_types
-
-    @property
-    def isolates_ingress(self) -> bool:
-        return "Ingress" in self.policy_types
-
-    @property
-    def is_default_deny_egress(self) -> bool:
-        return self.pod_selector.is_empty and self.isolates_egress and not self.egress
-
-    @property
-    def is_default_deny_ingress(self) -> bool:
-        return self.pod_selector.is_empty and self.isolates_ingress and not self.ingress
-
-    def isolates_all_pods(self, direction: Literal["Ingress", "Egress"]) -> bool:
-        """A namespace baseline: selects every pod, isolates `direction`, and no rule of it is
-        open to every peer on every port (a deny-all, or a deny-all-but-DNS)."""
-        rules = self.egress if direction == "Egress" else self.ingress
-        return (
-            self.pod_selector.is_empty
-            and direction in self.policy_types
-            and not any(not r.peers and not r.ports for r in rules)
-        )
-
-
-# --- config ----------------------------------------------------------------------------------
-
-
-class ConfigMap(_ObjectFact):
-    data: dict[str, str] = Field(default_factory=dict)
-
-    def origin(self, key: str) -> Span:
-        return self.obj.origin(f"data.{key}")
-
-
-class Secret(_ObjectFact):
-    keys: tuple[str, ...] = ()
-
-
-class ResolvedEnv(_Fact):
-    """One variable a container sees, after envFrom and env (env wins, later envFrom wins)."""
-
-    name: str
-    value: str | None  # None: from a Secret, a fieldRef, or a ConfigMap key not in this environment
-    source: Literal["env", "configmap", "secret", "other"]
-    span: Span  # where it is written
-    config_map: str | None = None
-
-
-class Endpoint(_Fact):
-    """A host (and port) a container's configuration names."""
-
-    container: str
-    variable: str
-    value: str
-    host: str
-    port: int | None = None
-    scheme: str | None = None
-    span: Span
-    source: Literal["env", "configmap", "secret", "other"] = "env"
-
-
-class HostTarget(_Fact):
-    """What a hostname means inside the environment's cluster."""
-
-    # service: a Service of the environment; unknown-service: a cluster name in a rendered
-    # namespace that no Service has; foreign: a cluster name in a namespace this environment
-    # does not render (deployed elsewhere: cannot be judged); external: leaves the cluster.
-    kind: Literal["service", "unknown-service", "foreign", "external", "ip", "local"]
-    host: str
-    name: str | None = None  # service name for service / unknown-service
-    namespace: str | None = None
-    service: Service | None = None
-
-
-# --- parsing helpers -------------------------------------------------------------------------
-
-
-def _s(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return "" if v is None else str(v)
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
-
-
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
-def _get(d: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(d, dict):
-            return None
-        d = d.get(part)
-    return d
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
-    return None
-
-
-def _bool(v: Any) -> bool | None:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.lower() in ("true", "false"):
-        return v.lower() == "true"
-    return None
-
-
-def _port(v: Any) -> int | str | None:
-    n = _int(v)
-    if n is not None:
-        return n
-    return str(v) if isinstance(v, str) and v else None
-
-
-def _ns(obj: K8sObject) -> str:
-    return obj.namespace or DEFAULT_NAMESPACE
-
-
-def _template_path(kind: str) -> str:
-    return "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
-
-
-def _security(container: dict[str, Any], pod: dict[str, Any]) -> SecurityContext:
-    c, p = _dict(container.get("securityContext")), _dict(pod.get("securityContext"))
-    source: dict[str, Literal["container", "pod"]] = {}
-    values: dict[str, Any] = {}
-    for field, attr, conv in (
-        ("runAsNonRoot", "run_as_non_root", _bool),
-        ("runAsUser", "run_as_user", _int),
-    ):
-        levels: tuple[tuple[Literal["container", "pod"], dict[str, Any]], ...] = (("container", c), ("pod", p))
-        for level, ctx in levels:
-            if field in ctx and conv(ctx[field]) is not None:
-                values[attr], source[field] = conv(ctx[field]), level
-                break
-    for field, attr in (
-        ("allowPrivilegeEscalation", "allow_privilege_escalation"),
-        ("readOnlyRootFilesystem", "read_only_root_filesystem"),
-        ("privileged", "privileged"),
-    ):
-        if field in c and _bool(c[field]) is not None:
-            values[attr], source[field] = _bool(c[field]), "container"
-    caps = _dict(c.get("capabilities"))
-    if "capabilities" in c:
-        source["capabilities"] = "container"
-    return SecurityContext(
-        **values,
-        capabilities_drop=tuple(_s(x) for x in _list(caps.get("drop"))),
-        capabilities_add=tuple(_s(x) for x in _list(caps.get("add"))),
-        source=source,
-    )
-
-
-def _container(owner: K8sObject, pod_path: str, pod: dict[str, Any], raw: Any, init: bool) -> Container | None:
-    if not isinstance(raw, dict) or not raw.get("name"):
-        return None
-    name = _s(raw["name"])
-    field = "initContainers" if init else "containers"
-    env = []
-    for e in _list(raw.get("env")):
-        if not isinstance(e, dict) or "name" not in e:
-            continue
-        vf = None
-        raw_from = _dict(e.get("valueFrom"))
-        for src, ref in raw_from.items():
-            ref = _dict(ref)
-            vf = EnvValueFrom(source=src, name=_s(ref.get("name")) or None, key=_s(ref.get("key")) or None)
-            break
-        env.append(EnvVar(name=_s(e["name"]), value=_s(e["value"]) if "value" in e else None, value_from=vf))
-    env_from = []
-    for ef in _list(raw.get("envFrom")):
-        ef = _dict(ef)
-        refs: tuple[tuple[str, Literal["ConfigMap", "Secret"]], ...] = (
-            ("configMapRef", "ConfigMap"),
-            ("secretRef", "Secret"),
-        )
-        for key, kind in refs:
-            ref = _dict(ef.get(key))
-            if ref.get("name"):
-                env_from.append(
-                    EnvFromRef(
-                        kind=kind, name=_s(ref["name"]), prefix=_s(ef.get("prefix")), optional=bool(ref.get("optional"))
-                    )
-                )
-    res = _dict(raw.get("resources"))
-    image = raw.get("image")
-    return Container(
-        owner=owner,
-        path=f"{pod_path}.{field}[name={name}]",
-        pod_path=pod_path,
-        name=name,
-        init=init,
-        image=ImageRef.parse(_s(image)) if image else None,
-        ports=tuple(
-            ContainerPort(
-                name=_s(p.get("name")) or None,
-                number=_int(p.get("containerPort")),
-                protocol=_s(p.get("protocol")) or "TCP",
-            )
-            for p in _list(raw.get("ports"))
-            if isinstance(p, dict)
-        ),
-        env=tuple(env),
-        env_from=tuple(env_from),
-        security=_security(raw, pod),
-        resources=Resources(
-            requests={str(k): _s(v) for k, v in _dict(res.get("requests")).items()},
-            limits={str(k): _s(v) for k, v in _dict(res.get("limits")).items()},
-        ),
-        probes=frozenset(p for p in ("readinessProbe", "livenessProbe", "startupProbe") if raw.get(p)),
-    )
-
-
-def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> Workload:
-    spec = _dict(obj.body.get("spec"))
-    ref = None
-    owner = obj
-    tpath: str | None = _template_path(obj.kind)
-    if obj.kind == "Rollout" and isinstance(spec.get("workloadRef"), dict):
-        r = spec["workloadRef"]
-        ref = WorkloadRef(
-            api_version=_s(r.get("apiVersion")),
-            kind=_s(r.get("kind")) or "Deployment",
-            name=_s(r.get("name")),
-            scale_down=_s(r.get("scaleDown")) or "never",
-        )
-        target = by_key.get((ref.kind, _ns(obj), ref.name))
-        if target is not None:
-            owner, tpath = target, _template_path(target.kind)
-        elif not isinstance(spec.get("template"), dict):
-            tpath = None
-    template = _get(owner.body, tpath) if tpath else None
-    if not isinstance(template, dict):
-        template, tpath = {}, None
-    pod = _dict(template.get("spec"))
-    pod_path = f"{tpath}.spec" if tpath else "spec"
-    containers = [_container(owner, pod_path, pod, c, False) for c in _list(pod.get("containers"))]
-    inits = [_container(owner, pod_path, pod, c, True) for c in _list(pod.get("initContainers"))]
-    vol_cm, vol_secret = [], []
-    for v in _list(pod.get("volumes")):
-        v = _dict(v)
-        if _dict(v.get("configMap")).get("name"):
-            vol_cm.append(_s(v["configMap"]["name"]))
-        if _dict(v.get("secret")).get("secretName"):
-            vol_secret.append(_s(v["secret"]["secretName"]))
-        for src in _list(_dict(v.get("projected")).get("sources")):
-            src = _dict(src)
-            if _dict(src.get("configMap")).get("name"):
-                vol_cm.append(_s(src["configMap"]["name"]))
-            if _dict(src.get("secret")).get("name"):
-                vol_secret.append(_s(src["secret"]["name"]))
-    if obj.kind in SCALABLE_KINDS:
-        n = _int(spec.get("replicas"))
-        replicas = (
-            Value.known(n, span=obj.origin("spec.replicas"))
-            if n is not None
-            else Value.unknown("spec.replicas is not a number", span=obj.origin("spec.replicas"))
-            if "replicas" in spec
-            else Value.absent(span=obj.span)
-        )
-    else:
-        replicas = Value.unknown(f"a {obj.kind} has no replica count")
-    sa = pod.get("serviceAccountName") or pod.get("serviceAccount")
-    selector_raw = spec.get("selector")
-    if obj.kind == "CronJob":
-        selector_raw = _get(spec, "jobTemplate.spec.selector")
-    return Workload(
-        obj=obj,
-        kind=obj.kind,
-        name=obj.name,
-        namespace=_ns(obj),
-        template_owner=owner,
-        template_path=tpath,
-        pod_labels={str(k): _s(v) for k, v in _dict(_get(template, "metadata.labels")).items()},
-        selector=LabelSelector.parse(selector_raw),
-        replicas=replicas,
-        containers=tuple(c for c in containers if c is not None),
-        init_containers=tuple(c for c in inits if c is not None),
-        service_account_name=_s(sa) or None,
-        automount_token=_bool(pod.get("automountServiceAccountToken")),
-        volume_config_maps=tuple(vol_cm),
-        volume_secrets=tuple(vol_secret),
-        workload_ref=ref,
-        host_network=_bool(pod.get("hostNetwork")) is True,
-    )
-
-
-def _service(obj: K8sObject) -> Service:
-    spec = _dict(obj.body.get("spec"))
-    sel = spec.get("selector")
-    return Service(
-        obj=obj,
-        name=obj.name,
-        namespace=_ns(obj),
-        type=_s(spec.get("type")) or "ClusterIP",
-        selector=LabelSelector.parse(sel) if isinstance(sel, dict) and sel else None,
-        ports=tuple(
-            ServicePort(
-                name=_s(p.get("name")) or None,
-                port=_int(p.get("port")),
-                target_port=_port(p.get("targetPort")),
-                protocol=_s(p.get("protocol")) or "TCP",
-            )
-            for p in _list(spec.get("ports"))
-            if isinstance(p, dict)
-        ),
-        external_name=_s(spec.get("externalName")) or None,
-    )
-
-
-def _pdb(obj: K8sObject) -> PodDisruptionBudget:
-    spec = _dict(obj.body.get("spec"))
-    return PodDisruptionBudget(
-        obj=obj,
-        name=obj.name,
-        namespace=_ns(obj),
-        selector=LabelSelector.parse(spec.get("selector")),
-        min_available=IntOrPercent.parse(spec.get("minAvailable")),
-        max_unavailable=IntOrPercent.parse(spec.get("maxUnavailable")),
-    )
-
-
-def _hpa(obj: K8sObject) -> HorizontalPodAutoscaler:
-    spec = _dict(obj.body.get("spec"))
-    ref = _dict(spec.get("scaleTargetRef"))
-    metrics = []
-    for m in _list(spec.get("metrics")):
-        m = _dict(m)
-        mtype = _s(m.get("type"))
-        inner = _dict(m.get(mtype[:1].lower() + mtype[1:])) if mtype else {}
-        target = _dict(inner.get("target"))
-        name = inner.get("name") or _get(inner, "metric.name")
-        value = next((target[k] for k in ("averageUtilization", "averageValue", "value") if k in target), None)
-        metrics.append(
-            HPAMetric(
-                type=mtype, name=_s(name) or None, target_type=_s(target.get("type")) or None, target=_s(value) or None
-            )
-        )
-    if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
-        metrics.append(
-            HPAMetric(
-                type="Resource",
-                name="cpu",
-                target_type="Utilization",
-                target=_s(spec["targetCPUUtilizationPercentage"]),
-            )
-        )
-    return HorizontalPodAutoscaler(
-        obj=obj,
-        name=obj.name,
-        namespace=_ns(obj),
-        target_api_version=_s(ref.get("apiVersion")),
-        target_kind=_s(ref.get("kind")),
-        target_name=_s(ref.get("name")),
-        min_replicas=_int(spec.get("minReplicas")) or 1,
-        max_replicas=_int(spec.get("maxReplicas")),
-        metrics=tuple(metrics),
-    )
-
-
-def _rules(raw: Any, direction: Literal["ingress", "egress"]) -> tuple[PolicyRule, ...]:
-    peer_key = "to" if direction == "egress" else "from"
-    out = []
-    for i, r in enumerate(_list(raw)):
-        r = _dict(r)
-        peers = []
-        for p in _list(r.get(peer_key)):
-            p = _dict(p)
-            block = _dict(p.get("ipBlock"))
-            peers.append(
-                PolicyPeer(
-                    pod_selector=LabelSelector.parse(p.get("podSelector")),
-                    namespace_selector=LabelSelector.parse(p.get("namespaceSelector")),
-                    ip_block=IPBlock(
-                        cidr=_s(block.get("cidr")), excepts=tuple(_s(x) for x in _list(block.get("except")))
-                    )
-                    if block.get("cidr")
-                    else None,
-                )
-            )
-        ports = tuple(
-            PolicyPort(
-                protocol=_s(p.get("protocol")) or "TCP", port=_port(p.get("port")), end_port=_int(p.get("endPort"))
-            )
-            for p in _list(r.get("ports"))
-            if isinstance(p, dict)
-        )
-        out.append(PolicyRule(index=i, direction=direction, peers=tuple(peers), ports=ports))
-    return tuple(out)
-
-
-def _network_policy(obj: K8sObject) -> NetworkPolicy:
-    spec = _dict(obj.body.get("spec"))
-    types = [_s(t) for t in _list(spec.get("policyTypes"))]
-    if not types:  # the API server's defaulting
-        types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
-    return NetworkPolicy(
-        obj=obj,
-        name=obj.name,
-        namespace=_ns(obj),
-        pod_selector=LabelSelector.parse(spec.get("podSelector")) or LabelSelector(),
-        policy_types=tuple(types),
-        ingress=_rules(spec.get("ingress"), "ingress"),
-        egress=_rules(spec.get("egress"), "egress"),
-    )
-
-
-def _config_map(obj: K8sObject) -> ConfigMap:
-    data = {str(k): _s(v) for k, v in _dict(obj.body.get("data")).items()}
-    return ConfigMap(obj=obj, name=obj.name, namespace=_ns(obj), data=data)
-
-
-def _secret(obj: K8sObject) -> Secret:
-    keys = set(_dict(obj.body.get("data"))) | set(_dict(obj.body.get("stringData")))
-    return Secret(obj=obj, name=obj.name, namespace=_ns(obj), keys=tuple(sorted(str(k) for k in keys)))
-
-
-# --- host / endpoint parsing -----------------------------------------------------------------
-
-_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*(?::[A-Za-z][A-Za-z0-9+.\-]*)*)://(?P<authority>[^/\s?#\"']*)")
-_HOSTPORT = re.compile(r"^(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?):(?P<port>\d{1,5})$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*$")
-DEFAULT_HOST_KEYS = (
-    r"(?i)(^|_)(HOST|HOSTNAME|SERVER|SERVERS|ADDR|ADDRESS|ADDRESSES|ENDPOINT|BROKERS?|BOOTSTRAP_SERVERS)$"
-)
-
-
-def _split_hostport(item: str) -> tuple[str, int | None] | None:
-    item = item.strip()
-    if not item:
-        return None
-    if item.startswith("["):  # [v6]:port
-        host, _, rest = item[1:].partition("]")
-        port = _int(rest[1:]) if rest.startswith(":") else None
-        return host, port
-    m = _HOSTPORT.match(item)
-    if m:
-        return m.group("host"), int(m.group("port"))
-    if _HOSTNAME.match(item):
-        return item, None
-    return None
-
-
-def parse_endpoints(
-    variable: str,
-    value: str,
-    *,
-    host_keys: str = DEFAULT_HOST_KEYS,
-    scheme_ports: Mapping[str, int] | None = None,
-) -> list[tuple[str, int | None, str | None]]:
-    """(host, port, scheme) for each host a config value names.
-
-    Recognised: URLs (`jdbc:postgresql://db:5432/x`, `redis://cache:6379`,
-    `PLAINTEXT://a:9092,b:9092`), `host:port` lists (Kafka bootstrap servers), and a bare host
-    when the variable name says it holds one (`host_keys`). Multi-line values (files) are not
-    read. A URL without a port gets `scheme_ports[scheme]`, if given.
-    """
-    scheme_ports = scheme_ports or {}
-    if "\n" in value:
-        return []
-    out: list[tuple[str, int | None, str | None]] = []
-    urls = list(_URL.finditer(value))
-    if urls:
-        for m in urls:
-            scheme = m.group("scheme").lower()
-            authority = m.group("authority").rsplit("@", 1)[-1]
-            for item in authority.split(","):
-                hp = _split_hostport(item)
-                if hp and hp[0]:
-                    out.append((hp[0], hp[1] if hp[1] is not None else scheme_ports.get(scheme), scheme))
-        return out
-    items = [i for i in value.split(",") if i.strip()]
-    if items and all(_HOSTPORT.match(i.strip()) for i in items):
-        for i in items:
-            hm = _HOSTPORT.match(i.strip())
-            assert hm
-            out.append((hm.group("host"), int(hm.group("port")), None))
-        return out
-    if re.search(host_keys, variable) and _HOSTNAME.match(value.strip()) and not value.strip().isdigit():
-        out.append((value.strip(), None, None))
-    return out
-
+# The fact types live in k8s_types (parsing in k8s_parse, endpoints in k8s_endpoints); they
+# are re-exported here so rules import everything Kubernetes from one place.
+__all__ = [
+    "DEFAULT_HOST_KEYS",
+    "DEFAULT_NAMESPACE",
+    "ROLLOUT_SCALES_DOWN_REF",
+    "SCALABLE_KINDS",
+    "WORKLOAD_KINDS",
+    "ConfigMap",
+    "Container",
+    "ContainerPort",
+    "Endpoint",
+    "EnvFromRef",
+    "EnvValueFrom",
+    "EnvVar",
+    "EnvironmentFacts",
+    "HPAMetric",
+    "HorizontalPodAutoscaler",
+    "HostTarget",
+    "IPBlock",
+    "ImageRef",
+    "IntOrPercent",
+    "LabelSelector",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "PolicyPeer",
+    "PolicyPort",
+    "PolicyRule",
+    "ResolvedEnv",
+    "Resources",
+    "Secret",
+    "SecurityContext",
+    "SelectorRequirement",
+    "Service",
+    "ServicePort",
+    "Workload",
+    "WorkloadRef",
+    "build_facts",
+    "expand_env_refs",
+    "facts",
+    "parse_endpoints",
+]
 
 # --- the environment view ----------------------------------------------------------------------
 
@@ -970,7 +169,7 @@ class EnvironmentFacts(BaseModel):
         return [
             w
             for w in self.workloads
-            if (namespace is None or w.namespace == namespace) and w.template_path and selector.matches(w.pod_labels)
+            if (namespace is None or w.namespace == namespace) and w.has_pods and selector.matches(w.pod_labels)
         ]
 
     def service_workloads(self, svc: Service) -> list[Workload]:
@@ -1015,9 +214,7 @@ class EnvironmentFacts(BaseModel):
             return None
         namespaces = self._namespaces_matching(peer.namespace_selector, policy.namespace)
         sel = peer.pod_selector or LabelSelector()
-        return [
-            w for w in self.workloads if w.namespace in namespaces and w.template_path and sel.matches(w.pod_labels)
-        ]
+        return [w for w in self.workloads if w.namespace in namespaces and w.has_pods and sel.matches(w.pod_labels)]
 
     def _namespaces_matching(self, selector: LabelSelector | None, own: str, extra: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
         known = set(self.namespaces) | {w.namespace for w in self.workloads} | set(extra)
@@ -1043,6 +240,11 @@ class EnvironmentFacts(BaseModel):
             ),
             None,
         )
+
+    def hpas_for(self, w: Workload) -> list[HorizontalPodAutoscaler]:
+        return [
+            h for h in self.hpas if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
+        ]
 
     def rollouts_referencing(self, w: Workload) -> list[Workload]:
         """Rollouts whose `workloadRef` names `w`."""
@@ -1104,7 +306,9 @@ class EnvironmentFacts(BaseModel):
         for e in c.env:
             span = c.origin(f"env[name={e.name}].value" if e.value_from is None else f"env[name={e.name}].valueFrom")
             if e.value_from is None:
-                seen[e.name] = ResolvedEnv(name=e.name, value=e.value or "", source="env", span=span)
+                seen[e.name] = ResolvedEnv(
+                    name=e.name, value=expand_env_refs(e.value or "", seen), source="env", span=span
+                )
             elif e.value_from.source == "configMapKeyRef" and e.value_from.name:
                 cm = self.config_map(w.namespace, e.value_from.name)
                 v = cm.data.get(e.value_from.key or "") if cm else None
@@ -1186,6 +390,10 @@ class EnvironmentFacts(BaseModel):
                 name, ns = core_parts[0], namespace
         elif len(parts) == 2 and parts[1] in self._known_namespaces():
             name, ns = parts
+        elif len(parts) == 2 and self.service(namespace, parts[1]) is not None:
+            # `pod.service`: the search path makes it `pod.service.<ns>.svc.<domain>`, one pod
+            # behind a headless Service of the namespace (StatefulSet members: kafka-0.kafka)
+            name, ns = parts[1], namespace
         if name is None or ns is None:
             return HostTarget(kind="external", host=host)
         svc = self.service(ns, name)
@@ -1262,6 +470,31 @@ class EnvironmentFacts(BaseModel):
         selected = self.peer_workloads(pol, peer) or []
         keys = {w.key for w in selected}
         return any(d.key in keys for d in dest_pods)
+
+
+_ENV_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.\-]*)\)")
+
+
+def expand_env_refs(value: str, defined: Mapping[str, ResolvedEnv]) -> str | None:
+    """`$(NAME)` in an env value, as the kubelet expands it: the value of a variable defined
+    before it in the container, `$$` a literal `$`, an undefined name left as written. None
+    when a referenced value is not known here (from a Secret, a fieldRef such as the pod IP)."""
+    unknown = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal unknown
+        if m.group(0) == "$$":
+            return "$"
+        ref = defined.get(m.group(1))
+        if ref is None:
+            return m.group(0)
+        if ref.value is None:
+            unknown = True
+            return ""
+        return ref.value
+
+    out = _ENV_REF.sub(sub, value)
+    return None if unknown else out
 
 
 def _port_sibling(variable: str, env: Mapping[str, ResolvedEnv]) -> ResolvedEnv | None:

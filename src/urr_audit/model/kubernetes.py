@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import LoadError, Span
 
 Path = tuple[str | int, ...]  # keys and list indices into a plain document
 
@@ -124,6 +124,9 @@ class K8sObject(BaseModel):
     source: SourceDoc | None = Field(default=None, exclude=True, repr=False)
     # For a generated ConfigMap/Secret: its name before kustomize appended the content hash.
     generated_name: str | None = None
+    # The name as written in its manifest when an overlay changed it (prefix, suffix, hash):
+    # what a patch file in an overlay names it by.
+    original_name: str | None = None
 
     @property
     def group(self) -> str:
@@ -145,16 +148,21 @@ class K8sObject(BaseModel):
         The patch / kustomization entry that last changed `path` or an ancestor of it (the
         longest recorded prefix); else the line of the field in the resource file (or of its
         nearest written ancestor); else the resource document."""
-        best, best_len = None, -1
-        for key, span in self.field_origins.items():
-            if (path == key or path.startswith((key + ".", key + "["))) and len(key) > best_len:
-                best, best_len = span, len(key)
-        if best is not None:
-            return best
-        line = self.source.line(path) if self.source is not None and path else None
-        if line is None:
-            return self.span
-        return Span(path=self.span.path, line=line, end_line=line)
+        return field_origin(self.field_origins, self.source, self.span, path)
+
+
+def field_origin(origins: dict[str, Span], source: SourceDoc | None, span: Span, path: str) -> Span:
+    """See `K8sObject.origin` (shared with the renderer, which needs it mid-build)."""
+    best, best_len = None, -1
+    for key, where in origins.items():
+        if (path == key or path.startswith((key + ".", key + "["))) and len(key) > best_len:
+            best, best_len = where, len(key)
+    if best is not None:
+        return best
+    line = source.line(path) if source is not None and path else None
+    if line is None:
+        return span
+    return Span(path=span.path, line=line, end_line=line)
 
 
 class Overlay(BaseModel):
@@ -180,6 +188,11 @@ class K8sEnvironment(BaseModel):
     # Why the render may lack objects (a remote resource not fetched, a field not rendered).
     # Checks that conclude from absence (`closed_world`) are undecided here.
     incomplete: list[str] = Field(default_factory=list)
+    # What did not render (a missing file, invalid YAML, a patch without target): `kustomize build`
+    # (and so an Argo CD sync of this overlay) fails on it. Also in `Project.errors`.
+    render_errors: list[LoadError] = Field(default_factory=list)
+    # Every kustomization directory the render read (the leaf, its bases, components).
+    dirs: list[str] = Field(default_factory=list)
 
     # typed facts (model/k8s_facts.py), built on first use and kept with the environment
     _facts: Any = PrivateAttr(default=None)
@@ -199,6 +212,60 @@ class K8sEnvironment(BaseModel):
         return [o for o in self.objects if o.kind in kinds]
 
 
+class RemoteRef(BaseModel):
+    """A resource, base or component a kustomization fetches at build time (never fetched by
+    urr-audit)."""
+
+    url: str
+    span: Span  # the kustomization entry
+    field: str  # resources, bases, components
+    kustomization: str  # the directory of the kustomization that lists it
+
+
+class StrayDoc(BaseModel):
+    """A document of a file no kustomization references (see KubernetesProject.unreferenced)."""
+
+    span: Span
+    kind: str | None = None  # None: a JSON 6902 patch (a list of operations)
+    name: str | None = None
+    api_version: str | None = None
+    directives: bool = False  # holds strategic-merge directives (`$patch`, `$setElementOrder/...`)
+    fields: tuple[str, ...] = ()  # what it sets, two levels deep (`spec.replicas`, `data.LOG_LEVEL`)
+
+
+def shallow_fields(body: Any) -> tuple[str, ...]:
+    """Fields of an object two levels deep, leaving out metadata and status: enough to tell a
+    partial patch from a complete copy of an object."""
+    out: list[str] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key in ("apiVersion", "kind", "metadata", "status"):
+                continue
+            out.append(str(key))
+            if isinstance(value, dict):
+                out += [f"{key}.{sub}" for sub in value]
+    return tuple(sorted(out))
+
+
+class StrayFile(BaseModel):
+    """A YAML/JSON file inside a kustomization's directory that no kustomization references:
+    kustomize never reads it, whatever its author meant it to change."""
+
+    path: str
+    kustomization: str  # the directory of the nearest kustomization above it
+    docs: list[StrayDoc] = Field(default_factory=list)
+
+
 class KubernetesProject(BaseModel):
     overlays: list[Overlay] = Field(default_factory=list)
     environments: list[K8sEnvironment] = Field(default_factory=list)
+    remote_refs: list[RemoteRef] = Field(default_factory=list)
+    unreferenced: list[StrayFile] = Field(default_factory=list)
+
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the summary."""
+        return {
+            "kustomizations": len(self.overlays),
+            "environments": len(self.environments),
+            "objects": sum(len(e.objects) for e in self.environments),
+        }

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from urr_audit.model.argocd import ArgoCDProject
 from urr_audit.model.common import LoadError
+from urr_audit.model.gitignore import GitIgnore
 from urr_audit.model.kubernetes import KubernetesProject
+from urr_audit.model.localcluster import LocalClusters
 from urr_audit.model.terraform import TerraformProject
 from urr_audit.model.workflows import WorkflowProject
 
@@ -16,12 +19,19 @@ class GitMeta(BaseModel):
     remotes: dict[str, str] = Field(default_factory=dict)  # name -> URL as written in .git/config
     branch: str | None = None  # the checked-out branch; None when detached or unknown
     commit: str | None = None  # the checked-out commit (40 hex); None when unknown
+    # ref names known locally (refs/heads, refs/remotes/<remote>/ without the remote, refs/tags),
+    # loose and packed: tell an Argo CD targetRevision naming a branch from one naming a tag
+    branches: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
 
 
 class Project(BaseModel):
     root: str  # absolute path of the scanned root, for display only
     git: GitMeta = Field(default_factory=GitMeta)
+    gitignore: GitIgnore = Field(default_factory=GitIgnore)  # what git would ignore (.gitignore files)
     terraform: TerraformProject = Field(default_factory=TerraformProject)
     kubernetes: KubernetesProject = Field(default_factory=KubernetesProject)
+    local_clusters: LocalClusters = Field(default_factory=LocalClusters)
     workflows: WorkflowProject = Field(default_factory=WorkflowProject)  # GitHub Actions
+    argocd: ArgoCDProject = Field(default_factory=ArgoCDProject)
     errors: list[LoadError] = Field(default_factory=list)

@@ -186,6 +186,10 @@ class ModuleCall(BaseModel):
     count: Expression | None = None
     for_each: Expression | None = None
     depends_on: list[str] = Field(default_factory=list)
+    # `providers = { aws.west = aws.eu_west_1 }`: the child's provider (local name, `.alias`)
+    # -> the caller's configuration it receives, as written
+    providers: dict[str, str] = Field(default_factory=dict)
+    providers_span: Span | None = None
 
 
 class TfvarsFile(BaseModel):
@@ -193,6 +197,16 @@ class TfvarsFile(BaseModel):
     span: Span
     kind: Literal["tfvars", "auto", "example", "json"]  # example: recorded, never loaded
     values: dict[str, Attribute] = Field(default_factory=dict)
+
+
+class LockedProvider(BaseModel):
+    """One `provider "registry.terraform.io/hashicorp/aws" { version = ... }` entry of a
+    dependency lock file (`.terraform.lock.hcl`): the version `terraform init` installs."""
+
+    source: str  # as written: "registry.terraform.io/hashicorp/aws"
+    version: str
+    constraints: str | None = None
+    span: Span
 
 
 class ModuleDir(BaseModel):
@@ -207,6 +221,8 @@ class ModuleDir(BaseModel):
     settings: list[TerraformSettings] = Field(default_factory=list)
     other_blocks: list[Block] = Field(default_factory=list)  # moved, import, check, removed
     tfvars: list[TfvarsFile] = Field(default_factory=list)
+    # `.terraform.lock.hcl` of the directory (meaningful in root modules), by source as written
+    locked_providers: dict[str, LockedProvider] = Field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -643,6 +659,24 @@ def _expressions(block: Block) -> Iterator[Expression]:
         yield from _expressions(b)
 
 
+_AFTER_APPLY = re.compile(
+    r"^`([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]+)` is not set in configuration: known only after apply$"
+)
+
+
+def after_apply_reason(type_: str, name: str, path: str) -> str:
+    """The reason of an attribute a planned environment (`Environment.planned`) cannot know:
+    `aws_subnet.a.id`, not set in the configuration."""
+    return f"`{type_}.{name}.{path}` is not set in configuration: known only after apply"
+
+
+def after_apply(reason: str) -> tuple[str, str, str] | None:
+    """(resource type, name, attribute path) when an unknown value's reason is an attribute of
+    a managed resource its configuration does not set (see `Environment.planned`)."""
+    m = _AFTER_APPLY.match(reason)
+    return (m.group(1), m.group(2), m.group(3)) if m else None
+
+
 class SkippedModule(BaseModel):
     """A module call that creates no instance in an environment (`count = 0`, empty `for_each`):
     it is not instantiated, and nothing under it is checked there."""
@@ -662,6 +696,16 @@ class Environment(BaseModel):
     tfvars_loaded: list[str] = Field(default_factory=list)
     tfvars_ignored: list[str] = Field(default_factory=list)  # *.tfvars.example and the like
     skipped_modules: list[SkippedModule] = Field(default_factory=list)
+    _planned: Callable[[], Environment] | None = PrivateAttr(default=None)
+
+    def planned(self) -> Environment | None:
+        """This environment as `terraform plan` sees it before anything exists (a first
+        apply): a reference to a managed resource reads its configured arguments, and each
+        attribute the configuration does not set is unknown with a reason `after_apply`
+        recognises; data sources and everything else read as in the environment itself. Its
+        instances may be expanded further (a for_each over a resource map has known keys).
+        Built on first use; None when the loader gave none."""
+        return self._planned() if self._planned is not None else None
 
     @property
     def root(self) -> ModuleInstance:

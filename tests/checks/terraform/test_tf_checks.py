@@ -112,27 +112,39 @@ def test_deletion_protection_conditional_per_environment(tmp_path, condition):
     assert undecided == []
 
 
-def test_world_ingress_with_unknown_cidrs_is_undecided(tmp_path):
+@pytest.mark.parametrize(
+    ("cidr", "undecided_lines"),
+    [
+        ("data.aws_ssm_parameter.office.value", [("main.tf", 8)]),  # could be anything
+        ("aws_vpc.v.cidr_block", []),  # a VPC's own range is never the internet
+        ("cidrsubnet(aws_vpc.v.cidr_block, 8, 1)", []),
+        ('aws_vpc.v.cidr_block == "" ? "0.0.0.0/0" : aws_vpc.v.cidr_block', [("main.tf", 8)]),
+    ],
+)
+def test_world_ingress_with_unknown_cidrs_is_undecided_unless_a_private_range(tmp_path, cidr, undecided_lines):
     write(
         tmp_path,
         {
-            "main.tf": """
-        resource "aws_vpc" "v" {
+            "main.tf": f"""
+        resource "aws_vpc" "v" {{
           cidr_block = "10.0.0.0/16"
-        }
-        resource "aws_security_group_rule" "r" {
+        }}
+        data "aws_ssm_parameter" "office" {{
+          name = "/net/office-cidr"
+        }}
+        resource "aws_security_group_rule" "r" {{
           type              = "ingress"
           security_group_id = "sg-1"
           protocol          = "tcp"
           from_port         = 22
           to_port           = 22
-          cidr_blocks       = [aws_vpc.v.cidr_block]
-        }
+          cidr_blocks       = [{cidr}]
+        }}
     """
         },
     )
     found, undecided, _ = run(tmp_path, "URR-TF-006")
-    assert found == [] and undecided == [("main.tf", 5)]
+    assert found == [] and undecided == undecided_lines
 
 
 def test_module_with_count_zero_is_not_checked(tmp_path):
@@ -682,6 +694,9 @@ def test_ingress_on_allowed_port_from_unresolved_source_is_not_undecided(tmp_pat
         data "aws_vpc" "this" {
           default = true
         }
+        data "aws_ssm_parameter" "peer" {
+          name = "/net/peer-cidr"
+        }
         resource "aws_security_group" "web" {
           vpc_id = data.aws_vpc.this.id
         }
@@ -690,21 +705,21 @@ def test_ingress_on_allowed_port_from_unresolved_source_is_not_undecided(tmp_pat
           ip_protocol       = "tcp"
           from_port         = 443
           to_port           = 443
-          cidr_ipv4         = data.aws_vpc.this.cidr_block
+          cidr_ipv4         = data.aws_ssm_parameter.peer.value
         }
         resource "aws_vpc_security_group_ingress_rule" "ssh" {
           security_group_id = aws_security_group.web.id
           ip_protocol       = "tcp"
           from_port         = 22
           to_port           = 22
-          cidr_ipv4         = data.aws_vpc.this.cidr_block
+          cidr_ipv4         = data.aws_ssm_parameter.peer.value
         }
     """
         },
     )
     found, undecided, _ = run(tmp_path, "URR-TF-006")
     assert found == []
-    assert undecided == [("main.tf", 15)]
+    assert undecided == [("main.tf", 18)]
 
 
 def test_statements_of_a_policy_list_of_unknown_length_are_checked(tmp_path):
@@ -751,3 +766,42 @@ def test_statements_of_a_policy_list_of_unknown_length_are_checked(tmp_path):
     assert undecided == [("main.tf", 25)]
     [doc] = [f for f in r.findings if f.line == 21]
     assert "s3:DeleteObject (and actions that cannot be resolved)" in doc.message
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "found", "undecided"),
+    [
+        ("[]", [("main.tf", 14)], []),  # AWS reads an empty list as 0.0.0.0/0
+        ("var.none", [("main.tf", 14)], []),  # default [] from the variable
+        ("null", [("main.tf", 14)], []),
+        ('["203.0.113.0/24"]', [], []),
+        ('concat(["0.0.0.0/0"], data.aws_ip_ranges.x.cidr_blocks)', [("main.tf", 14)], []),
+        ('concat(["203.0.113.0/24"], data.aws_ip_ranges.x.cidr_blocks)', [], [("main.tf", 14)]),
+    ],
+)
+def test_eks_public_access_cidrs_as_aws_applies_them(tmp_path, cidrs, found, undecided):
+    write(
+        tmp_path,
+        {
+            "main.tf": f"""
+        variable "none" {{
+          type    = list(string)
+          default = []
+        }}
+        data "aws_ip_ranges" "x" {{
+          services = ["ec2"]
+        }}
+        resource "aws_eks_cluster" "c" {{
+          name     = "c"
+          role_arn = "arn:aws:iam::1:role/eks"
+          vpc_config {{
+            subnet_ids          = ["subnet-1"]
+            public_access_cidrs = {cidrs}
+          }}
+        }}
+    """
+        },
+    )
+    got, got_undecided, _ = run(tmp_path, "URR-TF-017")
+    assert [x[:2] for x in got] == found
+    assert got_undecided == undecided

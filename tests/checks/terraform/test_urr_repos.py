@@ -74,3 +74,62 @@ def test_isolation_itself_is_stated_as_information_on_the_mended_repo(urr_fixed)
 def test_mended_repo_has_none_of_the_10_2_findings(urr_fixed):
     assert [f for f in urr_fixed.result.findings if f.rule_id in RULES_10_2] == []
     assert [f for f in urr_fixed.result.undecided if f.rule_id in RULES_10_2] == []
+
+
+# Issue 10 §2 classes the seed's repository shows, each with its evidence, and mended twins.
+DEPTH = {
+    "nodes group attached to nothing (managed node group without launch template)": (
+        "URR-TF-030",
+        "terraform/modules/eks/main.tf",
+        24,
+    ),
+    "ticket worker given the MSK IAM brokers, neither side admits 9098": (
+        "URR-TF-033",
+        "terraform/modules/lambda-worker/main.tf",
+        74,
+    ),
+    "VPN ingress on the proxy under an input no environment sets": ("URR-TF-032", "terraform/modules/rds/main.tf", 75),
+    ".gitignore ignores .terraform/ but not state": ("URR-TF-036", ".gitignore", 1),
+    "RDS log exports to groups RDS creates (seed 9.2: retention '-')": (
+        "URR-TF-039",
+        "terraform/modules/rds/main.tf",
+        117,
+    ),
+    "Lambda@Edge without a log group of its own": ("URR-TF-039", "terraform/modules/cloudfront/main.tf", 62),
+    "API Gateway execution logs": ("URR-TF-039", "terraform/modules/api-gateway-vwr/main.tf", 73),
+    "EKS control plane logs kept 7 days in prod": ("URR-TF-038", "terraform/modules/eks/main.tf", 108),
+    "VWR proxy method without authorization": ("URR-TF-041", "terraform/modules/api-gateway-vwr/main.tf", 37),
+    "VWR stage without X-Ray": ("URR-TF-043", "terraform/modules/api-gateway-vwr/main.tf", 73),
+    "RDS without IAM authentication": ("URR-TF-052", "terraform/modules/rds/main.tf", 117),
+}
+DEPTH_RULES = sorted({f"URR-TF-{n:03d}" for n in range(30, 80)})
+
+
+@pytest.mark.parametrize("case", sorted(DEPTH))
+def test_depth_class_reported_with_evidence(urr, case):
+    rule, path, line = DEPTH[case]
+    assert (path, line) in {(f.path, f.line) for f in urr.result.findings if f.rule_id == rule}
+
+
+def test_depth_rules_fire_only_where_expected(urr):
+    expected = {(rule, path) for rule, path, _ in DEPTH.values()} | {
+        ("URR-TF-038", "terraform/modules/elasticache/main.tf")
+    }
+    got = {(f.rule_id, f.path) for f in urr.result.findings if f.rule_id in DEPTH_RULES}
+    assert got == expected
+
+
+def test_worker_message_names_the_missing_rules(urr):
+    [f] = [f for f in urr.result.findings if f.rule_id == "URR-TF-033"]
+    assert "bootstrap_brokers_sasl_iam (tcp 9098)" in f.message
+    assert "no egress rule of its groups (module.lambda_worker.aws_security_group.worker)" in f.message
+    assert "no ingress rule of the store's groups (module.msk.aws_security_group.msk)" in f.message
+
+
+def test_mended_repo_is_silent_on_depth_rules(urr_fixed):
+    loud = [f for f in urr_fixed.result.findings if f.rule_id in DEPTH_RULES and not f.suppressed]
+    assert loud == [], [f.message for f in loud]
+    assert [f for f in urr_fixed.result.undecided if f.rule_id in DEPTH_RULES] == []
+    # the public waiting room is kept, with its reason
+    [kept] = [f for f in urr_fixed.result.findings if f.suppressed]
+    assert kept.rule_id == "URR-TF-041"

@@ -15,9 +15,9 @@ def parse_stream(text: str) -> list:
     return [d for d in YAML(typ="safe", pure=True).load_all(text) if d is not None]
 
 
-def kubectl_build(directory: Path) -> tuple[int, str, str]:
+def kubectl_build(directory: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     assert KUBECTL is not None
     proc = subprocess.run(
-        [KUBECTL, "kustomize", str(directory)], check=False, capture_output=True, text=True, timeout=60
+        [KUBECTL, "kustomize", str(directory)], check=False, capture_output=True, text=True, timeout=60, env=env
     )
     return proc.returncode, proc.stdout, proc.stderr

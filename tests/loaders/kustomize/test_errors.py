@@ -63,7 +63,7 @@ def test_remote_and_unsupported_input_are_notes_not_errors(tmp_path):
     # Valid input deliberately not rendered: reported as notes (URR-K8S-019), not as failures.
     _, errors = render(Workspace(ERRORS / "remote"), ".")
     assert {e.level for e in errors if e.kind == "kustomize.remote"} == {"note"}
-    (tmp_path / "kustomization.yaml").write_text("resources:\n  - cm.yaml\nvars:\n  - name: X\n")
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - cm.yaml\nhelmCharts:\n  - name: x\n")
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
     objects, errors = render(Workspace(tmp_path), ".")
     assert [(e.kind, e.line, e.level) for e in errors] == [("kustomize.unsupported", 3, "note")]

@@ -181,3 +181,58 @@ def test_yaml_inside_terraform_modules_is_template_not_manifest(tmp_path):
     from urr_audit.workspace import Workspace
 
     assert candidate_files(Workspace(tmp_path), set()) == ["deploy/cm.yaml"]
+
+
+def _write(root: Path, files: dict[str, str]) -> Workspace:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return Workspace(root)
+
+
+def _obj(kind: str, name: str, ns: str = "media", api: str = "v1") -> str:
+    return f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {ns}\n"
+
+
+def test_component_subdirectories_applied_together_are_one_environment(tmp_path):
+    ws = _write(
+        tmp_path,
+        {
+            # one application split by component, applied with `kubectl apply -R -f manifests`
+            "manifests/api/service.yaml": _obj("Service", "api"),
+            "manifests/data/redis.yaml": _obj("Service", "redis"),
+            "manifests/namespace.yaml": _obj("Namespace", "media", ns=""),
+            # clusters named like environments stay apart, even below a common parent
+            "clusters/prod/app.yaml": _obj("Service", "web"),
+            "clusters/prod/extra/cm.yaml": _obj("ConfigMap", "settings"),
+            "clusters/staging/app.yaml": _obj("Service", "web"),
+            # the same objects in two siblings: alternatives, not parts of one whole
+            "variants/blue/app.yaml": _obj("Service", "web"),
+            "variants/green/app.yaml": _obj("Service", "web"),
+        },
+    )
+    project, _ = load_kubernetes(ws)
+    got = {e.path: sorted(o.name for o in e.objects) for e in project.environments}
+    assert got == {
+        "manifests": ["api", "media", "redis"],
+        "clusters/prod": ["settings", "web"],
+        "clusters/staging": ["web"],
+        "variants/blue": ["web"],
+        "variants/green": ["web"],
+    }
+
+
+def test_json_manifests_are_read_and_lock_files_are_not(tmp_path):
+    ws = _write(
+        tmp_path,
+        {
+            "deploy/app.json": '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "api"}\n}\n',
+            "deploy/package.json": '{"name": "x", "apiVersion": "v1", "kind": "Service", "metadata": {"name": "y"}}',
+            "infra/main.tf.json": '{"resource": {}}',
+        },
+    )
+    project, errors = load_kubernetes(ws)
+    (env,) = project.environments
+    assert [(o.name, o.span.path, o.span.line) for o in env.objects] == [("api", "deploy/app.json", 1)]
+    assert errors == []

@@ -235,3 +235,22 @@ def test_caller_argument_over_child_default_and_non_nullable(load_tree) -> None:
     )
     m = project.environments[0].instances[1]
     assert {k: v.value for k, v in m.variables.items()} == {"x": "arg", "y": "dy", "z": 3}
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        # Terraform knows a collection's shape while its elements wait for apply
+        ('resource "aws_s3_bucket" "b" {}\nlocals { out = length({ a = aws_s3_bucket.b.arn, b = "x" }) }', 2),
+        ('resource "aws_s3_bucket" "b" {}\nlocals { out = length([aws_s3_bucket.b.arn]) }', 1),
+        ('resource "aws_s3_bucket" "b" {}\nlocals { out = keys({ z = aws_s3_bucket.b.arn, a = 1 }) }', ["a", "z"]),
+    ],
+)
+def test_length_and_keys_of_a_collection_with_unknown_elements_are_known(tmp_path: Path, src: str, expected: object):
+    v = out_value(tmp_path, src)
+    assert v.is_known and v.value == expected
+
+
+def test_length_of_a_list_of_unknown_length_stays_unknown(tmp_path: Path):
+    src = 'resource "aws_s3_bucket" "b" {}\nlocals { out = length(concat(["a"], aws_s3_bucket.b.tags_all)) }'
+    assert out_value(tmp_path, src).is_unknown

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, EnvironmentFacts, Workload, facts
+from urr_audit.model.k8s_facts import ROLLOUT_SCALES_DOWN_REF, SCALABLE_KINDS, EnvironmentFacts, Workload, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -24,13 +24,19 @@ def _replica_phrase(f: EnvironmentFacts, w: Workload, n: int) -> str:
     return f"{n} replicas (HPA {hpa.name} minReplicas)" if hpa else f"{n} replicas"
 
 
-@check("k8s-pdb-coverage", scope="kubernetes.environment", params=PdbCoverageParams, closed_world="kubernetes")
+@check(
+    "k8s-pdb-coverage",
+    scope="kubernetes.environment",
+    params=PdbCoverageParams,
+    closed_world="kubernetes",
+    subjects=tuple(sorted(SCALABLE_KINDS)),
+)
 def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -> Iterator[Hit]:
     """Workloads running several replicas (after patches and HPA minReplicas) that no
     PodDisruptionBudget selects. Reported where the replica count is set."""
     f = facts(env)
     for w in f.workloads:
-        if w.kind not in params.kinds or not w.template_path:
+        if w.kind not in params.kinds or not w.has_pods:
             continue
         n = f.effective_replicas(w)
         if not n.is_known or n.value < params.min_replicas or f.pdbs_for(w):
@@ -45,7 +51,7 @@ def pdb_coverage(ctx: Context, env: K8sEnvironment, params: PdbCoverageParams) -
         )
 
 
-@check("k8s-pdb-blocks-eviction", scope="kubernetes.environment", params=NoParams)
+@check("k8s-pdb-blocks-eviction", scope="kubernetes.environment", params=NoParams, subjects=("PodDisruptionBudget",))
 def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """PodDisruptionBudgets that allow no voluntary eviction: maxUnavailable 0, or
     minAvailable at or above the replicas of the pods they select (HPA minReplicas counted)."""
@@ -80,7 +86,13 @@ def pdb_blocks_eviction(ctx: Context, env: K8sEnvironment, params: NoParams) -> 
             )
 
 
-@check("k8s-hpa-target", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-hpa-target",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("HorizontalPodAutoscaler",),
+)
 def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """HPAs whose scaleTargetRef names no object of the environment, or a Deployment that an
     Argo Rollout (workloadRef) takes over: the HPA then scales an object the Rollout
@@ -112,7 +124,13 @@ def hpa_target(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[
                 )
 
 
-@check("k8s-rollout-duplicates-deployment", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-rollout-duplicates-deployment",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("Rollout",),
+)
 def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """A Deployment still running pods beside the Argo Rollout that replaces it.
 
@@ -149,10 +167,44 @@ def rollout_duplicates_deployment(ctx: Context, env: K8sEnvironment, params: NoP
             if ref is not None
             else "the Rollout has its own pod template"
         )
+        # At the Rollout, where the pair is decided (its workloadRef takes scaleDown; without
+        # one, the overlay entry or file that adds it beside the Deployment); never at a
+        # replica count an HPA or patch merely sets.
         yield ctx.finding(
-            at=n.span or d.span,
+            at=r.origin("spec.workloadRef") if ref is not None else r.span,
             node=d,
-            related=[r.span],
+            related=[s for s in (n.span, d.span) if s is not None],
             message=f"Deployment {d.name} keeps running {n.value if n.is_known else 'its'} replica(s) beside "
             f"Rollout {r.name} ({how}): scale the Deployment to 0 or set workloadRef.scaleDown",
+        )
+
+
+@check(
+    "k8s-hpa-beside-rollout",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=("Rollout",),
+)
+def hpa_beside_rollout(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
+    """HPAs scaling a Deployment that the environment also runs as a same-named Argo Rollout
+    with its own pod template (a migration left half-done): the Rollout, which serves the
+    traffic once promoted, is never autoscaled, and the HPA grows pods beside it."""
+    f = facts(env)
+    for hpa in f.hpas:
+        if hpa.target_kind != "Deployment":
+            continue
+        d = f.workload("Deployment", hpa.namespace, hpa.target_name)
+        r = f.workload("Rollout", hpa.namespace, hpa.target_name)
+        if d is None or r is None or r.workload_ref is not None:
+            continue  # a workloadRef Rollout is URR-K8S-008's case
+        if f.hpas_for(r):
+            continue  # the Rollout has its own HPA: this one is about the Deployment alone
+        yield ctx.finding(
+            at=hpa.obj.origin("spec.scaleTargetRef.kind"),
+            node=hpa,
+            related=[r.span, d.span],
+            message=f"HorizontalPodAutoscaler {hpa.name} scales Deployment {d.name}, but the environment also "
+            f"runs Rollout {r.name} with its own pod template: the Rollout is never autoscaled; target the "
+            "Rollout (apiVersion argoproj.io/v1alpha1, kind Rollout) and remove the Deployment",
         )

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, EnvironmentFacts, HostTarget, facts, parse_endpoints
+from urr_audit.model.k8s_facts import (
+    DEFAULT_HOST_KEYS,
+    WORKLOAD_KINDS,
+    EnvironmentFacts,
+    HostTarget,
+    facts,
+    parse_endpoints,
+)
 from urr_audit.model.project import Project
 
 
@@ -29,7 +36,13 @@ def _others(name: str, env_name: str, all_facts: list[EnvironmentFacts]) -> list
     )
 
 
-@check("k8s-unknown-service-host", scope="project", params=UnknownHostParams, closed_world="kubernetes")
+@check(
+    "k8s-unknown-service-host",
+    scope="project",
+    params=UnknownHostParams,
+    closed_world="kubernetes",
+    subjects=("ConfigMap", *WORKLOAD_KINDS),
+)
 def unknown_service_host(ctx: Context, project: Project, params: UnknownHostParams) -> Iterator[Hit]:
     """Env values and ConfigMap entries naming a cluster host (`name`, `name:port`,
     `name.ns.svc.cluster.local`, inside URLs or bootstrap lists) that no Service of that

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.model.k8s_facts import facts
+from urr_audit.model.k8s_facts import WORKLOAD_KINDS, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -20,7 +20,7 @@ class ImagePatternParams(BaseModel):
     what: str = "forbidden pattern"  # how the message names a match, e.g. "placeholder"
 
 
-@check("k8s-image-pattern", scope="kubernetes.environment", params=ImagePatternParams)
+@check("k8s-image-pattern", scope="kubernetes.environment", params=ImagePatternParams, subjects=WORKLOAD_KINDS)
 def image_pattern(ctx: Context, env: K8sEnvironment, params: ImagePatternParams) -> Iterator[Hit]:
     """Images whose reference (or one part of it) matches a forbidden pattern, reported where
     the image is set: the overlay's `images:` entry when one rewrote it, else the manifest."""
@@ -48,7 +48,7 @@ class MutableTagParams(BaseModel):
     allow_digest: bool = True  # an image pinned by digest is fine whatever its tag
 
 
-@check("k8s-image-mutable-tag", scope="kubernetes.environment", params=MutableTagParams)
+@check("k8s-image-mutable-tag", scope="kubernetes.environment", params=MutableTagParams, subjects=WORKLOAD_KINDS)
 def image_mutable_tag(ctx: Context, env: K8sEnvironment, params: MutableTagParams) -> Iterator[Hit]:
     """Images without a tag or with a moving tag such as `latest`."""
     f = facts(env)

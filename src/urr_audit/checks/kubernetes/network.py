@@ -4,13 +4,13 @@ configuration talks to, and environments without a default-deny baseline."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, facts
+from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, WORKLOAD_KINDS, Endpoint, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -29,25 +29,49 @@ class EgressParams(BaseModel):
     scheme_ports: dict[str, int] = Field(default_factory=dict)  # URL scheme -> port when the URL has none
     host_keys: str = DEFAULT_HOST_KEYS  # variables whose bare value is a host name
     cluster_domain: str = "cluster.local"
-    # Variables whose value the pod never dials itself (e.g. browser-side build variables).
-    ignore_variables: list[str] = Field(default_factory=list)  # regexes, full match
+    # Variables whose value the pod never dials itself: browser-side build variables, CORS and
+    # other allow-lists, bind and advertised addresses. Regexes, full match, case-insensitive,
+    # against the name as written and as Spring's relaxed binding reads it (`server.address`
+    # and `SERVER_ADDRESS` are one setting).
+    ignore_variables: list[str] = Field(default_factory=list)
 
 
 def _describe(e: Endpoint) -> str:
     return f"{e.host}:{e.port} ({e.variable})"
 
 
-@check("k8s-egress-coverage", scope="kubernetes.environment", params=EgressParams, closed_world="kubernetes")
+def variable_matcher(patterns: list[str]) -> Callable[[str], bool]:
+    """Whether a variable (env name or config key) matches one of `patterns`, as written or
+    normalised (`spring.kafka.bootstrap-servers` -> `SPRING_KAFKA_BOOTSTRAP_SERVERS`)."""
+    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+
+    def match(name: str) -> bool:
+        normal = re.sub(r"[^A-Za-z0-9]+", "_", name).upper()
+        return any(p.fullmatch(name) or p.fullmatch(normal) for p in compiled)
+
+    return match
+
+
+@check(
+    "k8s-egress-coverage",
+    scope="kubernetes.environment",
+    params=EgressParams,
+    closed_world="kubernetes",
+    subjects=("NetworkPolicy",),
+)
 def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams) -> Iterator[Hit]:
     """Pods isolated for egress (some NetworkPolicy with Egress selects them) whose
-    configuration names a host:port on a listed port that no egress rule allows.
+    configuration names a host:port on a listed port that no egress rule allows. Only values
+    the pod dials count: not allow-lists (CORS origins), bind or advertised addresses, nor
+    URLs the browser calls (`ignore_variables`, and any `0.0.0.0` / `:port` value); a name no
+    Service provides is URR-K8S-004's, not reported again here.
 
     Reported at the egress allow-list to extend (the first selecting policy that has egress
     rules, preferring one aimed at the workload over a namespace-wide baseline, else the
     deny-all one), one finding per workload listing what is unreachable."""
     f = facts(env)
     wanted = {d.port: d for d in params.ports}
-    ignored = [re.compile(p) for p in params.ignore_variables]
+    not_dialed = variable_matcher(params.ignore_variables)
     for w in f.pod_workloads():
         policies = f.policies_for(w, "Egress")
         if not policies:
@@ -56,13 +80,15 @@ def egress_coverage(ctx: Context, env: K8sEnvironment, params: EgressParams) -> 
         for e in f.endpoints(w, host_keys=params.host_keys, scheme_ports=params.scheme_ports):
             if e.port is None or e.port not in wanted or (e.host, e.port) in blocked:
                 continue
-            if any(p.fullmatch(e.variable) for p in ignored):
+            if not_dialed(e.variable):
                 continue
             target = f.resolve_host(e.host, w.namespace, params.cluster_domain)
-            if target.kind == "local" or (
+            if target.kind in ("local", "unknown-service") or (
                 target.service is not None and w.key in {x.key for x in f.service_workloads(target.service)}
             ):
-                continue  # loopback, or the pod's own Service (an advertised listener, not a dependency)
+                # Loopback; a name no Service has (URR-K8S-004 reports it: the connection fails
+                # before any policy applies); or the pod's own Service (an advertised listener).
+                continue
             if not f.egress_allows(w, target, e.port, wanted[e.port].protocol):
                 blocked[(e.host, e.port)] = e
         if not blocked:
@@ -99,7 +125,13 @@ class DefaultDenyParams(BaseModel):
     directions: list[Literal["Ingress", "Egress"]] = ["Ingress", "Egress"]
 
 
-@check("k8s-default-deny-missing", scope="kubernetes.environment", params=DefaultDenyParams, closed_world="kubernetes")
+@check(
+    "k8s-default-deny-missing",
+    scope="kubernetes.environment",
+    params=DefaultDenyParams,
+    closed_world="kubernetes",
+    subjects=WORKLOAD_KINDS,
+)
 def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyParams) -> Iterator[Hit]:
     """Namespaces that run workloads without a default-deny NetworkPolicy for each required
     direction: empty podSelector, the direction in policyTypes, no rule open to everything

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.model.k8s_facts import Container, Workload, facts
+from urr_audit.model.k8s_facts import WORKLOAD_KINDS, Container, Workload, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -27,7 +27,7 @@ def _who(w: Workload, c: Container) -> str:
     return f"{w.kind} {w.name}, {'init container' if c.init else 'container'} {c.name}"
 
 
-@check("k8s-run-as-non-root", scope="kubernetes.environment", params=ContainerParams)
+@check("k8s-run-as-non-root", scope="kubernetes.environment", params=ContainerParams, subjects=WORKLOAD_KINDS)
 def run_as_non_root(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers that may run as root: neither runAsNonRoot true nor a non-zero runAsUser,
     at container or pod level."""
@@ -44,7 +44,7 @@ def run_as_non_root(ctx: Context, env: K8sEnvironment, params: ContainerParams) 
         yield ctx.finding(at=at, node=w, message=f"{_who(w, c)} {why}: it may run as root")
 
 
-@check("k8s-privilege-escalation", scope="kubernetes.environment", params=ContainerParams)
+@check("k8s-privilege-escalation", scope="kubernetes.environment", params=ContainerParams, subjects=WORKLOAD_KINDS)
 def privilege_escalation(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers where allowPrivilegeEscalation is not false (or that are privileged)."""
     for w, c in _containers(env, params.init_containers):
@@ -60,7 +60,7 @@ def privilege_escalation(ctx: Context, env: K8sEnvironment, params: ContainerPar
             )
 
 
-@check("k8s-read-only-root-filesystem", scope="kubernetes.environment", params=ContainerParams)
+@check("k8s-read-only-root-filesystem", scope="kubernetes.environment", params=ContainerParams, subjects=WORKLOAD_KINDS)
 def read_only_root_filesystem(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers whose root filesystem is writable (readOnlyRootFilesystem false or absent)."""
     for w, c in _containers(env, params.init_containers):
@@ -74,7 +74,7 @@ def read_only_root_filesystem(ctx: Context, env: K8sEnvironment, params: Contain
         )
 
 
-@check("k8s-drop-all-capabilities", scope="kubernetes.environment", params=ContainerParams)
+@check("k8s-drop-all-capabilities", scope="kubernetes.environment", params=ContainerParams, subjects=WORKLOAD_KINDS)
 def drop_all_capabilities(ctx: Context, env: K8sEnvironment, params: ContainerParams) -> Iterator[Hit]:
     """Containers that do not drop ALL Linux capabilities."""
     for w, c in _containers(env, params.init_containers):
@@ -95,7 +95,7 @@ class ResourceParams(BaseModel):
     init_containers: bool = True
 
 
-@check("k8s-container-resources", scope="kubernetes.environment", params=ResourceParams)
+@check("k8s-container-resources", scope="kubernetes.environment", params=ResourceParams, subjects=WORKLOAD_KINDS)
 def container_resources(ctx: Context, env: K8sEnvironment, params: ResourceParams) -> Iterator[Hit]:
     """Containers missing any of the required resource requests / limits."""
     for w, c in _containers(env, params.init_containers):
@@ -116,7 +116,7 @@ class ProbeParams(BaseModel):
     kinds: list[str] = ["Deployment", "StatefulSet", "DaemonSet", "Rollout"]  # long-running pods only
 
 
-@check("k8s-container-probes", scope="kubernetes.environment", params=ProbeParams)
+@check("k8s-container-probes", scope="kubernetes.environment", params=ProbeParams, subjects=WORKLOAD_KINDS)
 def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams) -> Iterator[Hit]:
     """Long-running containers without readiness / liveness probes."""
     for w, c in _containers(env, False):
@@ -127,7 +127,13 @@ def container_probes(ctx: Context, env: K8sEnvironment, params: ProbeParams) -> 
             yield ctx.finding(at=c.origin(), node=w, message=f"{_who(w, c)} has no {' or '.join(missing)}")
 
 
-@check("k8s-default-service-account-token", scope="kubernetes.environment", params=NoParams, closed_world="kubernetes")
+@check(
+    "k8s-default-service-account-token",
+    scope="kubernetes.environment",
+    params=NoParams,
+    closed_world="kubernetes",
+    subjects=WORKLOAD_KINDS,
+)
 def default_service_account_token(ctx: Context, env: K8sEnvironment, params: NoParams) -> Iterator[Hit]:
     """Pods on the namespace's `default` ServiceAccount with its API token mounted: pod-level
     automountServiceAccountToken not false, and no `default` ServiceAccount object in the

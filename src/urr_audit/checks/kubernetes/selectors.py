@@ -19,14 +19,20 @@ class SelectorParams(BaseModel):
     policy_peers: bool = True  # also NetworkPolicy from/to podSelectors within the namespace
 
 
-@check("k8s-selector-matches-nothing", scope="kubernetes.environment", params=SelectorParams, closed_world="kubernetes")
+@check(
+    "k8s-selector-matches-nothing",
+    scope="kubernetes.environment",
+    params=SelectorParams,
+    closed_world="kubernetes",
+    subjects=lambda p: p.kinds,
+)
 def selector_matches_nothing(ctx: Context, env: K8sEnvironment, params: SelectorParams) -> Iterator[Hit]:
     """Label selectors that match no pod of the environment (same namespace).
 
     Namespaces where the environment runs no pod at all are left alone: their pods come from
     elsewhere (a Helm release, an operator), so "matches nothing" would be unfounded."""
     f = facts(env)
-    deployed = {w.namespace for w in f.workloads if w.template_path}
+    deployed = {w.namespace for w in f.workloads if w.has_pods}
     if "PodDisruptionBudget" in params.kinds:
         for pdb in f.pdbs:
             if pdb.namespace not in deployed:

@@ -19,13 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from urr_audit.model.common import Span
+from urr_audit.model.common import Span, Value
 from urr_audit.model.terraform import (
     Attribute,
     Block,
     Environment,
     Expression,
     ModuleInstance,
+    Provider,
     Resource,
     ResourceInstance,
 )
@@ -264,3 +265,64 @@ def fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+# --- providers -----------------------------------------------------------------------------
+
+
+def provider_of(env: Environment, inst: ModuleInstance, ref: str) -> tuple[ModuleInstance, Provider] | None:
+    """The provider configuration a provider reference (`aws`, `aws.us_east_1`) of a module
+    instance uses: followed up the module calls through their `providers` maps (a default
+    provider not in the map is inherited), to the `provider` block that configures it. None
+    when no block configures it (settings from the environment, or an alias never passed)."""
+    by_addr = {i.address: i for i in env.instances}
+    here = inst
+    for _ in range(MAX_DEPTH):
+        name, _, alias = ref.partition(".")
+        for p in here.module.providers:
+            if p.name == name and (p.alias or "") == alias:
+                return here, p
+        call = here.call
+        if call is None:
+            return None
+        parent = by_addr.get(here.parent_address)
+        if parent is None:
+            return None
+        if ref in call.providers:
+            ref = call.providers[ref]
+        elif alias:
+            return None  # an alias the caller does not pass: another rule's matter
+        here = parent
+    return None
+
+
+def provider_region(env: Environment, ri: ResourceInstance) -> Value:
+    """The `region` of the AWS provider configuration a resource uses; unknown when the
+    configuration does not say (it comes from the environment) or cannot be resolved."""
+    ref = ri.resource.provider or ri.type.split("_", 1)[0]
+    found = provider_of(env, ri.instance, ref)
+    if found is None:
+        return Value.unknown(f"the region of provider `{ref}` is not configured in the repository")
+    inst, p = found
+    a = p.body.attr("region")
+    if a is None:
+        return Value.unknown(f"provider `{ref}` ({p.span}) sets no region: it comes from the environment")
+    return inst.eval(a.expr)
+
+
+_INTERPOLATION = re.compile(r"[$%]\{")
+
+
+def literal_ends(text: str) -> tuple[str | None, str]:
+    """The literal text before the first and after the last interpolation of a quoted
+    template as written (`"/aws/lambda/${x}"` -> ("/aws/lambda/", ""), `"${x}:sub"` -> ("",
+    ":sub")); (None, "") for anything else (a variable, a function call)."""
+    t = text.strip()
+    if len(t) < 2 or t[0] != '"' or t[-1] != '"':
+        return None, ""
+    body = t[1:-1]
+    parts = _INTERPOLATION.split(body)
+    if len(parts) == 1:
+        return body, body
+    last = body.rfind("}")
+    return parts[0], body[last + 1 :] if last >= 0 else ""

@@ -20,13 +20,48 @@ class AttributeValueParams(EnvironmentFilter):
     bad_values: list[Any] = Field(default_factory=list)  # known values that fail
     absent_is_bad: bool = False  # the provider default is the bad value
     below: float | None = None  # known numbers below this fail too
+    except_values: list[Any] = Field(default_factory=list)  # known values never reported (another rule's)
     unless_set: list[str] = Field(default_factory=list)  # skip resources where one of these is written (e.g. replicas)
+    # attribute -> values (null: not set) the resource must have for the rule to apply
+    # (`protocol: [HTTPS, TLS]`), and values for which it does not (`engine_mode: [serverless]`)
+    only_when: dict[str, list[Any]] = Field(default_factory=dict)
+    skip_when: dict[str, list[Any]] = Field(default_factory=dict)
     # a value only known at apply time (e.g. the ARN of a resource) counts as set, not undecided
     unknown_is_set: bool = False
     problem: str  # what is wrong, for the message
 
 
-@check("tf-attribute-value", scope="terraform.resource", params=AttributeValueParams)
+def _condition(ri: ResourceInstance, only_when: dict[str, list[Any]], skip_when: dict[str, list[Any]]) -> bool | str:
+    """Whether the rule applies to the resource: True, False, or why it cannot be told."""
+    for conditions, wanted in ((only_when, True), (skip_when, False)):
+        for path, values in conditions.items():
+            v = ri.get(path)
+            if v.is_unknown:
+                return f"{path} cannot be resolved ({v.reason or 'unknown'})"
+            got = None if v.is_absent else v.value
+            if (got in values) is not wanted:
+                return False
+    return True
+
+
+def _nearest_block(ri: ResourceInstance, path: str) -> Any:
+    """Where an absent nested attribute belongs: the deepest block on its path that is written
+    (`viewer_certificate` for `viewer_certificate.minimum_protocol_version`), else the resource."""
+    steps = path.split(".")[:-1]
+    views = ri.blocks(steps[0]) if steps else []
+    at: Any = views[0] if views else ri
+    for step in steps[1:]:
+        if not views:
+            break
+        views = views[0].blocks(step)
+        if views:
+            at = views[0]
+    return at
+
+
+@check(
+    "tf-attribute-value", scope="terraform.resource", params=AttributeValueParams, subjects=lambda p: p.resource_types
+)
 def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValueParams) -> Iterator[Hit]:
     """An attribute whose value (resolved in the environment) is a known-bad one, or absent when the
     provider default is bad. Values that cannot be resolved are undecided."""
@@ -34,14 +69,28 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         return  # a data source reads an object configured elsewhere
     if any(not ri.get(u).is_absent for u in params.unless_set):
         return
+    applies = _condition(ri, params.only_when, params.skip_when)
+    if applies is False:
+        return
     value = ri.get(params.attribute)
     attr = ri.attribute(params.attribute)
     who = ri.address_for(params.attribute)
+    if isinstance(applies, str):
+        bad = (value.is_absent or (value.is_known and value.value is None)) and params.absent_is_bad
+        bad = bad or (value.is_known and value.value in params.bad_values)
+        if bad:
+            yield ctx.undecided(
+                at=attr or ri, node=ri, address=who, message=f"{who}: whether the rule applies: {applies}"
+            )
+        return
     if value.is_absent or (value.is_known and value.value is None):
         if params.absent_is_bad:
             how = "not set (provider default)" if attr is None else "null (provider default)"
             yield ctx.finding(
-                at=attr or ri, node=ri, address=who, message=f"{who}: {params.attribute} {how}: {params.problem}"
+                at=attr or _nearest_block(ri, params.attribute),
+                node=ri,
+                address=who,
+                message=f"{who}: {params.attribute} {how}: {params.problem}",
             )
         return
     if value.is_unknown and params.unknown_is_set:
@@ -55,6 +104,8 @@ def attribute_value(ctx: Context, ri: ResourceInstance, params: AttributeValuePa
         )
         return
     v = value.value
+    if v in params.except_values:
+        return
     numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
     if v in params.bad_values or (params.below is not None and numeric and v < params.below):
         where = f" (via {attr.expr.text.strip()})" if attr and not attr.expr.literal.is_known else ""
@@ -78,7 +129,7 @@ class BlockRequiredParams(EnvironmentFilter):
     problem: str
 
 
-@check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams)
+@check("tf-block-required", scope="terraform.resource", params=BlockRequiredParams, subjects=lambda p: p.resource_types)
 def block_required(ctx: Context, ri: ResourceInstance, params: BlockRequiredParams) -> Iterator[Hit]:
     """A nested block that must be written (and enabled) on a resource."""
     if ri.type not in params.resource_types or ri.resource.mode != "managed" or not params.applies_to(ri.environment):

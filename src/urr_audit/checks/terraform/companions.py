@@ -78,7 +78,13 @@ def _remote_calls_given(env: Environment, target: ResourceInstance) -> list[str]
     return out
 
 
-@check("tf-companion-resource", scope="terraform.environment", params=CompanionParams, closed_world="terraform")
+@check(
+    "tf-companion-resource",
+    scope="terraform.environment",
+    params=CompanionParams,
+    closed_world="terraform",
+    subjects=lambda p: p.resource_types,
+)
 def companion_resource(ctx: Context, env: Environment, params: CompanionParams) -> Iterator[Hit]:
     """Each target resource needs a companion that references it, in any module instance of the
     environment. References are followed through locals, module arguments and outputs (and

@@ -20,7 +20,8 @@ class PublicEndpointParams(BaseModel):
 def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpointParams) -> Iterator[Hit]:
     """The Kubernetes API endpoint reachable from the whole internet.
 
-    Provider defaults: `endpoint_public_access` true, `public_access_cidrs` ["0.0.0.0/0"].
+    Provider defaults: `endpoint_public_access` true, `public_access_cidrs` ["0.0.0.0/0"]. An
+    empty `public_access_cidrs` is no restriction: AWS applies 0.0.0.0/0 when none is given.
     """
     who = ri.address_for("vpc_config.endpoint_public_access", "vpc_config.public_access_cidrs")
     public = ri.get("vpc_config.endpoint_public_access")
@@ -37,20 +38,31 @@ def eks_public_endpoint(ctx: Context, ri: ResourceInstance, params: PublicEndpoi
     if public.is_known and public.value is False:
         return
     cidrs = ri.get("vpc_config.public_access_cidrs")
-    if cidrs.is_unknown:
-        yield ctx.undecided(
-            at=anchor, node=ri, address=who, message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})"
+    at_cidrs = ri.attribute("vpc_config.public_access_cidrs")
+    items = cidrs.parts()
+    if cidrs.is_absent or items is None or items == []:
+        # AWS applies 0.0.0.0/0 when no CIDR is given: an empty list is no restriction
+        why = (
+            "public_access_cidrs not set (defaults to 0.0.0.0/0)"
+            if at_cidrs is None or cidrs.is_absent or items is None
+            else "public_access_cidrs is empty, which AWS reads as 0.0.0.0/0"
         )
-        return
-    values = cidrs.known_or(None)
-    if values is None:
-        why = "public_access_cidrs not set (defaults to 0.0.0.0/0)"
+        anchor = at_cidrs or anchor
     else:
-        open_to = [c for c in values if c in params.world_cidrs]
+        listed = items if isinstance(items, list) else [items]
+        open_to = [c for c in listed if isinstance(c, str) and c in params.world_cidrs]
         if not open_to:
+            if cidrs.is_known:
+                return
+            yield ctx.undecided(
+                at=at_cidrs or anchor,
+                node=ri,
+                address=who,
+                message=f"{who}: public_access_cidrs cannot be resolved ({cidrs.reason})",
+            )
             return
         why = f"public_access_cidrs includes {open_to[0]}"
-        anchor = ri.attribute("vpc_config.public_access_cidrs") or anchor
+        anchor = at_cidrs or anchor
     state = "not set (defaults to true)" if public.is_absent else "true"
     yield ctx.finding(
         at=anchor,

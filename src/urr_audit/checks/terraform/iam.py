@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._model import resource_exists
-from urr_audit.model.common import Span, UnknownLeaf, Value
+from urr_audit.model.common import Severity, Span, UnknownLeaf, Value
 from urr_audit.model.terraform import Environment, ResourceInstance
 
 
@@ -64,9 +65,43 @@ def _block_statements(ri: ResourceInstance) -> Iterator[Statement]:
             v = b.get(hcl)
             if not v.is_absent:
                 data[js] = v.parts()
-        if b.block.blocks_of("condition"):
+        if b.block.blocks_of("condition") or any(d.labels == ["condition"] for d in b.block.blocks_of("dynamic")):
             data["Condition"] = True
+        # a statement naming principals belongs to a resource policy (a key or bucket policy),
+        # where Resource "*" is the resource the policy is attached to
+        for block, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            if b.block.blocks_of(block) or any(d.labels == [block] for d in b.block.blocks_of("dynamic")):
+                data[key] = True
         yield Statement(data, b.span)
+
+
+def _has_star(v: Any) -> bool:
+    return v == "*" or (isinstance(v, list) and "*" in v)
+
+
+@dataclass
+class Fallback:
+    when: str  # "when `cond` is false"
+    reason: str  # why the condition is unknown
+
+    @property
+    def apply_time(self) -> bool:
+        """The condition waits for a value known only after apply (an ARN compared to null):
+        not an input someone may leave out, so only undecided."""
+        return self.reason.startswith("depends on ")
+
+
+def _star_fallback(resources: list[Any]) -> Fallback | None:
+    """The branch of `cond ? x : "*"` (a Resource or one of its elements) that is "*", when
+    the condition is unknown; None when no such fallback is there."""
+    for r in resources:
+        if isinstance(r, UnknownLeaf) and r.choices is not None:
+            cond, yes, no = r.choices
+            if _has_star(yes):
+                return Fallback(f"when `{cond}` is true", r.reason)
+            if _has_star(no):
+                return Fallback(f"when `{cond}` is false", r.reason)
+    return None
 
 
 class WildcardWriteParams(BaseModel):
@@ -101,7 +136,12 @@ def _write_actions(actions: list[Any], p: WildcardWriteParams) -> tuple[list[str
     return out, unresolved
 
 
-@check("tf-iam-wildcard-write", scope="terraform.environment", params=WildcardWriteParams)
+@check(
+    "tf-iam-wildcard-write",
+    scope="terraform.environment",
+    params=WildcardWriteParams,
+    subjects=lambda p: [*p.policy_attributes, "aws_iam_policy_document"],
+)
 def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWriteParams) -> Iterator[Hit]:
     """Allow statements granting write actions on Resource "*" (identity policies)."""
     for ri in env.resources(*params.policy_attributes, "aws_iam_policy_document"):
@@ -124,11 +164,14 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
         )
         for st in statements:
             d = st.data
-            if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotResource" in d:
+            if d.get("Effect", "Allow") != "Allow" or "Principal" in d or "NotPrincipal" in d or "NotResource" in d:
                 continue
             resources = _as_list(d.get("Resource", []))
+            fallback = None
             if "*" not in resources:
-                continue
+                fallback = _star_fallback(resources)
+                if fallback is None:
+                    continue
             unresolved = False
             if "NotAction" in d:
                 writes = ["NotAction " + ", ".join(map(str, _as_list(d["NotAction"])))]
@@ -147,9 +190,68 @@ def iam_wildcard_write(ctx: Context, env: Environment, params: WildcardWritePara
             shown = ", ".join(writes[:4]) + (f" (+{len(writes) - 4} more)" if len(writes) > 4 else "")
             if unresolved:
                 shown += " (and actions that cannot be resolved)"
+            if fallback is not None:
+                message = (
+                    f'{who}: statement possibly allows write actions on Resource "*": {fallback.when} '
+                    f'({fallback.reason}), Resource falls back to "*": {shown}'
+                )
+                if fallback.apply_time:
+                    yield ctx.undecided(at=st.span, node=ri, address=who, message=message)
+                else:
+                    yield ctx.finding(at=st.span, node=ri, address=who, message=message, severity=Severity.MEDIUM)
+                continue
             yield ctx.finding(
                 at=st.span,
                 node=ri,
                 address=who,
                 message=f'{who}: statement allows write actions on Resource "*": {shown}',
+            )
+
+
+class PolicyJsonParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # resource type -> attributes holding a JSON policy document (dotted for nested blocks)
+    policy_attributes: dict[str, list[str]]
+
+
+def _json_error(text: str) -> str:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        return f"{e.msg} at line {e.lineno}, column {e.colno} of the document"
+    except RecursionError:
+        return "nested too deeply"
+    return "not a JSON object"
+
+
+@check("tf-policy-not-json", scope="terraform.resource", params=PolicyJsonParams)
+def policy_not_json(ctx: Context, ri: ResourceInstance, params: PolicyJsonParams) -> Iterator[Hit]:
+    """A policy attribute whose value is not a JSON document: AWS rejects it at apply time
+    (`MalformedPolicyDocument`), and no rule can read what it grants. Known strings are parsed;
+    templates with interpolations are judged where every interpolation sits inside a JSON
+    string, so that no value could make them valid."""
+    if ri.resource.mode != "managed":
+        return
+    for path in params.policy_attributes.get(ri.type, []):
+        head, _, rest = path.partition(".")
+        views: list[tuple[Value, Any]] = (
+            [(ri.get_structured(head), ri.attribute(head))]
+            if not rest
+            else [(b.get_structured(rest), b.attribute(rest)) for b in ri.blocks(head)]
+        )
+        for doc, attr in views:
+            why = None
+            if doc.is_known and isinstance(doc.value, str):
+                why = _json_error(doc.value) if doc.value.strip() else "an empty string"
+            elif doc.is_unknown and isinstance(doc.partial, UnknownLeaf) and doc.partial.invalid_json:
+                why = doc.partial.invalid_json
+            if why is None:
+                continue
+            who = ri.address_for(path)
+            yield ctx.finding(
+                at=attr or ri,
+                node=ri,
+                address=who,
+                message=f"{who}: `{path}` is not a valid JSON policy document ({why}): AWS rejects it at apply",
             )

@@ -21,7 +21,12 @@ class PinnedAttributeParams(BaseModel):
     name_attribute: str | None = None  # shown in the message, e.g. addon_name
 
 
-@check("tf-pinned-attribute", scope="terraform.environment", params=PinnedAttributeParams)
+@check(
+    "tf-pinned-attribute",
+    scope="terraform.environment",
+    params=PinnedAttributeParams,
+    subjects=lambda p: p.resource_types,
+)
 def pinned_attribute(ctx: Context, env: Environment, params: PinnedAttributeParams) -> Iterator[Hit]:
     """An attribute (e.g. `aws_eks_addon.addon_version`) that resolves to a literal in this environment.
 

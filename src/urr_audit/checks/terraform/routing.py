@@ -39,7 +39,11 @@ def _is_exit(v: Value) -> bool:
 
 
 @check(
-    "tf-isolated-route-table", scope="terraform.environment", params=IsolatedRouteTableParams, closed_world="terraform"
+    "tf-isolated-route-table",
+    scope="terraform.environment",
+    params=IsolatedRouteTableParams,
+    closed_world="terraform",
+    subjects=("aws_route_table",),
 )
 def isolated_route_table(ctx: Context, env: Environment, params: IsolatedRouteTableParams) -> Iterator[Hit]:
     """Route tables with only the VPC-local route, and the subnet tiers associated with them.

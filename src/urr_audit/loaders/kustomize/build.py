@@ -3,8 +3,9 @@
 Per kustomization: resources (files, directories, nested kustomizations; legacy `bases`
 after them), components, generators, then the built-in transformers in kustomize's fixed
 order (legacy strategic-merge patches, patches, namespace, prefix, suffix, labels,
-annotations, legacy JSON 6902 patches, replicas, images). Only the top-level build adds
-hash suffixes, fixes name references and sorts.
+annotations, legacy JSON 6902 patches, replicas, images, replacements), and its legacy
+`vars` are collected. Only the top-level build adds hash suffixes, fixes name references,
+resolves vars and sorts.
 """
 
 from __future__ import annotations
@@ -18,12 +19,21 @@ from urr_audit.loaders.kustomize import transformers as tf
 from urr_audit.loaders.kustomize.fieldspecs import COMMON_ANNOTATIONS, COMMON_LABELS, METADATA_LABELS, TEMPLATE_LABELS
 from urr_audit.loaders.kustomize.generators import encode_secret_value, parse_env_file, parse_literal
 from urr_audit.loaders.kustomize.jsonpatch import JsonPatchError, apply_op
+from urr_audit.loaders.kustomize.replacements import (
+    MISSING,
+    ReplacementError,
+    apply_replacement,
+    field_value,
+    selected_by,
+    selector_id,
+    substitute_vars,
+)
 from urr_audit.loaders.kustomize.resource import Res
 from urr_audit.loaders.kustomize.smp import BUILTIN_GROUPS, merge_map
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.loaders.kustomize.yamlsrc import Doc, YamlError, load_docs
 from urr_audit.model.common import LoadError, Span
-from urr_audit.model.kubernetes import SourceDoc
+from urr_audit.model.kubernetes import RemoteRef, SourceDoc
 from urr_audit.workspace import OutsideRoot, Workspace
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -66,7 +76,16 @@ KNOWN_FIELDS = frozenset(
     }
 )
 NOTE_KINDS = frozenset({"kustomize.remote", "kustomize.unsupported", "kustomize.incomplete"})
-UNSUPPORTED = ("vars", "replacements", "generators", "transformers", "validators", "helmCharts", "configurations")
+# Notes that leave the render whole (it is what kustomize prints), unlike the ones above.
+COMPLETE_NOTE_KINDS = frozenset({"kustomize.env-without-value"})
+
+
+def leaves_out(e: LoadError) -> bool:
+    """Whether `e` says the render may lack something (a remote base, an unrendered field)."""
+    return e.level == "note" and e.kind not in COMPLETE_NOTE_KINDS
+
+
+UNSUPPORTED = ("generators", "transformers", "validators", "helmCharts", "configurations")
 
 _REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|\.git(//|$)")
 
@@ -110,9 +129,21 @@ class Patch:
 
 
 @dataclass
+class Var:
+    """A legacy `vars` entry, resolved once the whole build is done."""
+
+    name: str
+    objref: dict
+    fieldpath: str
+    entry: Span
+
+
+@dataclass
 class Built:
     resources: list[Res]
     errors: list[LoadError] = field(default_factory=list)
+    vars: list[Var] = field(default_factory=list)
+    dirs: set[str] = field(default_factory=set)  # kustomization directories read
 
 
 class Renderer:
@@ -126,6 +157,8 @@ class Renderer:
         # every local path a kustomization referenced (resources, patches, components, generator
         # files...), existing or not: plain-manifest discovery leaves them to Kustomize
         self.referenced: set[str] = set()
+        # remote resources, bases and components, in the order met (never fetched)
+        self.remotes: list[RemoteRef] = []
 
     # --- files -----------------------------------------------------------------------
     def docs(self, rel: str) -> list[Doc]:
@@ -182,8 +215,14 @@ class Renderer:
             return Built([], [k])
         acc = self._accumulate(dir_rel, ())
         resources = [r.clone() for r in acc.resources]
+        errors = list(acc.errors)
         tf.add_hashes(resources)
         tf.fix_references(resources)
+        self._resolve_vars(acc, resources, errors)
+        for r in resources:
+            # kustomize keeps its bookkeeping in annotations and drops the map once it is empty
+            if r.meta.get("annotations") == {}:
+                del r.meta["annotations"]
         sort = k.data.get("sortOptions")
         if not (isinstance(sort, dict) and sort.get("order") == "fifo"):
             legacy = sort.get("legacySortOptions") if isinstance(sort, dict) else None
@@ -196,7 +235,7 @@ class Renderer:
                 )
             else:
                 resources = tf.legacy_sort(resources)
-        return Built(resources, list(acc.errors))
+        return Built(resources, errors, dirs=set(acc.dirs))
 
     # --- accumulation ----------------------------------------------------------------
     def _accumulate(self, dir_rel: str, stack: tuple[str, ...]) -> Built:
@@ -212,6 +251,7 @@ class Renderer:
 
     def _run(self, k: Kustomization, out: Built, stack: tuple[str, ...]) -> None:
         errs = out.errors
+        out.dirs.add(k.dir)
         for key in k.data:
             if key not in KNOWN_FIELDS:
                 errs.append(
@@ -236,6 +276,16 @@ class Renderer:
             self._add_component(k, str(ref), k.span("components", i), out, stack)
         self._generate(k, out)
         self._transform(k, out)
+        self._replace(k, out)
+        for i, v in enumerate(k.list("vars")):
+            if not isinstance(v, dict) or not v.get("name") or not isinstance(v.get("objref"), dict):
+                errs.append(self._err("kustomize.invalid", k.span("vars", i), "a var needs a name and an objref"))
+                continue
+            fieldref = v.get("fieldref") if isinstance(v.get("fieldref"), dict) else {}
+            self._add_var(
+                out,
+                Var(str(v["name"]), v["objref"], str(fieldref.get("fieldpath") or "metadata.name"), k.span("vars", i)),
+            )
 
     def _err(self, kind: str, span: Span, message: str) -> LoadError:
         # Valid input deliberately left out (a remote URL, a field we do not render) is a
@@ -245,6 +295,8 @@ class Renderer:
 
     def _resolve(self, k: Kustomization, ref: str, entry: Span, errs: list[LoadError], what: str) -> str | None:
         if _REMOTE.search(ref):
+            if not any(r.span == entry for r in self.remotes):
+                self.remotes.append(RemoteRef(url=ref, span=entry, field=what, kustomization=k.dir))
             errs.append(
                 self._err(
                     "kustomize.remote",
@@ -329,6 +381,9 @@ class Renderer:
             out.errors.extend(e for e in built.errors if e not in out.errors)
             for r in built.resources:
                 self._append(out, r.clone(), entry)
+            for v in built.vars:
+                self._add_var(out, v)
+            out.dirs |= built.dirs
             return
         try:
             docs = self.docs(rel)
@@ -454,7 +509,7 @@ class Renderer:
                 errs.append(self._err("kustomize.invalid", espan, f"cannot read {rel}: {exc.strerror or exc}"))
                 continue
             for p in parsed.problems:
-                errs.append(LoadError(kind=p.kind, path=p.path, line=p.line, message=p.message))
+                errs.append(LoadError(kind=p.kind, path=p.path, line=p.line, message=p.message, level=p.level))
             for pair in parsed.pairs:
                 put(pair.key, pair.value, Span(path=rel, line=pair.line, end_line=pair.line))
         for j, lit in enumerate(gen.get("literals") or []):
@@ -562,6 +617,98 @@ class Renderer:
         r.needs_hash = old.needs_hash
         r.name_origin = r.generator = entry
         out.resources[idx] = r
+
+    # --- replacements and vars -------------------------------------------------------
+    def _refused(self, errs: list[LoadError], span: Span, message: str) -> None:
+        """kustomize would refuse the build; unless what it needs may be in input that is not
+        rendered (a remote base), then the environment is only incomplete."""
+        if any(leaves_out(e) for e in errs):
+            errs.append(self._err("kustomize.incomplete", span, f"{message}: it may be in input that is not rendered"))
+        else:
+            errs.append(self._err("kustomize.invalid", span, f"{message}: kustomize refuses the build"))
+
+    def _replacement_entries(self, k: Kustomization, errs: list[LoadError]) -> list[tuple[dict, Span]]:
+        out: list[tuple[dict, Span]] = []
+        for i, entry in enumerate(k.list("replacements")):
+            span = k.span("replacements", i)
+            if not isinstance(entry, dict):
+                errs.append(self._err("kustomize.invalid", span, "a replacement must be a mapping"))
+                continue
+            if entry.get("path") is None:
+                out.append((entry, span))
+                continue
+            if entry.get("source") is not None or entry.get("targets"):
+                errs.append(self._err("kustomize.invalid", span, "cannot specify both path and inline replacement"))
+                continue
+            rel = self._resolve(k, str(entry["path"]), k.span("replacements", i, "path"), errs, "replacement file")
+            if rel is None:
+                continue
+            try:
+                docs = self.docs(rel)
+            except YamlError as exc:
+                errs.append(
+                    LoadError(kind="kustomize.invalid", path=rel, line=exc.line, message=f"invalid YAML: {exc}")
+                )
+                continue
+            data = docs[0].data if docs else None
+            items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+            for j, item in enumerate(items):
+                if isinstance(item, dict):
+                    line = docs[0].line((j,)) if isinstance(data, list) else docs[0].start
+                    out.append((item, Span(path=rel, line=line, end_line=line)))
+        return out
+
+    def _replace(self, k: Kustomization, out: Built) -> None:
+        for rep, span in self._replacement_entries(k, out.errors):
+            try:
+                apply_replacement(out.resources, rep, lambda r, dotted: r.origin(dotted), _label_selector_matches)
+            except ReplacementError as exc:
+                self._refused(out.errors, span, str(exc))
+
+    def _add_var(self, out: Built, var: Var) -> None:
+        if any(v.name == var.name for v in out.vars):
+            if var not in out.vars:
+                out.errors.append(
+                    self._err(
+                        "kustomize.invalid", var.entry, f"var {var.name!r} is already defined: kustomize refuses it"
+                    )
+                )
+            return
+        out.vars.append(var)
+
+    def _resolve_vars(self, acc: Built, resources: list[Res], errs: list[LoadError]) -> None:
+        """kustomize's ResolveVars, once at the top of the build: each var reads a field of the
+        object its objref names (by any id it has had), then `$(NAME)` is substituted."""
+        values: dict[str, Any] = {}
+        origins: dict[str, Span] = {}
+        for var in acc.vars:
+            sel = selector_id(var.objref)
+            hits = [
+                r
+                for r in resources
+                if r.kind == sel.get("kind", "")
+                and r.group == sel.get("group", "")
+                and r.version == sel.get("version", "")
+                and selected_by(r, {k: v for k, v in sel.items() if k in ("name", "namespace")})
+            ]
+            if len(hits) != 1:
+                what = "matches several objects" if hits else "names no object of the build"
+                self._refused(errs, var.entry, f"var {var.name!r}: its objref {what}")
+                continue
+            value, dotted = field_value(hits[0].body, var.fieldpath)
+            if value is MISSING:
+                self._refused(
+                    errs, var.entry, f"var {var.name!r}: {hits[0].kind} {hits[0].name!r} has no {var.fieldpath}"
+                )
+                continue
+            values[var.name] = value
+            origins[var.name] = hits[0].origin(dotted)
+        if not values:
+            return
+        try:
+            substitute_vars(resources, values, origins)
+        except ReplacementError as exc:
+            self._refused(errs, acc.vars[0].entry, str(exc))
 
     # --- transformers ----------------------------------------------------------------
     def _transform(self, k: Kustomization, out: Built) -> None:
@@ -709,7 +856,7 @@ class Renderer:
                 if len(selected) != 1:
                     meta = doc.data.get("metadata") or {}
                     what = f"no unique target for patch {doc.data.get('kind')} {meta.get('name')!r} ({len(selected)} matches)"
-                    if not selected and any(e.level == "note" for e in out.errors):
+                    if not selected and any(leaves_out(e) for e in out.errors):
                         # The target may come from what was not rendered (a remote base):
                         # kustomize would find it, so this is no error of the repository.
                         out.errors.append(

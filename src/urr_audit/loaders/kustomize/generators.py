@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -25,6 +25,7 @@ class KvProblem:
     message: str
     path: str
     line: int
+    level: Literal["error", "note"] = "error"
 
 
 @dataclass
@@ -34,7 +35,11 @@ class KvResult:
 
 
 def parse_env_file(text: str, path: str) -> KvResult:
-    """KEY=VALUE lines as kustomize reads `envs:` files (no quote stripping, `#` comments)."""
+    """KEY=VALUE lines as kustomize reads `envs:` files (no quote stripping, `#` comments).
+
+    A line without `=` is a key whose value kustomize would take from its build environment:
+    `kubectl kustomize` (kustomize v5.5) gives it an empty value whatever the environment
+    holds, and so does this parser, with a note saying the value may differ elsewhere."""
     out = KvResult()
     seen: dict[str, int] = {}
     for n, raw in enumerate(text.splitlines(), start=1):
@@ -44,15 +49,20 @@ def parse_env_file(text: str, path: str) -> KvResult:
         if not line or line.startswith("#"):
             continue
         if "=" not in line:
-            # kustomize would read the variable from its own process environment; a
-            # scanner must not, so the value is unknowable here.
-            out.problems.append(
-                KvProblem(
-                    "kustomize.invalid", f"{line.strip()!r} has no '=': value comes from the build environment", path, n
+            key, value = line, ""
+            if key.strip() and not any(c.isspace() for c in key) and key not in seen:
+                out.problems.append(
+                    KvProblem(
+                        "kustomize.env-without-value",
+                        f"{key!r} has no '=': kubectl kustomize renders it empty; a kustomize that reads "
+                        "its build environment would take the value from there",
+                        path,
+                        n,
+                        level="note",
+                    )
                 )
-            )
-            continue
-        key, value = line.split("=", 1)
+        else:
+            key, value = line.split("=", 1)
         if key in seen:
             out.problems.append(
                 KvProblem(

@@ -1,6 +1,7 @@
-"""Plain manifests: directories of Kubernetes YAML applied as they are (`kubectl apply -f DIR`).
+"""Plain manifests: directories of Kubernetes YAML and JSON applied as they are
+(`kubectl apply -f DIR`).
 
-A YAML file is a candidate when nothing else owns it: not in or below a kustomization's
+A YAML or JSON file is a candidate when nothing else owns it: not in or below a kustomization's
 directory, not referenced by any kustomization (the renderer records every local path it
 resolved), not in or below a Helm chart (templates are not YAML until rendered) or a
 Terraform module (templatefile templates, see `candidate_files`), not under a
@@ -11,8 +12,10 @@ a word; only a file that clearly is Kubernetes (its first document has `apiVersi
 `kind`) and then fails to parse is a `kubernetes.invalid` LoadError, and none of its objects
 are kept (as when Kustomize reads it).
 
-A directory is an environment when it holds an object of a built-in API group: a directory
-of Argo CD Applications or a kind `Cluster` config deploys nothing by itself.
+Directories applied together (`manifests/api`, `manifests/data`) are one environment: see
+`applied_together`. A directory is an environment when it holds an object of a built-in API group (served today
+or removed since, like `extensions`): a directory of Argo CD Applications or a kind
+`Cluster` config deploys nothing by itself.
 """
 
 from __future__ import annotations
@@ -30,11 +33,15 @@ from urr_audit.model.kubernetes import K8sObject, SourceDoc
 from urr_audit.workspace import OutsideRoot, Workspace
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# `kubectl apply -f DIR` reads .json too; JSON is YAML, so the same parser keeps every line.
+MANIFEST_SUFFIXES = (*YAML_SUFFIXES, ".json")
+# JSON that is never a manifest, skipped without being read (lock files can be large).
+NOT_MANIFESTS = (".tf.json", "package.json", "package-lock.json", "composer.lock", "tsconfig.json")
 HELM_CHART_FILE = "Chart.yaml"
 # What makes a directory an environment (a Deployment, a Service...), as opposed to custom
 # resources other tools interpret (Argo CD Applications, kind's Cluster config).
 ENVIRONMENT_API_GROUPS = frozenset(
-    {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io"}
+    {"", "apps", "batch", "extensions", "networking.k8s.io", "policy", "autoscaling", "rbac.authorization.k8s.io"}
 )
 
 _TOP_LEVEL_API_VERSION = re.compile(r"^apiVersion:[ \t]*\S", re.MULTILINE)
@@ -81,7 +88,7 @@ def candidate_files(ws: Workspace, referenced: set[str]) -> list[str]:
     owners |= tf_dirs - {"."}
     out = []
     for f in ws.files:
-        if not f.endswith(YAML_SUFFIXES) or f in referenced:
+        if not f.endswith(MANIFEST_SUFFIXES) or f.endswith(NOT_MANIFESTS) or f in referenced:
             continue
         if any(part.startswith(".") for part in f.split("/")):
             continue
@@ -140,6 +147,12 @@ def _objects(rel: str, docs: list[Doc]) -> list[K8sObject]:
     return out
 
 
+def parse_objects(rel: str, text: str) -> list[K8sObject]:
+    """The Kubernetes objects of one YAML file (documents that are not objects are skipped);
+    raises YamlError. Used by loaders that read manifests outside any environment (Argo CD)."""
+    return _objects(rel, load_docs(text))
+
+
 def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDir], list[LoadError]]:
     """Every directory of plain manifests (environment or not, sorted by path), and the
     Kubernetes files that failed to parse. Each candidate file is read and parsed once."""
@@ -176,4 +189,53 @@ def load_manifests(ws: Workspace, referenced: set[str]) -> tuple[list[ManifestDi
         if objects:
             d = _dir_of(rel)
             dirs.setdefault(d, ManifestDir(d)).objects.extend(objects)
-    return [dirs[d] for d in sorted(dirs)], errors
+    return applied_together([dirs[d] for d in sorted(dirs)]), errors
+
+
+# A directory named like an environment or cluster is applied on its own, never merged with
+# its siblings into their parent (`deploy/prod/`, `clusters/eu-staging/`).
+ENVIRONMENT_DIR = re.compile(
+    r"(?i)^(prod|production|prd|live|staging|stage|stg|dev|develop|development|qa|test|testing|uat|sandbox|"
+    r"preprod|pre-prod|perf|demo|local|kind|minikube|k3d|dr)([-_.].*)?$|.*[-_.](prod|production|prd|live|staging|"
+    r"stage|stg|dev|development|qa|test|uat|sandbox|preprod|local)$"
+)
+
+
+def _key(o: K8sObject) -> tuple[str, str, str, str]:
+    return (o.group, o.kind, o.namespace or "", o.name)
+
+
+def applied_together(dirs: list[ManifestDir]) -> list[ManifestDir]:
+    """Directories of manifests grouped as `kubectl apply -R -f DIR` applies them.
+
+    Components of one application often sit in subdirectories (`manifests/api`,
+    `manifests/data`) and are applied together: judged one by one, a NetworkPolicy or a
+    Service in one would see no pods in the other. A directory joins its parent's group up to
+    the first directory named like an environment (`deploy/prod`), or the highest one below
+    the repository root (the root only when it holds manifests itself). A group whose
+    directories define the same object twice holds alternatives, not parts: its directories
+    stay apart."""
+    paths = {d.path for d in dirs}
+
+    def root_of(path: str) -> str:
+        cur = path
+        while cur != ".":
+            if ENVIRONMENT_DIR.match(cur.rsplit("/", 1)[-1]):
+                return cur
+            parent = _dir_of(cur)
+            if parent == "." and "." not in paths:
+                return cur
+            cur = parent
+        return "."
+
+    groups: dict[str, list[ManifestDir]] = {}
+    for d in dirs:
+        groups.setdefault(root_of(d.path), []).append(d)
+    out: list[ManifestDir] = []
+    for root, members in groups.items():
+        keys = [_key(o) for d in members for o in d.objects]
+        if len(members) == 1 or len(keys) != len(set(keys)):
+            out += members
+        else:
+            out.append(ManifestDir(root, [o for d in members for o in d.objects]))
+    return sorted(out, key=lambda d: d.path)

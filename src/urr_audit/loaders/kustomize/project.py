@@ -3,12 +3,27 @@ directories of plain manifests."""
 
 from __future__ import annotations
 
-from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer
-from urr_audit.loaders.kustomize.manifests import load_manifests
+from typing import Any
+
+from urr_audit.loaders.kustomize.build import KUSTOMIZATION_FILES, Kustomization, Renderer, leaves_out
+from urr_audit.loaders.kustomize.manifests import HELM_CHART_FILE, MANIFEST_SUFFIXES, load_manifests
+from urr_audit.loaders.kustomize.yamlsrc import YamlError
 from urr_audit.loaders.naming import environment_names
-from urr_audit.model.common import LoadError
-from urr_audit.model.kubernetes import K8sEnvironment, K8sObject, KubernetesProject, Overlay
+from urr_audit.model.common import LoadError, Span
+from urr_audit.model.kubernetes import (
+    K8sEnvironment,
+    K8sObject,
+    KubernetesProject,
+    Overlay,
+    StrayDoc,
+    StrayFile,
+    shallow_fields,
+)
 from urr_audit.workspace import OutsideRoot, Workspace
+
+# Kustomization fields naming local files the renderer does not read itself (plugin configs,
+# CRD schemas, Helm values): those files are referenced all the same.
+_OTHER_FILE_FIELDS = ("generators", "transformers", "validators", "configurations", "crds")
 
 
 def kustomization_dirs(ws: Workspace) -> list[str]:
@@ -43,6 +58,7 @@ def to_objects(resources, environment: str | None) -> list[K8sObject]:
             environment=environment,
             source=r.source,
             generated_name=r.unhashed_name,
+            original_name=r.org_name if r.org_name != r.name else None,
         )
         for r in resources
     ]
@@ -101,7 +117,9 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                 path=o.path,
                 objects=to_objects(built.resources, name),
                 overlay=o,
-                incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if e.level == "note"],
+                incomplete=[f"{e.path}:{e.line}: {e.message}" for e in built.errors if leaves_out(e)],
+                render_errors=[e for e in built.errors if e.level == "error"],
+                dirs=sorted(built.dirs),
             )
         )
         errors.extend(built.errors)
@@ -114,4 +132,97 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
     unique: dict[tuple, LoadError] = {}
     for e in errors:
         unique.setdefault((e.kind, e.path, e.line, e.message), e)
-    return KubernetesProject(overlays=overlays, environments=environments), list(unique.values())
+    project = KubernetesProject(
+        overlays=overlays,
+        environments=environments,
+        remote_refs=sorted(renderer.remotes, key=lambda r: (r.span.path, r.span.line)),
+        unreferenced=stray_files(ws, renderer, kusts),
+    )
+    return project, list(unique.values())
+
+
+def _other_references(ws: Workspace, k: Kustomization) -> set[str]:
+    out: set[str] = set()
+    refs: list[Any] = [ref for key in _OTHER_FILE_FIELDS for ref in k.list(key)]
+    openapi = k.data.get("openapi")
+    if isinstance(openapi, dict):
+        refs.append(openapi.get("path"))
+    refs += [c.get("valuesFile") for c in k.list("helmCharts") if isinstance(c, dict)]
+    for ref in refs:
+        if isinstance(ref, str) and ref:
+            try:
+                out.add(ws.join(k.dir, ref))
+            except OutsideRoot:
+                continue
+    return out
+
+
+def stray_files(ws: Workspace, renderer: Renderer, kusts: dict[str, Kustomization]) -> list[StrayFile]:
+    """YAML/JSON files inside a kustomization's directory (or a subdirectory without its own
+    kustomization or Helm chart) that no kustomization references, with the documents that
+    look like Kubernetes objects or JSON 6902 patches. Kustomize never reads them."""
+    referenced = set(renderer.referenced)
+    for k in kusts.values():
+        referenced |= _other_references(ws, k)
+    charts = {f.rpartition("/")[0] or "." for f in ws.files if f.rpartition("/")[2] == HELM_CHART_FILE}
+    out = []
+    for f in ws.files:
+        d, _, base = f.rpartition("/")
+        d = d or "."
+        if not f.endswith(MANIFEST_SUFFIXES) or base in KUSTOMIZATION_FILES or f in referenced:
+            continue
+        if any(part.startswith(".") for part in f.split("/")):
+            continue
+        owner = _nearest(d, set(kusts) | charts)
+        if owner is None or owner in charts:
+            continue
+        docs = _stray_docs(renderer, f)
+        if docs:
+            out.append(StrayFile(path=f, kustomization=owner, docs=docs))
+    return out
+
+
+def _nearest(d: str, dirs: set[str]) -> str | None:
+    while True:
+        if d in dirs:
+            return d
+        if d in ("", "."):
+            return None
+        d = d.rpartition("/")[0] or "."
+
+
+def _has_directives(v: Any) -> bool:
+    if isinstance(v, dict):
+        return any(str(k).startswith("$") or _has_directives(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_directives(x) for x in v)
+    return False
+
+
+def _stray_docs(renderer: Renderer, rel: str) -> list[StrayDoc]:
+    try:
+        docs = renderer.docs(rel)
+    except YamlError:
+        return []
+    out = []
+    for doc in docs:
+        span = Span(path=rel, line=doc.start, end_line=doc.end)
+        data = doc.data
+        if isinstance(data, list) and data and all(isinstance(op, dict) and "op" in op and "path" in op for op in data):
+            out.append(StrayDoc(span=span))
+        elif isinstance(data, dict) and isinstance(data.get("kind"), str):
+            meta = data.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if name in (None, ""):
+                continue
+            out.append(
+                StrayDoc(
+                    span=span,
+                    kind=data["kind"],
+                    name=str(name),
+                    api_version=str(data.get("apiVersion") or "") or None,
+                    directives=_has_directives(data),
+                    fields=shallow_fields(data),
+                )
+            )
+    return out

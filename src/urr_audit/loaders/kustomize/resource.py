@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.model.common import Span
-from urr_audit.model.kubernetes import SourceDoc
+from urr_audit.model.kubernetes import SourceDoc, field_origin
 
 # Kinds the namespace transformer leaves alone (cluster-scoped built-ins).
 CLUSTER_SCOPED = frozenset(
@@ -55,6 +55,10 @@ class Res:
     generator: Span | None = None  # the generator entry that made (or last merged into) it
     source: SourceDoc | None = None  # the document as written in `span.path` (shared, read-only)
     unhashed_name: str | None = None  # set when the content-hash suffix is appended
+
+    def origin(self, dotted: str) -> Span:
+        """Where `dotted` was last set (see K8sObject.origin)."""
+        return field_origin(self.origins, self.source, self.span, dotted)
 
     def clone(self) -> Res:
         return Res(

@@ -43,12 +43,33 @@ from urr_audit.loaders.terraform.parse import (
     string_lit_value,
     unescape,
 )
-from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value, find_unknown
-from urr_audit.model.terraform import Expression, ModuleCall, ModuleDir, Symbols
+from urr_audit.model.common import Rejection, Span, UnknownElements, UnknownLeaf, Value, find_unknown
+from urr_audit.model.terraform import (
+    Block,
+    Expression,
+    ModuleCall,
+    ModuleDir,
+    Resource,
+    Symbols,
+    after_apply,
+    after_apply_reason,
+)
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Unknown = UnknownLeaf
 first_unknown = find_unknown
+
+
+class IndexOutOfRange(EvalError):
+    """An index past the end of a known list: Terraform's "Invalid index". Unlike other
+    evaluation errors it is reported (`Value.rejected`), so it keeps where it happened."""
+
+    def __init__(self, index: int, length: int):
+        what = "an empty list" if length == 0 else f"a list of {length} element{'s' if length != 1 else ''}"
+        super().__init__(f"index {index} of {what}")
+        self.text = ""
+        self.span: Span | None = None
+        self.origin: Span | None = None
 
 
 def to_internal(v: Value, what: str) -> Any:
@@ -64,7 +85,8 @@ def to_internal(v: Value, what: str) -> Any:
 def to_value(v: Any, expr: Expression | None = None) -> Value:
     span = expr.span if expr is not None else None
     if isinstance(v, Unknown):
-        return Value.unknown(v.reason, span, decoded=v.decoded)
+        knows_more = v.choices is not None or v.invalid_json is not None
+        return Value.unknown(v.reason, span, decoded=v.decoded, partial=v if knows_more else None)
     u = first_unknown(v)
     if u is not None:
         return Value.unknown(u.reason, span, partial=v)
@@ -101,9 +123,34 @@ class Context:
     located: Located = field(default_factory=dict)  # shared by every instance of an environment
     # JSON-looking strings -> (path, line of their first line), for `structured`
     texts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # strings made by jsonencode() of a known value -> that value, whose collections are in
+    # `located`: `structured` then locates a known policy's statements where they are written
+    encoded: dict[str, Any] = field(default_factory=dict)
+    # evaluate as a plan before anything exists: a managed resource reads as its configuration
+    # (see `PlannedResource`) instead of as wholly unknown
+    planned: bool = False
+
+
+class PlannedResource:
+    """A managed resource (or one of its nested blocks) as `terraform plan` sees it when it
+    does not exist yet: the arguments its configuration sets are their values, everything else
+    is unknown until apply, with a reason `model.terraform.after_apply` recognises. Attributes
+    are evaluated when read."""
+
+    __slots__ = ("block", "ev", "path", "resource", "symbols")
+
+    def __init__(self, ev: Evaluator, resource: Resource, block: Block, symbols: dict[str, Any], path: str = ""):
+        self.ev, self.resource, self.block, self.symbols, self.path = ev, resource, block, symbols, path
+
+    def attr(self, name: str) -> Any:
+        return self.ev.planned_attribute(self, name)
+
+    def __repr__(self) -> str:
+        return f"PlannedResource({self.resource.address}{'.' + self.path if self.path else ''})"
 
 
 _TRAVERSAL = ("get_attr", "index", "splat")
+_RESOURCE_META = frozenset({"count", "for_each", "provider", "depends_on"})
 _NOT_RESOURCES = frozenset({"var", "local", "module", "path", "terraform"})
 
 
@@ -117,6 +164,7 @@ class Evaluator:
         self._path = ""  # file of the expression being evaluated, for `located`
         self._body_line: int | None = None  # first line of a template evaluated out of its file
         self._symbols: dict[str, Any] = {}  # per-instance names of the expression being evaluated
+        self._synthetic = 0  # > 0 inside a template parsed apart from its file (lines are not the file's)
 
     # --- public ---------------------------------------------------------------------------
     def evaluate(self, expr: Expression, symbols: Symbols | None = None) -> Value:
@@ -126,13 +174,19 @@ class Evaluator:
         hit = self._memo.get(memo_key)
         if hit is not None:
             return hit[1]
+        rejected: Rejection | None = None
         try:
             raw = self.raw(expr, symbols.values if symbols is not None else None)
+        except IndexOutOfRange as e:
+            raw = Unknown(f"invalid expression: {e.text + ': ' if e.text else ''}{e}")
+            rejected = Rejection(message=str(e), text=e.text, span=e.span, origin=e.origin)
         except EvalError as e:
             raw = Unknown(f"invalid expression: {e}")
         except RecursionError:
             raw = Unknown("expression nested too deeply")
         value = to_value(raw, expr)
+        if rejected is not None:
+            value = value.model_copy(update={"rejected": rejected})
         name = _plain_var(expr._node)
         if name is not None and name in self.ctx.variables:
             origin = self.ctx.variables[name].origin
@@ -202,6 +256,9 @@ class Evaluator:
         text = v.value
         if text.lstrip()[:1] not in ("{", "["):
             return v
+        source = self.ctx.encoded.get(text)
+        if source is not None:
+            return Value(state=v.state, value=source, span=v.span, origin=v.origin, located=self._located_paths(source))
         try:
             root = scan_json(text)
         except (JsonSyntaxError, ValueError, RecursionError):
@@ -254,6 +311,7 @@ class Evaluator:
             return expr.literal.value if expr.literal.is_known else Unknown("not evaluated")
         outer, self._path = self._path, expr.span.path
         outer_symbols, self._symbols = self._symbols, symbols or {}
+        outer_synthetic, self._synthetic = self._synthetic, 0  # a local read from a template is in its file
         try:
             if isinstance(node, JsonValue):
                 return self.json_value(node.node, node)
@@ -261,6 +319,7 @@ class Evaluator:
         finally:
             self._path = outer
             self._symbols = outer_symbols
+            self._synthetic = outer_synthetic
 
     def local(self, name: str) -> Any:
         if name in self._locals:
@@ -396,7 +455,11 @@ class Evaluator:
         tpl = holder.templates.get(id(n))
         if tpl is not None:
             self._body_line = n.line
-            v = self.ev(tpl.node, dict(self._symbols))
+            self._synthetic += 1
+            try:
+                v = self.ev(tpl.node, dict(self._symbols))
+            finally:
+                self._synthetic -= 1
             return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
         if n.pairs is not None:
             return self._locate({k: self.json_value(v, holder) for k, _, v in n.pairs}, None, n.line, n.end_line)
@@ -428,7 +491,29 @@ class Evaluator:
             value, rest = self.traversal(children, scope)
         else:
             value, rest = self.ev(first, scope), children[1:]
-        return self.apply_ops(value, rest, scope)
+        try:
+            return self.apply_ops(value, rest, scope)
+        except IndexOutOfRange as e:
+            if not e.text:
+                self._place(e, children)
+            raise
+
+    def _place(self, e: IndexOutOfRange, children: list[Node]) -> None:
+        """Where an out-of-range index is written, and where the indexed variable was set."""
+        e.text = "".join(node_text(c) for c in children).strip()
+        if not self._synthetic:
+            e.span = Span(
+                path=self._path, line=children[0].start_point.row + 1, end_line=children[-1].end_point.row + 1
+            )
+        if (
+            children[0].type == "variable_expr"
+            and node_text(children[0]) == "var"
+            and len(children) > 1
+            and children[1].type == "get_attr"
+        ):
+            name = node_text(children[1].children[-1])
+            if name in self.ctx.variables:
+                e.origin = self.ctx.variables[name].origin
 
     def literal_value(self, node: Node, scope: dict[str, Any]) -> Any:
         c = node.children[0]
@@ -526,8 +611,82 @@ class Evaluator:
         if root == "data":
             shown = ".".join(["data"] + names[:3])
             return Unknown(f"depends on {shown}"), []
+        if self.ctx.planned and names:
+            declared = self._managed(root, names[0])
+            if declared is not None:
+                return self.planned_resource(declared), rest[1:]
         shown = ".".join([root] + names[:2])
         return Unknown(f"depends on {shown}"), []
+
+    # --- plan mode ------------------------------------------------------------------------
+    def _managed(self, type_: str, name: str) -> Resource | None:
+        for r in self.ctx.module.resources:
+            if r.mode == "managed" and r.type == type_ and r.name == name:
+                return r
+        return None
+
+    def planned_resource(self, r: Resource) -> Any:
+        """`aws_x.y` in plan mode: one object, a list (count) or a map (for_each) of them."""
+        label = f"resource {r.address}"
+        if label in self._busy:
+            return Unknown(f"{r.address} refers to itself")
+        self._busy.add(label)
+        try:
+            if r.for_each is not None:
+                coll = self._meta(r.for_each)
+                if isinstance(coll, Unknown):
+                    return coll
+                if isinstance(coll, dict):
+                    return {k: self._planned(r, {"each": {"key": k, "value": x}}) for k, x in coll.items()}
+                if isinstance(coll, list):
+                    u = first_unknown(coll)
+                    if u is not None:
+                        return Unknown(u.reason)
+                    keys = {tf_str(x): x for x in coll}
+                    return {k: self._planned(r, {"each": {"key": k, "value": x}}) for k, x in keys.items()}
+                return Unknown(f"{r.address}: for_each is not a map or set")
+            if r.count is not None:
+                n = self._meta(r.count)
+                if isinstance(n, Unknown):
+                    return n
+                if isinstance(n, bool) or not isinstance(n, (int, float)) or n < 0:
+                    return Unknown(f"{r.address}: count is not a whole number")
+                return [self._planned(r, {"count": {"index": i}}) for i in range(int(n))]
+            return self._planned(r, {})
+        finally:
+            self._busy.discard(label)
+
+    def _meta(self, expr: Expression) -> Any:
+        try:
+            return self.raw(expr)
+        except (EvalError, RecursionError) as e:
+            return Unknown(f"invalid expression: {e}")
+
+    def _planned(self, r: Resource, symbols: dict[str, Any]) -> PlannedResource:
+        return PlannedResource(self, r, r.body, symbols)
+
+    def planned_attribute(self, obj: PlannedResource, name: str) -> Any:
+        r = obj.resource
+        path = f"{obj.path}.{name}" if obj.path else name
+        shown = f"{r.type}.{r.name}.{path}"
+        attr = obj.block.attr(name)
+        if attr is not None and not (obj.block is r.body and name in _RESOURCE_META):
+            label = f"attribute {r.address}.{path}"
+            if label in self._busy:
+                return Unknown(f"{shown} refers to itself")
+            self._busy.add(label)
+            try:
+                return self.raw(attr.expr, obj.symbols)
+            except (EvalError, RecursionError) as e:
+                return Unknown(f"{shown} cannot be evaluated: {e}")
+            finally:
+                self._busy.discard(label)
+        if any(b.type == "dynamic" and b.labels == [name] for b in obj.block.blocks):
+            return Unknown(f"{shown} is a dynamic block")
+        blocks = obj.block.blocks_of(name)
+        if blocks:
+            return [PlannedResource(self, r, b, obj.symbols, path) for b in blocks]
+        return Unknown(after_apply_reason(r.type, r.name, path))
 
     def module_instances(
         self, name: str, mi: ModuleInstances, ops: list[Node], scope: dict[str, Any]
@@ -591,6 +750,8 @@ class Evaluator:
 
     @staticmethod
     def get_attr(value: Any, name: str) -> Any:
+        if isinstance(value, PlannedResource):
+            return value.attr(name)
         if isinstance(value, dict):
             if name not in value:
                 raise EvalError(f"no attribute {name!r}")
@@ -611,7 +772,7 @@ class Evaluator:
             if run is not None:  # the element's position is unknown
                 return Unknown(run.reason)
             if not inside:
-                raise EvalError(f"index {i} out of range")
+                raise IndexOutOfRange(i, len(value))
             return value[i]
         if isinstance(value, dict):
             k = tf_str(key)
@@ -638,9 +799,19 @@ class Evaluator:
         sym = node_text(kids[sym_i])
         a = self.ev_terms(kids[:sym_i], scope)
         b = self.ev_terms(kids[sym_i + 1 :], scope)
+        if self.ctx.planned and sym in ("==", "!=") and (isinstance(a, Unknown) or isinstance(b, Unknown)):
+            other, u = (b, a) if isinstance(a, Unknown) else (a, b)
+            if other is None and not isinstance(other, Unknown) and _never_null(u):
+                return sym == "!="  # Terraform knows an id or a string template is never null
+            if u.reason.startswith(_TEMPLATE):
+                return Unknown(u.reason + _REFINABLE)  # a known prefix may decide it
         for x in (a, b):
             if isinstance(x, Unknown):
                 return x
+        if sym in ("==", "!=") and (a is None) != (b is None):
+            # null against a collection whose parts are unknown: the collection itself is
+            # known, so Terraform knows it is not null (`var.obj != null` stays decidable)
+            return sym == "!="
         if sym in ("==", "!="):
             eq = a == b and (type_name(a) == type_name(b) or a is None or b is None)
             u = first_unknown(a) or first_unknown(b)
@@ -675,7 +846,9 @@ class Evaluator:
             yes, no = self._safe(yes_n, scope), self._safe(no_n, scope)
             if yes is not _ERR and first_unknown(yes) is None and yes == no and type_name(yes) == type_name(no):
                 return yes
-            return Unknown(cond.reason)
+            if yes is _ERR or no is _ERR:
+                return Unknown(cond.reason)
+            return Unknown(cond.reason, choices=(" ".join(node_text(cond_n).split()), yes, no))
         if not isinstance(cond, bool):
             cond = _tobool_cond(cond)
         return self.ev(yes_n if cond else no_n, scope)
@@ -767,12 +940,24 @@ class Evaluator:
             u = first_unknown(args[0])
             if u is not None:
                 return Unknown(u.reason, args[0])
+            if isinstance(args[0], (dict, list)):
+                text = FUNCTIONS["jsonencode"](args[0])
+                self.ctx.encoded.setdefault(text, args[0])
+                return text
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], Unknown) and args[0].decoded is not None:
             return args[0].decoded
         if name == "concat":  # an unknown list argument: its elements, however many, are unknown
             return _concat(args)
         if name == "flatten" and len(args) == 1 and isinstance(args[0], list):
             return _flatten(args[0])
+        if name in _SHAPE_FUNCTIONS and len(args) == 1 and _shape_known(args[0]):
+            # a map whose keys are known, a list whose length is: Terraform knows its length and
+            # keys at plan time even while the elements wait for apply
+            return FUNCTIONS[name](args[0])
+        if self.ctx.planned:
+            refined = _plan_refined(name, args)
+            if refined is not None:
+                return refined
         for a in args:
             if isinstance(a, Unknown):
                 return a
@@ -843,10 +1028,12 @@ class Evaluator:
         if tpl is None:
             raise EvalError(f"templatefile(): template syntax error in {rel}")
         outer, self._path, self._body_line = self._path, rel, 1
+        self._synthetic += 1
         try:
             v = self.ev(tpl.node, dict(tpl_vars))
         finally:
             self._path = outer
+            self._synthetic -= 1
         return v[:-1] if isinstance(v, str) and v.endswith("\n") else v
 
     # --- templates ------------------------------------------------------------------------
@@ -930,11 +1117,15 @@ class _Render:
             if text.lstrip()[:1] in ("{", "["):
                 self.ev.ctx.texts.setdefault(text, (self.ev._path, self.line))
             return text
+        reason = self.unknown.reason
+        if self.ev.ctx.planned and not reason.startswith(_TEMPLATE):
+            reason = _TEMPLATE + reason
         if not self.shapeless and text.lstrip()[:1] in ("{", "["):
             doc = _json_with_holes(self.ev, text, self.holes, self.line)
             if doc is not None:
                 return Unknown(self.unknown.reason, doc)
-        return Unknown(self.unknown.reason)
+            return Unknown(reason, invalid_json=_json_error(text))
+        return Unknown(reason)
 
     def literal(self, text: str) -> None:
         if not text:
@@ -1057,9 +1248,76 @@ class _Render:
             self._open(end)
 
 
+# Plan mode: Terraform refines some unknown values (1.6+): a string template is never null and
+# its leading text is known, a resource's id is never null, coalesce() never returns null. What
+# such a value decides may be known at plan time, so it is marked: never a finding there.
+_TEMPLATE = "never null at plan time (a string template or coalesce(), its prefix known): "
+_REFINABLE = " (Terraform may know this at plan time through the value's refinements)"
+_NEVER_NULL_FUNCTIONS = frozenset({"coalesce", "coalescelist"})
+_PREFIX_FUNCTIONS = frozenset({"startswith", "endswith", "strcontains", "length", "substr", "split", "regex"})
+
+
+def _never_null(u: Unknown) -> bool:
+    cause = after_apply(u.reason)
+    return (cause is not None and cause[2] == "id") or u.reason.startswith(_TEMPLATE)
+
+
+def _plan_refined(name: str, args: list[Any]) -> Any:
+    """The unknown result of a function whose result Terraform may refine at plan time."""
+    unknown = next((a for a in args if isinstance(a, Unknown)), None) or next(
+        (u for u in map(first_unknown, args) if u is not None), None
+    )
+    if unknown is None:
+        return None
+    if name in _NEVER_NULL_FUNCTIONS:
+        return Unknown(_TEMPLATE + unknown.reason if not unknown.reason.startswith(_TEMPLATE) else unknown.reason)
+    if name in _PREFIX_FUNCTIONS and unknown.reason.startswith(_TEMPLATE):
+        return Unknown(unknown.reason + _REFINABLE)
+    return None
+
+
+_SHAPE_FUNCTIONS = frozenset({"length", "keys"})
+
+
+def _shape_known(v: Any) -> bool:
+    if isinstance(v, dict):
+        return True
+    return isinstance(v, list) and not any(isinstance(x, UnknownElements) for x in v)
+
+
 _ERR = object()
 _HOLE = re.compile(r"\x00(\d+)\x00")
 _IN_STRING_HOLE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _json_error(text: str) -> str | None:
+    """Why a JSON template is not valid JSON whatever its interpolations hold, with the line;
+    None when it may be valid. Only templates whose interpolations all sit inside JSON strings
+    are judged (one outside quotes may render any JSON text: a key, several elements)."""
+    out: list[str] = []
+    in_string = escaped = False
+    pos = 0
+    for m in _HOLE.finditer(text):
+        for ch in text[pos : m.start()]:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and in_string:
+                escaped = True
+            elif ch == '"':
+                in_string = not in_string
+        if not in_string:
+            return None
+        out.append(text[pos : m.start()])
+        out.append("x")
+        pos = m.end()
+    out.append(text[pos:])
+    try:
+        scan_json("".join(out))
+    except JsonSyntaxError as e:
+        return f"{e} (line {e.line} of the document)"
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line: int) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from urr_audit.loaders.terraform.parse import object_fields, object_texts
 from urr_audit.model.common import LoadError
 from urr_audit.model.terraform import (
     Attribute,
@@ -56,6 +57,14 @@ def _literal_bool(attr: Attribute | None, default: bool) -> bool:
     return v.value if v.is_known and isinstance(v.value, bool) else default
 
 
+def _provider_ref(attr: Attribute | None) -> str | None:
+    """`aws.us_east_1` as written: a reference in HCL, a string in JSON syntax (or legacy HCL)."""
+    if attr is None:
+        return None
+    v = attr.expr.literal
+    return v.value.strip() if v.is_known and isinstance(v.value, str) else attr.expr.text.strip()
+
+
 def _depends_on(expr: Expression | None) -> list[str]:
     return list(expr.references) if expr is not None else []
 
@@ -77,7 +86,7 @@ def add_blocks(mod: ModuleDir, blocks: list[Block], errors: list[LoadError]) -> 
                     body=b,
                     count=b.attr("count").expr if b.attr("count") else None,
                     for_each=b.attr("for_each").expr if b.attr("for_each") else None,
-                    provider=prov.expr.text.strip() if prov else None,
+                    provider=_provider_ref(prov),
                 )
             )
         elif t == "variable" and len(labels) == 1:
@@ -133,6 +142,7 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
             )
         )
         source = ""
+    providers = b.attr("providers")
     mod.module_calls[name] = ModuleCall(
         name=name,
         span=b.span,
@@ -143,6 +153,8 @@ def add_module_call(mod: ModuleDir, b: Block, errors: list[LoadError]) -> None:
         count=b.attr("count").expr if b.attr("count") else None,
         for_each=b.attr("for_each").expr if b.attr("for_each") else None,
         depends_on=_depends_on(b.attr("depends_on").expr if b.attr("depends_on") else None),
+        providers=(object_texts(providers.expr) or {}) if providers is not None else {},
+        providers_span=providers.span if providers is not None else None,
     )
 
 
@@ -157,7 +169,9 @@ def settings_of(b: Block) -> TerraformSettings:
             elif v.is_known and isinstance(v.value, str):
                 entry = {"version": v.value}  # legacy `aws = "~> 4.0"` form
             else:
-                entry = {"expression": a.expr.text}
+                # `configuration_aliases = [aws.x]` holds references: read the literal fields
+                fields = object_fields(a.expr)
+                entry = {"expression": a.expr.text, **(fields or {})}
             s.required_providers[pname] = entry
     for child in b.blocks:
         if child.type == "backend":

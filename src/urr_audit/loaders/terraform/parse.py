@@ -334,3 +334,57 @@ def _literal(node: Node) -> Any:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return -v
     raise _NotLiteral
+
+
+def object_fields(expr: Expression) -> dict[str, Any] | None:
+    """The fields of an object expression that can be read without evaluating it: literal
+    values, and a tuple of bare references as their texts (`configuration_aliases =
+    [aws.us_east_1]` -> `["aws.us_east_1"]`). None when the expression is not an object."""
+    node = expr._node
+    if not isinstance(node, Node):
+        return None
+    while node.type in ("expression", "collection_value") and node.child_count == 1:
+        node = node.child(0)
+    if node.type != "object":
+        return None
+    out: dict[str, Any] = {}
+    for elem in node.children:
+        if elem.type != "object_elem":
+            continue
+        key_node, value = [c for c in elem.children if c.type == "expression"]
+        key = node_text(key_node).strip().strip('"')
+        try:
+            out[key] = _literal(value)
+            continue
+        except _NotLiteral:
+            pass
+        inner = value
+        while inner.type in ("expression", "collection_value") and inner.child_count == 1:
+            inner = inner.child(0)
+        if inner.type == "tuple":
+            items = [c for c in inner.children if c.type == "expression"]
+            if all(c.child_count >= 1 and c.child(0).type == "variable_expr" for c in items):
+                out[key] = [node_text(c).strip() for c in items]
+    return out
+
+
+def object_texts(expr: Expression) -> dict[str, str] | None:
+    """Key text -> value text of an object expression written with references on both sides,
+    as a module's `providers = { aws.west = aws.eu_west_1 }` is; a JSON-syntax object of
+    strings reads the same. None when the expression is not an object."""
+    lit = expr.literal
+    if lit.is_known and isinstance(lit.value, dict):
+        return {str(k): v for k, v in lit.value.items() if isinstance(v, str)}
+    node = expr._node
+    if not isinstance(node, Node):
+        return None
+    while node.type in ("expression", "collection_value") and node.child_count == 1:
+        node = node.child(0)
+    if node.type != "object":
+        return None
+    out: dict[str, str] = {}
+    for elem in node.children:
+        if elem.type == "object_elem":
+            key_node, value = [c for c in elem.children if c.type == "expression"]
+            out[node_text(key_node).strip().strip('"')] = node_text(value).strip()
+    return out

@@ -14,6 +14,7 @@ from urr_audit.model.common import LoadError, Span, Value
 from urr_audit.model.terraform import (
     NO_SYMBOLS,
     Environment,
+    LockedProvider,
     ModuleCall,
     ModuleDir,
     ModuleInstance,
@@ -90,6 +91,7 @@ def load_module_dirs(ws: Workspace, errors: list[LoadError]) -> dict[str, Module
     for rel in ws.files:
         if ".tfvars" in _basename(rel) and _dirname(rel) in by_dir:
             tfvars_by_dir.setdefault(_dirname(rel), []).append(rel)
+    lock_files = {rel for rel in ws.files if _basename(rel) == LOCK_FILE}
     modules: dict[str, ModuleDir] = {}
     for d in sorted(by_dir):
         mod = ModuleDir(path=d, files=sorted(by_dir[d]))
@@ -97,6 +99,9 @@ def load_module_dirs(ws: Workspace, errors: list[LoadError]) -> dict[str, Module
             parsed = parse_file(ws, rel, errors)
             if parsed is not None:
                 add_blocks(mod, parsed.blocks, errors)
+        lock = f"{d}/{LOCK_FILE}" if d != "." else LOCK_FILE
+        if lock in lock_files:
+            mod.locked_providers = load_lock_file(ws, lock, errors)
         for rel in sorted(tfvars_by_dir.get(d, [])):
             kind = tfvars_kind(_basename(rel))
             if kind is None:
@@ -104,6 +109,31 @@ def load_module_dirs(ws: Workspace, errors: list[LoadError]) -> dict[str, Module
             mod.tfvars.append(load_tfvars(ws, rel, kind, errors))
         modules[d] = mod
     return modules
+
+
+LOCK_FILE = ".terraform.lock.hcl"
+
+
+def load_lock_file(ws: Workspace, rel: str, errors: list[LoadError]) -> dict[str, LockedProvider]:
+    """The provider versions a dependency lock file pins, by source address as written."""
+    text = _read(ws, rel, errors)
+    if text is None:
+        return {}
+    parsed = parse_hcl(text, rel)
+    errors.extend(parsed.errors)
+    out: dict[str, LockedProvider] = {}
+    for b in parsed.blocks:
+        if b.type != "provider" or len(b.labels) != 1:
+            continue
+        version = b.attr("version")
+        v = version.expr.literal if version is not None else None
+        if v is None or not (v.is_known and isinstance(v.value, str)):
+            continue
+        c = b.attr("constraints")
+        cv = c.expr.literal if c is not None else None
+        constraints = cv.value if cv is not None and cv.is_known and isinstance(cv.value, str) else None
+        out[b.labels[0]] = LockedProvider(source=b.labels[0], version=v.value, constraints=constraints, span=b.span)
+    return out
 
 
 def load_tfvars(ws: Workspace, rel: str, kind: str, errors: list[LoadError]) -> TfvarsFile:
@@ -214,9 +244,16 @@ def _relpath(from_dir: str, to_dir: str) -> str:
 
 class _EnvBuilder:
     def __init__(
-        self, ws: Workspace, modules: dict[str, ModuleDir], root: ModuleDir, name: str, errors: list[LoadError]
+        self,
+        ws: Workspace,
+        modules: dict[str, ModuleDir],
+        root: ModuleDir,
+        name: str,
+        errors: list[LoadError],
+        planned: bool = False,
     ):
         self.ws, self.modules, self.root, self.name, self.errors = ws, modules, root, name, errors
+        self.planned = planned  # evaluate as a first plan (see Environment.planned)
         self.instances: list[tuple[ModuleInstance, LazyVariables]] = []
         self.tfvars_loaded: list[str] = []
         self.tfvars_ignored: list[str] = []
@@ -275,6 +312,7 @@ class _EnvBuilder:
             path_module=_relpath(self.root.path, mod.path),
             located=self.located,
             texts=self.texts,
+            planned=self.planned,
         )
         ev = Evaluator(ctx)
         inst = ModuleInstance(environment=self.name, address=address, module=mod, call=call, key=key)
@@ -407,6 +445,12 @@ def load(ws: Workspace) -> tuple[TerraformProject, list[LoadError]]:
     used = resolve_sources(ws, modules, errors)
     roots = [d for d in modules if d not in used]
     names = environment_names(roots, ws.root.name)
-    environments = [_EnvBuilder(ws, modules, modules[d], names[d], errors).build() for d in roots]
+    environments = []
+    for d in roots:
+        env = _EnvBuilder(ws, modules, modules[d], names[d], errors).build()
+        # the same environment as a first plan sees it, built when a rule asks (its load
+        # errors are the environment's own, already reported)
+        env._planned = _Once(lambda d=d: _EnvBuilder(ws, modules, modules[d], names[d], [], planned=True).build())
+        environments.append(env)
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return TerraformProject(modules=modules, environments=environments), errors

@@ -1,0 +1,238 @@
+"""10. Strengths and weaknesses. Strengths are the rules that ran over something that exists in
+the repository and found nothing (what was checked is said); weaknesses are the findings by
+severity, with the line to edit and each rule's remediation; undecided results and input not
+read are listed as such, never as passes or failures."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from itertools import groupby
+from typing import Any
+
+from urr_audit.catalog import CatalogError, applies_to
+from urr_audit.engine import SCOPES, _node_type, bind
+from urr_audit.facts.tf import existing
+from urr_audit.model.common import Severity
+from urr_audit.registry import load_checks
+from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, plain
+
+TITLE = "Strengths and weaknesses"
+
+_SCOPE_NOUN = {
+    "project": "repository",
+    "terraform.module": "Terraform module directories",
+    "terraform.environment": "Terraform environments",
+    "terraform.resource": "Terraform resources",
+    "kubernetes.environment": "Kubernetes environments",
+    "kubernetes.object": "Kubernetes objects",
+}
+
+
+def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
+    """How many things the rule examined in the chosen environments, and what they are.
+
+    What a check examines inside its scope node is declared with the check (`subjects`: object
+    kinds or resource types, possibly from the rule's params); without a declaration, the
+    scope's nodes count (environments, modules, resources of the check's types). The rule's
+    environment scoping (`environments`, `skip_environments`, or `environments` /
+    `environment_pattern` params) narrows them, so a production-database rule counts
+    production databases."""
+    checks = load_checks()
+    spec = checks.get(rule.check)
+    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec.module):
+        return 0, ""
+    try:
+        _, params = bind(rule, checks)
+    except CatalogError:
+        return 0, ""
+    kinds = spec.subjects_for(params)
+    wanted = {e.name for e in ctx.tf_envs} | {e.name for e in ctx.k8s_envs}
+    if kinds and _framework(spec.module) == "kubernetes":
+        found = Counter(
+            o.kind
+            for env in ctx.k8s_envs
+            if _env_applies(rule, env.name, env.span.path)
+            for o in env.objects
+            if o.kind in kinds
+        )
+        return sum(found.values()), "objects (" + ", ".join(f"{n} {k}" for k, n in sorted(found.items())) + ")"
+    if kinds and _framework(spec.module) == "terraform":
+        found = Counter(
+            ri.type for env in ctx.tf_envs if _env_applies(rule, env.name, env.path) for ri in existing(env, *kinds)
+        )
+        return sum(found.values()), "resources (" + ", ".join(f"{n} `{k}`" for k, n in sorted(found.items())) + ")"
+    nodes = ctx.scope_nodes(spec.scope)
+    if spec.types:
+        nodes = [n for n in nodes if _node_type(n) in spec.types]
+    nodes = [n for n in nodes if _applies(rule, n, wanted)]
+    if spec.types and spec.scope == "terraform.resource":
+        noun = " / ".join(f"`{t}`" for t in spec.types) + " resources"
+    elif spec.types:
+        noun = " / ".join(spec.types) + " objects"
+    else:
+        noun = _SCOPE_NOUN.get(spec.scope, spec.scope.replace(".", " ") + "s")
+    return len(nodes), noun
+
+
+def _framework(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["urr_audit", "checks"] else None
+
+
+def _env_applies(rule: Any, env: str, path: str) -> bool:
+    if not applies_to(rule, env, path):
+        return False
+    names, pattern = rule.params.get("environments"), rule.params.get("environment_pattern")
+    if isinstance(names, list) and (names or pattern):
+        return env in names or bool(pattern and re.search(pattern, env))
+    return True
+
+
+def _area_exists(ctx: ReviewContext, module: str) -> bool:
+    """False when the check belongs to a framework (`urr_audit.checks.<framework>...`) of which
+    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository
+    checked nothing, whatever its scope."""
+    framework = _framework(module)
+    if framework == "terraform":
+        return bool(ctx.tf_envs or ctx.project.terraform.modules)
+    if framework == "kubernetes":
+        return any(e.objects for e in ctx.k8s_envs)
+    return True
+
+
+def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
+    env = getattr(node, "environment", None)
+    if type(node).__name__ in ("Environment", "K8sEnvironment"):
+        env = node.name
+    if env is None:
+        return True
+    if env not in wanted:
+        return False
+    span = getattr(node, "span", None)
+    return _env_applies(rule, env, getattr(span, "path", ""))
+
+
+def first_paragraph(text: str) -> str:
+    """The remediation's first paragraph, on one line; an introduction to an example that
+    follows (ending with a colon) says where the example is."""
+    first = " ".join(text.strip().split("\n\n", 1)[0].split())
+    return first[:-1] + " (example in the weaknesses section)." if first.endswith(":") else first
+
+
+def quote(markdown: str) -> str:
+    """A block quote of markdown (code blocks included)."""
+    return "\n".join(f"> {line}".rstrip() for line in markdown.splitlines())
+
+
+def build(ctx: ReviewContext) -> Section | None:
+    rules = {r.id: r for r in ctx.report.rules}
+    if not rules:
+        return None
+    findings = ctx.findings
+    undecided = ctx.undecided
+    failing = {f.rule_id for f in findings} | {f.rule_id for f in undecided}
+    s = Section(TITLE)
+
+    strengths: dict[str, list[str]] = defaultdict(list)
+    for rule in rules.values():
+        if rule.id in failing or rule.category == "input" or rule.severity is Severity.INFO:
+            continue
+        n, noun = subjects(ctx, rule)
+        if n == 0:
+            continue
+        strengths[rule.category].append(f"{code(rule.id)} {plain(rule.title)}: not found in {n} {noun} checked")
+    if strengths:
+        s.sub(
+            "Strengths",
+            "Rules that ran over parts of this repository and found nothing. Each line names what "
+            "was checked; a rule whose subject does not exist here is not counted as a strength.",
+            "\n\n".join(f"**{cat}**\n\n" + bullets(sorted(items)) for cat, items in sorted(strengths.items())),
+        )
+
+    # input not read is listed under "Input not read"; other info-level findings are facts
+    # a rule states for the record (an isolated subnet tier), not weaknesses
+    listed = [f for f in findings if not f.suppressed and not _not_read(f, rules)]
+    weak = [f for f in listed if f.severity is not Severity.INFO]
+    notes = [f for f in listed if f.severity is Severity.INFO]
+    if weak:
+        counts = ", ".join(f"{n} {sev.value}" for sev in Severity if (n := sum(1 for f in weak if f.severity is sev)))
+        s.sub("Weaknesses", f"{len(weak)} findings ({counts}), by severity.", *_by_rule(ctx, weak, rules))
+    else:
+        s.sub("Weaknesses", "No rule reported a weakness.")
+    if notes:
+        s.sub(
+            "Notes",
+            "Facts rules report for the record, neither strengths nor weaknesses.",
+            *_by_rule(ctx, notes, rules),
+        )
+
+    suppressed = [f for f in findings if f.suppressed]
+    if suppressed:
+        s.sub(
+            "Suppressed",
+            bullets(
+                f"{code(f.rule_id)} {plain(f.message)} ({f.suppressed_by}; {ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                for f in suppressed
+            ),
+        )
+    if undecided:
+        s.sub(
+            "Undecided",
+            "A rule needed a value only known after apply, or input that was not read: neither a pass nor a failure.",
+            bullets(
+                f"{code(f.rule_id)} {plain(f.message)} ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                for f in undecided
+            ),
+        )
+    errors = ctx.result.errors
+    if errors:
+        s.sub(
+            "Input not read",
+            "What the model could not read (an error) or deliberately did not (a remote source, "
+            "recorded and never fetched): facts that depend on it are missing from this review.",
+            bullets(
+                f"{e.level}: {plain(e.message)} ({code(e.kind)}; {ctx.link.span(_line(e), f'{e.path}:{e.line}')})"
+                for e in errors
+            ),
+        )
+    return s
+
+
+def _by_rule(ctx: ReviewContext, findings: list[Any], rules: dict[str, Any]) -> list[str]:
+    """One block per rule, highest severity first: its findings with their lines, then the
+    rule's remediation."""
+    blocks = []
+    order = sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.path, f.line))
+    for (sev, rule_id), group in groupby(order, key=lambda f: (f.severity, f.rule_id)):
+        items = list(group)
+        rule = rules.get(rule_id)
+        title = rule.title if rule else items[0].title
+        lines = [
+            f"{plain(f.message)}"
+            + (f" [{f.environment}]" if f.environment else "")
+            + f" ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+            for f in items
+        ]
+        block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
+        if rule is not None:
+            block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
+        blocks.append(block)
+    return blocks
+
+
+def _not_read(f: Any, rules: dict[str, Any]) -> bool:
+    rule = rules.get(f.rule_id)
+    return bool(rule is not None and rule.category == "input" and f.severity is Severity.INFO)
+
+
+def _span(f: Any) -> Any:
+    from urr_audit.model.common import Span
+
+    return Span(path=f.path, line=f.line, end_line=f.end_line)
+
+
+def _line(e: Any) -> Any:
+    from urr_audit.model.common import Span
+
+    return Span(path=e.path, line=e.line, end_line=e.line)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from urr_audit.model.common import Severity
+from urr_audit.model.common import Confidence, Severity
 
 RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|DOCKER|ARGO|X|SUP|IO)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
 
@@ -29,6 +29,7 @@ class Rule(BaseModel):
     id: str
     title: str
     severity: Severity
+    confidence: Confidence | None = None  # how sure the rule is, when it says (zizmor's second axis)
     category: str
     check: str
     params: dict[str, Any] = Field(default_factory=dict)

@@ -101,7 +101,7 @@ class _Writer:
                 f"{self.paint(loc, 'bold')}{pad0}  {self.paint(sev, style)}{' ' * (w1 - len(sev))}  "
                 f"{self.paint(rule, 'bold')}{' ' * (w2 - len(rule))}  "
             )
-            if len(loc) > w0:  # a very long path: the rest of the row on the next line
+            if len(loc) > w0 and self.width:  # a very long path in a terminal: the rest on the next line
                 self.line(self.paint(loc, "bold"))
                 head = " " * w0 + head[len(self.paint(loc, "bold")) :]
             if self.width and self.width - indent < 40 and len(msg) > self.width - indent:

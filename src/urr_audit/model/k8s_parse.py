@@ -28,6 +28,7 @@ from urr_audit.model.k8s_types import (
     Resources,
     Secret,
     SecurityContext,
+    SelectorRequirement,
     Service,
     ServicePort,
     Workload,
@@ -220,7 +221,27 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject], ns:
         volume_secrets=tuple(vol_secret),
         workload_ref=ref,
         host_network=_bool(pod.get("hostNetwork")) is True,
+        node_selector={str(k): _s(v) for k, v in _dict(pod.get("nodeSelector")).items()},
+        node_affinity=_node_affinity(pod),
     )
+
+
+def _node_affinity(pod: dict[str, Any]) -> tuple[tuple[SelectorRequirement, ...], ...]:
+    required = _get(pod, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+    terms = []
+    for term in _list(_dict(required).get("nodeSelectorTerms")):
+        reqs = tuple(
+            SelectorRequirement(
+                key=_s(r.get("key")),
+                operator=_s(r.get("operator")),
+                values=tuple(_s(v) for v in _list(r.get("values"))),
+            )
+            for r in _list(_dict(term).get("matchExpressions"))
+            if isinstance(r, dict) and r.get("key")
+        )
+        if reqs:
+            terms.append(reqs)
+    return tuple(terms)
 
 
 def _service(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> Service:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from urr_audit.checks.terraform._model import resource_targets
 from urr_audit.facts import aws_catalog
 from urr_audit.facts.kubernetes import endpoint_names, match_host
 from urr_audit.facts.tf import existing, resource_type, setting, targets
@@ -198,3 +199,14 @@ def covers(block: str, excepts: tuple[str, ...], cidr: str) -> bool | None:
         return True
     except ValueError:
         return None
+
+
+def outputs_reading(env: Environment, address: str) -> list[tuple[str, Span]]:
+    """Outputs whose value reads the resource at `address` (any of its instances), with where
+    they are written: the root module's first (`name`), then the modules' (`module.x.name`)."""
+    out = []
+    for inst in env.instances:
+        for name, o in inst.module.outputs.items():
+            if any(t == address or t.startswith(address + "[") for t in resource_targets(env, inst, o.expr)):
+                out.append((f"{inst.address}.{name}" if inst.address else name, o.span))
+    return out

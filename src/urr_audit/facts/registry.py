@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from urr_audit.checks.terraform._model import resource_targets
 from urr_audit.facts.tf import existing, setting
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ResourceInstance
@@ -68,9 +67,13 @@ def _name_span(ri: ResourceInstance) -> Span:
         return v.origin
     for t in fe.traversals:
         head, _, rest = t.partition(".")
-        var = ri.instance.variables.get(rest.split(".", 1)[0]) if head == "var" else None
+        name = rest.split(".", 1)[0]
+        var = ri.instance.variables.get(name) if head == "var" else None
         if var is not None and (var.origin or var.span) is not None:
             return var.origin or var.span  # type: ignore[return-value]
+        local = ri.instance.module.locals.get(name) if head == "local" else None
+        if local is not None:
+            return local.span
     return fe.span
 
 
@@ -109,15 +112,4 @@ def registry(envs: list[Environment]) -> Registry:
         for reason in env.incomplete:
             if reason not in out.unknown:
                 out.unknown.append(reason)
-    return out
-
-
-def url_outputs(env: Environment, address: str) -> list[str]:
-    """Outputs (root module first, as `module.x.name` below it) whose value reads the
-    repository at `address`."""
-    out = []
-    for inst in env.instances:
-        for name, o in inst.module.outputs.items():
-            if any(t == address or address.startswith(t + "[") for t in resource_targets(env, inst, o.expr)):
-                out.append(f"{inst.address}.{name}" if inst.address else name)
     return out

@@ -173,6 +173,18 @@ class Overlay(BaseModel):
     resources: list[str] = Field(default_factory=list)  # repo-relative dirs/files it includes
     bases: list[str] = Field(default_factory=list)  # kustomization dirs it builds on
     is_leaf: bool = True  # not used as a base by another kustomization -> an environment
+    # its own `images:` entries: the image `name` each one rewrites, and where it is written
+    images: list[ImageEntry] = Field(default_factory=list)
+
+
+class ImageEntry(BaseModel):
+    """An entry of a kustomization's `images:` (what `kustomize edit set image` and CI edits
+    rewrite): the image name it matches, and its `newName` / `newTag` when written."""
+
+    name: str
+    span: Span
+    new_name: str | None = None
+    new_tag: str | None = None
 
 
 class Placement(BaseModel):

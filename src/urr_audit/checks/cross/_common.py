@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.facts.pairing import DEFAULT_ALIASES, Pairing, pair_environments
 from urr_audit.model.common import Span
+from urr_audit.model.k8s_facts import Workload
 from urr_audit.model.project import Project
 
 
@@ -48,3 +49,15 @@ def spans(items: Iterable[Span | None], exclude: Span | None = None, limit: int 
             break
         chosen.add(s)
     return sorted(chosen, key=lambda s: (s.path, s.line))
+
+
+def workload_names(workloads: Iterable[Workload], limit: int = 4) -> str:
+    """`Deployments a, b and StatefulSet c`."""
+    by_kind: dict[str, list[str]] = {}
+    for w in workloads:
+        names = by_kind.setdefault(w.kind, [])
+        if w.name not in names:
+            names.append(w.name)
+    return " and ".join(
+        f"{k}{'s' if len(n) > 1 else ''} {listed(sorted(n), limit)}" for k, n in sorted(by_kind.items())
+    )

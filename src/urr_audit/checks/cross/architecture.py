@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans
+from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans, workload_names
 from urr_audit.facts.nodes import ARCH_KEYS, ArchTable, NodePool, arch_of_platform, karpenter_pools, terraform_pools
 from urr_audit.facts.pipeline import Push, platforms, pushes, same_repository
 from urr_audit.model.common import Severity, Span
@@ -155,21 +155,10 @@ def image_architecture(ctx: Context, project: Project, params: ArchitectureParam
             yield _hit(ctx, pair.label, pair.kubernetes.name, pair.terraform.name, case)
 
 
-def _kinds(items: list[tuple[Workload, Container, str]]) -> str:
-    """`Deployments a, b and StatefulSet c`."""
-    by_kind: dict[str, list[str]] = {}
-    for w, _, _ in items:
-        names = by_kind.setdefault(w.kind, [])
-        if w.name not in names:
-            names.append(w.name)
-    parts = [f"{k}{'s' if len(n) > 1 else ''} {listed(sorted(n))}" for k, n in sorted(by_kind.items())]
-    return " and ".join(parts)
-
-
 def _hit(ctx: Context, label: str, k8s: str, tf: str, case: _Case) -> Hit:
     names = sorted({r for _, _, r in case.workloads})
     images = f"image{'s' if len(names) > 1 else ''} {listed(names)} {'are' if len(names) > 1 else 'is'}"
-    who = _kinds(case.workloads)
+    who = workload_names(w for w, _, _ in case.workloads)
     one = len({(w.kind, w.name) for w, _, _ in case.workloads}) == 1
     related = spans(
         [p.span for p in case.bad.values()]

@@ -14,7 +14,8 @@ from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.cross._common import listed, spans
 from urr_audit.checks.terraform._model import provider_region
 from urr_audit.facts.pipeline import ECR_HOST, Push, ecr_registry, moving_tag, pushes, same_repository
-from urr_audit.facts.registry import Registry, Repository, registry, url_outputs
+from urr_audit.facts.placement import outputs_reading
+from urr_audit.facts.registry import Registry, Repository, registry
 from urr_audit.facts.tf import existing
 from urr_audit.model.common import Span
 from urr_audit.model.k8s_facts import Container, Workload, facts
@@ -172,13 +173,16 @@ def registry_placeholder(ctx: Context, project: Project, params: PlaceholderPara
         repos = sorted({x[3].name or "" for x in items})
         homes = {x[3].address: x[3] for x in items}
         tf_env = next((e for e in project.terraform.environments if e.name == first[3].environment), None)
-        outputs = [o for a in homes for o in url_outputs(tf_env, a)] if tf_env else []
-        via = f" (outputs {listed(outputs, 3)})" if outputs else ""
+        outputs = [o for a in homes for o in outputs_reading(tf_env, a)] if tf_env else []
+        via = f" (outputs {listed([n for n, _ in outputs], 3)})" if outputs else ""
         yield ctx.finding(
             at=first[0],
             environment=where,
             address=f"{where}/registry/{first[2]}",
-            related=spans([x[0] for x in items] + [h.span for h in homes.values()], exclude=first[0]),
+            related=spans(
+                [x[0] for x in items] + [h.span for h in homes.values()] + [sp for _, sp in outputs[:3]],
+                exclude=first[0],
+            ),
             message=f"{len(items)} image reference(s) in {where} name the placeholder registry {first[2]!r} "
             f"({first[1]}...), while Terraform creates their repositories {listed(repos, 3)} "
             f"({listed(sorted(homes), 2)}){via}: use the registry Terraform creates",

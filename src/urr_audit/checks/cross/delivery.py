@@ -206,13 +206,17 @@ def _overlay(kubernetes: KubernetesProject, path: str) -> Overlay | None:
 
 
 def _names(script: Template | None, patterns: list[re.Pattern[str]]) -> list[str] | None:
-    if script is None or not script.is_known:
+    """Image names the script selects; a name with a run-time part is left out (not known)."""
+    if script is None:
         return None
-    text = script.value or ""
+    text = script.pattern("\x00")
     out = []
     for p in patterns:
         for m in p.finditer(text):
-            out.append(re.sub(r"\\(.)", r"\1", m.group(1)).rstrip("$"))
+            name = m.group(1)
+            if "\x00" in name or text[m.end(1) : m.end(1) + 1] == "\x00":
+                continue
+            out.append(re.sub(r"\\(.)", r"\1", name).rstrip("$"))
     return out
 
 

@@ -15,7 +15,8 @@ REPOSITORY_TYPE = "aws_ecr_repository"
 @dataclass(frozen=True)
 class Repository:
     environment: str
-    address: str
+    address: str  # the instance (`aws_ecr_repository.this["api"]`)
+    resource_address: str  # the resource, without instance key
     name: str | None  # None: not known before apply (`reason`)
     span: Span  # where the name is set (the for_each entry's origin, else the attribute)
     resource_span: Span
@@ -101,6 +102,7 @@ def registry(envs: list[Environment]) -> Registry:
                 Repository(
                     environment=env.name,
                     address=ri.address,
+                    resource_address=ri.resource_address,
                     name=name,
                     span=_name_span(ri),
                     resource_span=ri.span,

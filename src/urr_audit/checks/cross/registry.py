@@ -104,13 +104,13 @@ def repository_missing(ctx: Context, project: Project, params: BaseModel) -> Ite
             continue
         text = (
             f"ECR repository {name}, {use.describe()}, is not created by Terraform, which creates the registry's "
-            f"other repositories ({listed(sorted(reg.names), 3)}; {home.address})"
+            f"other repositories ({listed(sorted(reg.names), 3)}; {home.resource_address})"
         )
         if reg.unknown:
             yield ctx.undecided(
                 at=home.span,
                 environment=home.environment,
-                address=f"{home.address}/{name}",
+                address=f"{home.resource_address}/{name}",
                 related=spans([*use.spans, home.resource_span], exclude=home.span),
                 message=f"{text}, but not every repository is known: {reg.unknown[0]}",
             )
@@ -118,7 +118,7 @@ def repository_missing(ctx: Context, project: Project, params: BaseModel) -> Ite
         yield ctx.finding(
             at=home.span,
             environment=home.environment,
-            address=f"{home.address}/{name}",
+            address=f"{home.resource_address}/{name}",
             related=spans([*use.spans, home.resource_span], exclude=home.span),
             message=f"{text}: pushes fail with RepositoryNotFoundException and pulls with ImagePullBackOff "
             "until someone creates it by hand, outside the configuration",
@@ -171,7 +171,7 @@ def registry_placeholder(ctx: Context, project: Project, params: PlaceholderPara
         items.sort(key=lambda x: (x[0].line, x[1]))
         first = items[0]
         repos = sorted({x[3].name or "" for x in items})
-        homes = {x[3].address: x[3] for x in items}
+        homes = {x[3].resource_address: x[3] for x in items}
         tf_env = next((e for e in project.terraform.environments if e.name == first[3].environment), None)
         outputs = [o for a in homes for o in outputs_reading(tf_env, a)] if tf_env else []
         via = f" (outputs {listed([n for n, _ in outputs], 3)})" if outputs else ""
@@ -224,6 +224,6 @@ def immutable_tag(ctx: Context, project: Project, params: BaseModel) -> Iterator
             related=spans([r.mutability_span for _, _, r in items] + [p.span for p, _, _ in items], exclude=anchor),
             message=f"pushes tag{'s' if len(tags) > 1 else ''} {listed(tags)} on every run to "
             f"{listed(repos, 3)}, which Terraform makes immutable (image_tag_mutability = "
-            f"{items[0][2].mutability}, {items[0][2].address}): every push after the first fails with "
+            f"{items[0][2].mutability}, {items[0][2].resource_address}): every push after the first fails with "
             "ImageTagAlreadyExistsException",
         )

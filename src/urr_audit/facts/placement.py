@@ -12,9 +12,10 @@ all are, and is undecided in between.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
-from urr_audit.checks.terraform._model import resource_targets
+from urr_audit.checks.terraform._model import resource_targets, trace
 from urr_audit.facts import aws_catalog
 from urr_audit.facts.kubernetes import endpoint_names, match_host
 from urr_audit.facts.tf import existing, resource_type, setting, targets
@@ -122,11 +123,13 @@ def locate(env: Environment, ri: ResourceInstance) -> Located:
         out.reason = f"where a {ri.type} lives is not modelled"
         return out
     addresses: list[str] = []
+    filtered = False
     for path in paths:
         found = targets(env, ri, path)
         if not found:
             continue
         out.via.append(ri.span_of(path))
+        filtered = filtered or _filters(env, ri, path)
         for t in found:
             kind = resource_type(t)
             if kind == "aws_subnet":
@@ -141,10 +144,34 @@ def locate(env: Environment, ri: ResourceInstance) -> Located:
     for a in dict.fromkeys(addresses):
         r = subnet_ranges(env, a)
         if r is not None:
-            out.subnets.append(r)
+            # `[for s in aws_subnet.x : s.id if ...]` picks some instances: which ones is not
+            # followed, so every instance is a candidate only
+            out.subnets.append(replace(r, exact=False) if filtered and len(r.cidrs) > 1 else r)
     if not out.subnets:
         out.reason = f"{ri.address}: its subnets are not subnets this environment creates"
     return out
+
+
+_FOR_IF = re.compile(r"\[\s*for\b[^\]]*\bif\b", re.DOTALL)
+
+
+def _filters(env: Environment, ri: ResourceInstance, path: str) -> bool:
+    """Whether the attribute's value goes through a filtering `for` expression (`[for ... if
+    ...]`), written there or in a variable's argument, local or output on the way."""
+    attr = ri.attribute(path)
+    if attr is None:
+        return False
+    if _FOR_IF.search(attr.expr.text):
+        return True
+    for reach in trace(env, ri.instance, attr.expr):
+        expr = getattr(reach.decl, "expr", None)
+        if expr is not None and _FOR_IF.search(expr.text):
+            return True
+        if reach.kind == "var" and reach.instance.call is not None:
+            arg = reach.instance.call.arguments.get(reach.name)
+            if arg is not None and _FOR_IF.search(arg.expr.text):
+                return True
+    return False
 
 
 def _interface_endpoint(env: Environment, host: str) -> ResourceInstance | None:

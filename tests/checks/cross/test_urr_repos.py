@@ -47,7 +47,9 @@ def test_arm64_builds_against_x86_nodes_per_environment(urr):
         (REUSABLE, "staging"),
     ]
     reusable = [f for f in hits if f.path == REUSABLE]
-    assert all(f.line == _lines(REUSABLE, "platforms: linux/arm64")[1] for f in reusable)  # the push, not the scan build
+    assert all(
+        f.line == _lines(REUSABLE, "platforms: linux/arm64")[1] for f in reusable
+    )  # the push, not the scan build
     prod = next(f for f in reusable if f.environment == "prod")
     assert "m6i.large, m6a.large" in prod.message and "amd64" in prod.message
     files = _files(prod)

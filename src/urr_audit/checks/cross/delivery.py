@@ -58,14 +58,21 @@ def _terraform_images(project: Project, attributes: dict[str, list[str]]) -> lis
     return out
 
 
-def _unread(project: Project) -> list[str]:
-    """What the repository deploys without it being read (it may run any image)."""
+def _unread(project: Project, repository: str) -> list[str]:
+    """What the repository deploys without it being read and that may run `repository`: its
+    own content not rendered (a Helm chart, a plugin, a remote Kustomize resource of an
+    overlay), or a chart of another repository named like the image."""
+    name = repository.rsplit("/", 1)[-1].lower()
     out = [r for env in project.kubernetes.environments for r in env.incomplete]
     for app in project.argocd.applications:
         for s in app.deploying_sources:
             t = s.target
-            if t is None or t.kind in ("helm", "plugin"):
-                out.append(f"Application {app.name} deploys what is not read")
+            if t is None:
+                what = " ".join(x.value for x in (s.chart, s.repo_url, s.path) if x is not None).lower()
+                if name in what:
+                    out.append(f"Application {app.name} deploys {what}, not read")
+            elif t.kind in ("helm", "plugin"):
+                out.append(f"Application {app.name} deploys {t.path} ({t.kind}), not rendered")
             elif t.incomplete:
                 out.append(f"Application {app.name}: {t.incomplete[0]}")
     return out
@@ -88,7 +95,6 @@ def built_not_deployed(ctx: Context, project: Project, params: DeliveryParams) -
         return
     running = _running(project)
     tf_images = _terraform_images(project, params.image_attributes)
-    unread: list[str] | None = None
     seen: dict[tuple[Span, str], list[Push]] = {}
     for p in pushes(project):
         if p.repository is None or p.name.repository.value is None:
@@ -101,7 +107,7 @@ def built_not_deployed(ctx: Context, project: Project, params: DeliveryParams) -
     for (span, repo), group in sorted(seen.items(), key=lambda x: (x[0][0].path, x[0][0].line, x[0][1])):
         p = group[0]
         deploys = _edits_of(project, p.workflow, p.caller)
-        unread = unread if unread is not None else _unread(project)
+        unread = _unread(project, repo)
         text = (
             f"{p.who} {'builds, pushes and deploys' if deploys else 'builds and pushes'} image {repo}, which no "
             "workload of any environment runs"
@@ -308,10 +314,15 @@ def _anchor(edit: FileEdit, caller_job: Job | None) -> Span:
 
 
 def _under_overlays(path: str, dirs: set[str]) -> bool:
-    """Whether a missing kustomization sits beside existing overlays (`k8s/overlays/dev`
-    next to `k8s/overlays/prod`): a directory the pipeline expects an environment in."""
-    parent = path.rpartition("/")[0].rpartition("/")[0]
-    return any(d.rpartition("/")[0] == parent for d in dirs)
+    """Whether a missing kustomization is where the repository's layout puts an overlay: an
+    existing overlay's directory differs from it in exactly one component (`deploy/qa` beside
+    `deploy/prod`, `apps/search/overlays/prod` beside `apps/web/overlays/prod`)."""
+    want = path.rpartition("/")[0].split("/")
+    for d in dirs:
+        have = d.split("/")
+        if len(have) == len(want) and sum(a != b for a, b in zip(have, want, strict=True)) == 1:
+            return True
+    return False
 
 
 # --- objects aimed at workloads of another environment ---------------------------------------------

@@ -102,8 +102,8 @@ BREAKS = [
     (
         "URR-X-012",
         "apps/storefront/overlays/production/kustomization.yaml",
-        "acme/storefront\n",
-        "acme/storefront-web\n",
+        "amazonaws.com/acme/storefront\n",
+        "amazonaws.com/acme/storefront-web\n",
     ),
     (
         "URR-X-014",

@@ -71,6 +71,14 @@ def _name_keys(env: K8sEnvironment, aliases: dict[str, list[str]]) -> set[str]:
     return {_canonical(k, aliases) for k in keys}
 
 
+def _tf_keys(env: Environment, aliases: dict[str, list[str]]) -> set[str]:
+    """A Terraform environment's name, and its last word (`live-prod`, named by its whole path
+    beside another `prod`, is prod too)."""
+    words = _words(env.name)
+    keys = {env.name.lower()} | ({words[-1]} if words else set())
+    return {_canonical(k, aliases) for k in keys}
+
+
 def eks_cluster_names(env: Environment) -> set[str]:
     out = set()
     for ri in existing(env, "aws_eks_cluster"):
@@ -116,7 +124,7 @@ def pair_environments(
             found = [(e, f"Argo CD cluster {min(names & clusters[e.name])}") for e in tf if names & clusters[e.name]]
         if not found:
             keys = _name_keys(env, table)
-            found = [(e, "name") for e in tf if _canonical(e.name.lower(), table) in keys]
+            found = [(e, "name") for e in tf if _tf_keys(e, table) & keys]
         if len({e.name for e, _ in found}) == 1:
             out.append(Pairing(env, found[0][0], found[0][1]))
     return out

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from urr_audit.checks.terraform._model import resource_targets, trace
 from urr_audit.facts import aws_catalog
@@ -44,6 +46,22 @@ SUBNET_GROUPS: dict[str, str] = {
     "aws_memorydb_subnet_group": "subnet_ids",
 }
 MAX_INDEX = 16
+
+# id(environment) -> (environment, what was computed for it): facts asked for again and again
+# by the rules of one scan (endpoint names, interface endpoints, outputs by resource); the
+# environment is kept so that its id is not reused while the entry lives
+_CACHE: dict[tuple[str, int], tuple[Environment, Any]] = {}
+
+
+def _cached(kind: str, env: Environment, build: Callable[[], Any]) -> Any:
+    key = (kind, id(env))
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not env:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        hit = (env, build())
+        _CACHE[key] = hit
+    return hit[1]
 
 
 @dataclass(frozen=True)
@@ -184,25 +202,30 @@ def _interface_endpoint(env: Environment, host: str) -> ResourceInstance | None:
     if len(labels) < 2:
         return None
     region, service = labels[-1], ".".join(reversed(labels[:-1]))
-    wanted = {f"com.amazonaws.{region}.{service}", f"com.amazonaws.{region}.{'.'.join(labels[:-1])}"}
+    wanted = [f"com.amazonaws.{region}.{service}", f"com.amazonaws.{region}.{'.'.join(labels[:-1])}"]
+    by_service: dict[str, ResourceInstance] = _cached("interface", env, lambda: _interface_endpoints(env))
+    return next((by_service[w] for w in wanted if w in by_service), None)
+
+
+def _interface_endpoints(env: Environment) -> dict[str, ResourceInstance]:
+    """Interface endpoints with private DNS, by service name."""
+    out: dict[str, ResourceInstance] = {}
     for ri in existing(env, "aws_vpc_endpoint"):
         name = ri.get("service_name")
-        dns = ri.get("private_dns_enabled")
-        kind = ri.get("vpc_endpoint_type")
         if (
             name.is_known
-            and name.value in wanted
-            and dns.known_or(False) is True
-            and kind.known_or("Gateway") == "Interface"
+            and isinstance(name.value, str)
+            and ri.get("private_dns_enabled").known_or(False) is True
+            and ri.get("vpc_endpoint_type").known_or("Gateway") == "Interface"
         ):
-            return ri
-    return None
+            out.setdefault(name.value, ri)
+    return out
 
 
 def resource_for_host(env: Environment, host: str) -> ResourceInstance | None:
     """The managed resource a configured host name belongs to: a data store, proxy, broker or
     load balancer named in the first labels of its AWS host name, or an interface endpoint."""
-    names = endpoint_names(env)
+    names: dict[str, str] = _cached("names", env, lambda: endpoint_names(env))
     address = match_host(host, names) if names else None
     if address is not None:
         for ri in existing(env, *aws_catalog.ENDPOINT_NAMES):
@@ -231,9 +254,14 @@ def covers(block: str, excepts: tuple[str, ...], cidr: str) -> bool | None:
 def outputs_reading(env: Environment, address: str) -> list[tuple[str, Span]]:
     """Outputs whose value reads the resource at `address` (any of its instances), with where
     they are written: the root module's first (`name`), then the modules' (`module.x.name`)."""
+    table: list[tuple[str, Span, set[str]]] = _cached("outputs", env, lambda: _outputs(env))
+    return [(n, s) for n, s, read in table if any(t == address or t.startswith(address + "[") for t in read)]
+
+
+def _outputs(env: Environment) -> list[tuple[str, Span, set[str]]]:
     out = []
     for inst in env.instances:
         for name, o in inst.module.outputs.items():
-            if any(t == address or t.startswith(address + "[") for t in resource_targets(env, inst, o.expr)):
-                out.append((f"{inst.address}.{name}" if inst.address else name, o.span))
+            label = f"{inst.address}.{name}" if inst.address else name
+            out.append((label, o.span, resource_targets(env, inst, o.expr)))
     return out

@@ -142,9 +142,8 @@ def image_architecture(ctx: Context, project: Project, params: ArchitectureParam
                 good = [(p, a) for p, a in reach if a is not None and a in img.archs]
                 bad = [(p, a) for p, a in reach if a is not None and a not in img.archs]
                 unknown = [p for p, a in reach if a is None]
-                if good or not (bad or unknown):
-                    if not bad:
-                        continue
+                if not bad and (good or not unknown):
+                    continue  # every node the pods may land on runs it (or none is reachable)
                 case = cases.setdefault(key, _Case(_anchor(first), set(img.archs)))
                 if not good and unknown:
                     case.unknown.append(f"{img.repository}: {unknown[0].describe()}")

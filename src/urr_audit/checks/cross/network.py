@@ -13,7 +13,7 @@ from pydantic import Field
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans, workload_names
 from urr_audit.checks.kubernetes.network import variable_matcher
-from urr_audit.facts.network import network_facts
+from urr_audit.facts.network import route_tables
 from urr_audit.facts.placement import Located, covers, locate, resource_for_host
 from urr_audit.facts.tf import existing, setting
 from urr_audit.model.common import Severity, Span
@@ -189,22 +189,26 @@ def _private(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
 @dataclass
 class _Networks:
     known: list[tuple[str, str]] = field(default_factory=list)  # (CIDR, what it is)
+    spans: list[Span] = field(default_factory=list)  # where the VPC CIDRs are set
     unknown: list[str] = field(default_factory=list)  # why the list may lack networks
 
 
 def _networks(env: Environment) -> _Networks:
     out = _Networks()
-    nf = network_facts(env)
-    for address, s, _ in nf.vpcs:
+    for ri in existing(env, "aws_vpc"):
+        if ri.resource.mode != "managed":
+            continue
+        s = setting(ri, "cidr_block")
+        out.spans.append(s.span if s is not None else ri.span)
         if s is not None and s.known and isinstance(s.value.value, str):
-            out.known.append((s.value.value, f"VPC {address}"))
+            out.known.append((s.value.value, f"VPC {ri.address}"))
         else:
-            out.unknown.append(f"the CIDR of {address} is not known before apply")
+            out.unknown.append(f"the CIDR of {ri.address} is not known before apply")
     for ri in existing(env, "aws_vpc_ipv4_cidr_block_association"):
         s = setting(ri, "cidr_block")
         if s is not None and s.known:
             out.known.append((str(s.value.value), f"secondary CIDR {ri.address}"))
-    for table in nf.route_tables:
+    for table in route_tables(env):
         for r in table.routes:
             if r.kind in ("internet gateway", "NAT gateway", "egress-only internet gateway", "gateway"):
                 continue
@@ -234,14 +238,15 @@ def policy_cidr_network(ctx: Context, project: Project, params: PolicyCidrParams
     skip = [re.compile(p) for p in params.skip]
     by_name = {e.name: e for e in project.terraform.environments}
     others: dict[str, list[str]] = {}
+    nets_of = {e.name: _networks(e) for e in project.terraform.environments}
     for e in project.terraform.environments:
-        for c, what in _networks(e).known:
+        for c, what in nets_of[e.name].known:
             if what.startswith("VPC"):
                 others.setdefault(c, []).append(e.name)
     for pair in pairings(project, params):
         if any(p.fullmatch(pair.kubernetes.name) for p in skip):
             continue
-        nets = _networks(pair.terraform)
+        nets = nets_of[pair.terraform.name]
         if not nets.known and not nets.unknown:
             continue  # the environment creates no network: nothing to compare with
         parsed = []
@@ -279,6 +284,6 @@ def policy_cidr_network(ctx: Context, project: Project, params: PolicyCidrParams
                         at=at,
                         node=pol,
                         environment=pair.kubernetes.name,
-                        related=spans([s.span for _, s, _ in network_facts(pair.terraform).vpcs if s is not None]),
+                        related=spans(nets.spans),
                         message=f"{text}: the rule {'admits' if side == 'from' else 'opens'} nothing that exists here",
                     )

@@ -150,3 +150,44 @@ def test_subnets_with_a_count_known_only_at_apply(tmp_path):
     result = scan(root, select=["URR-X-005"]).result
     assert result.findings == [] and len(result.undecided) == 1
     assert "10.20.2.0/24" in result.undecided[0].message and "count" in result.undecided[0].message
+
+
+REMOTE = """
+
+module "transit" {
+  source  = "terraform-aws-modules/transit-gateway/aws"
+  version = "2.12.2"
+  name    = "shop"
+}
+"""
+
+
+def test_a_terraform_module_not_read_leaves_absence_undecided(tmp_path):
+    # the range may be a network the remote module creates; a registrar may sit in it
+    for rule in ("URR-X-006", "URR-X-010"):
+        root = _copy(tmp_path / rule, rule)
+        main = root / "infra/prod/main.tf"
+        main.write_text(main.read_text() + REMOTE)
+        result = scan(root, select=[rule]).result
+        assert result.findings == [], rule
+        assert [f.rule_id for f in result.undecided] == [rule]
+        assert "terraform-aws-modules/transit-gateway/aws" in result.undecided[0].message
+
+
+def test_placeholder_patterns_leave_words_alone(tmp_path):
+    root = _copy(tmp_path, "URR-X-008", "good")
+    _write(
+        root,
+        "deploy/prod/config.yaml",
+        """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: api-config
+        data:
+          TOPIC: "exchangemessages"
+          TODO_SERVICE_URL: "http://todo-service:8080"
+          LOG_LEVEL: info
+        """,
+    )
+    assert scan(root, select=["URR-X-008"]).result.findings == []

@@ -147,6 +147,8 @@ def image_architecture(ctx: Context, project: Project, params: ArchitectureParam
                 case = cases.setdefault(key, _Case(_anchor(first), set(img.archs)))
                 if not good and unknown:
                     case.unknown.append(f"{img.repository}: {unknown[0].describe()}")
+                elif not good and pair.terraform.incomplete:
+                    case.unknown.append(f"{pair.terraform.incomplete[0]} (it may create node groups)")
                 case.partial = case.partial or bool(good)
                 case.bad.update({p.address: p for p, _ in bad})
                 case.workloads.append((w, c, img.repository))

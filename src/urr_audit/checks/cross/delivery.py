@@ -179,10 +179,8 @@ def deployed_not_built(ctx: Context, project: Project, params: DeliveryParams) -
                 yield ctx.finding(
                     at=at,
                     node=w,
-                    severity=None if ours_ns and ours_host else Severity.LOW,
                     related=spans([p.build.span for p in all_pushes[:1]]),
-                    message=f"{text}: nothing produces the tag it runs"
-                    + ("" if ours_ns and ours_host else " (if another repository builds it, say so)"),
+                    message=f"{text}: nothing here produces the tag it runs (if another repository builds it, say so)",
                 )
 
 

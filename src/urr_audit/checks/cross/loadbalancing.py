@@ -103,6 +103,13 @@ def target_group_unregistered(ctx: Context, project: Project, params: TargetGrou
                     f"{ob.name} names a target group that cannot be told",
                 )
                 continue
+            if env.incomplete:
+                yield ctx.undecided(
+                    at=at,
+                    node=tg,
+                    message=f"nothing read registers targets into {subject}, but {env.incomplete[0]}",
+                )
+                continue
             installed = installed or what_is_installed(project)
             controller = next(
                 (n for n in installed.names for p in params.controllers if re.search(p, n, re.IGNORECASE)), None

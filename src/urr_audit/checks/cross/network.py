@@ -208,6 +208,7 @@ def _networks(env: Environment) -> _Networks:
         s = setting(ri, "cidr_block")
         if s is not None and s.known:
             out.known.append((str(s.value.value), f"secondary CIDR {ri.address}"))
+    out.unknown += [f"{r} (it may create networks)" for r in env.incomplete]
     for table in route_tables(env):
         for r in table.routes:
             if r.kind in ("internet gateway", "NAT gateway", "egress-only internet gateway", "gateway"):
@@ -247,8 +248,8 @@ def policy_cidr_network(ctx: Context, project: Project, params: PolicyCidrParams
         if any(p.fullmatch(pair.kubernetes.name) for p in skip):
             continue
         nets = nets_of[pair.terraform.name]
-        if not nets.known and not nets.unknown:
-            continue  # the environment creates no network: nothing to compare with
+        if not nets.known:
+            continue  # the environment creates no network (or not one read): nothing to compare with
         parsed = []
         for c, what in nets.known:
             try:

@@ -272,7 +272,8 @@ def run(
     by_scope: dict[str, dict[str | None, list[Any]]] = {}
     incomplete = {
         "terraform": {e.name: e.incomplete for e in project.terraform.environments},
-        "kubernetes": {e.name: e.incomplete for e in project.kubernetes.environments},
+        # what other Applications deploy into the same namespaces and is not read counts too
+        "kubernetes": {e.name: e.incomplete + e.unread_beside for e in project.kubernetes.environments},
     }
 
     def run_rule(rule: Rule, spec: CheckSpec, params: Any) -> None:

@@ -23,6 +23,7 @@ BUILTIN = (
     "urr_audit.checks.github",
     "urr_audit.checks.argocd",
     "urr_audit.checks.docker",
+    "urr_audit.checks.cross",
 )
 
 

@@ -142,6 +142,12 @@ def network_facts(env: Environment) -> NetworkFacts:
     return out
 
 
+def route_tables(env: Environment) -> list[RouteTable]:
+    """The environment's route tables and where their routes lead (without the rest of
+    `network_facts`, for rules that only need the routes)."""
+    return _route_tables(env)
+
+
 def _subnets(env: Environment) -> list[Subnet]:
     by_resource: dict[str, list[ResourceInstance]] = {}
     for ri in existing(env, "aws_subnet"):

@@ -18,17 +18,15 @@ Edges:
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
 import networkx as nx
 
+from urr_audit.facts.pipeline import repository_of, same_repository
 from urr_audit.model.gha_images import ImageName, Template
 from urr_audit.model.project import Project
-from urr_audit.model.workflows import Workflow, call_input_values, input_domains
-
-MAX_BINDINGS = 32
+from urr_audit.model.workflows import Workflow, run_bindings
 
 
 def _wid(path: str) -> str:
@@ -36,37 +34,7 @@ def _wid(path: str) -> str:
 
 
 def _bindings(project: Project, wf: Workflow) -> list[tuple[Workflow | None, dict[str, Any]]]:
-    """(caller, inputs) for each way `wf` runs: itself, with each combination of its own
-    enumerable inputs (dispatch choices, booleans, null when another event starts it), and per
-    caller each combination of the input values the caller passes."""
-    own = input_domains(wf)
-    keys = sorted(own)
-    out: list[tuple[Workflow | None, dict[str, Any]]] = [
-        (None, dict(zip(keys, combo, strict=True)))
-        for combo in itertools.islice(itertools.product(*(own[k] for k in keys)), MAX_BINDINGS)
-    ]
-    for site in wf.callers:
-        caller = project.workflows.workflow(site.workflow)
-        if caller is None:
-            continue
-        job = caller.jobs.get(site.job)
-        if job is None:
-            continue
-        values = {k: v for k, v in call_input_values(caller, job).items() if v is not None}
-        keys = sorted(values)
-        for combo in itertools.islice(itertools.product(*(values[k] for k in keys)), MAX_BINDINGS):
-            out.append((caller, dict(zip(keys, combo, strict=True))))
-    return out
-
-
-def _repository(name: ImageName) -> str | None:
-    if name.registry is None and name.repository.is_known:
-        return name.repository.value
-    return name.known_suffix()
-
-
-def _matches(built: str, deployed: str) -> bool:
-    return built == deployed or deployed.endswith("/" + built) or built.endswith("/" + deployed)
+    return [(caller, inputs) for caller, _job, inputs in run_bindings(project.workflows, wf)]
 
 
 def _pattern(t: Template) -> re.Pattern[str]:
@@ -109,7 +77,7 @@ def add_workflows(g: nx.DiGraph, project: Project) -> None:
                     ctx = {"inputs": inputs}  # open: an input not enumerated stays unknown
                     for tag in build.tags:
                         name = ImageName.parse(tag.template.bind(ctx))
-                        repo = _repository(name)
+                        repo = repository_of(name)
                         if repo is None:
                             continue
                         info = images.setdefault(repo, {"tags": set(), "platforms": set(), "registries": set()})
@@ -190,7 +158,7 @@ def _link_workloads(g: nx.DiGraph, project: Project, repos: list[str]) -> None:
                 if c.image is None:
                     continue
                 for repo in repos:
-                    if _matches(repo, c.image.repository):
+                    if same_repository(repo, c.image.repository):
                         g.add_edge(
                             f"image:{repo}",
                             node,

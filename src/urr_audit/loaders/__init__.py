@@ -16,6 +16,7 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
     from urr_audit.loaders.localcluster import load_local_clusters
+    from urr_audit.loaders.sites import place_environments
     from urr_audit.loaders.terraform import load_terraform
     from urr_audit.loaders.workflows import load_workflows
 
@@ -29,6 +30,7 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     workflows, wf_errors = load_workflows(ws)
     git = read_git_meta(ws)
     argocd, argo_errors = load_argocd(ws, kubernetes, git, k8s_errors)
+    place_environments(kubernetes, argocd)
     gitignore, ignore_errors = read_gitignore(ws)
     docker, docker_errors = load_docker(ws)
     errors += tf_errors + k8s_errors + wf_errors + argo_errors + ignore_errors + docker_errors

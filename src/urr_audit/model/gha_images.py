@@ -268,4 +268,6 @@ class FileEdit(BaseModel):
     step: str
     path: Template
     images: list[str] = Field(default_factory=list)  # kustomize edit set image arguments, as written
+    # the sed script / yq expression (shell variables resolved as for `path`); None for kustomize
+    script: Template | None = None
     command: str = ""  # the command line, for messages

@@ -132,22 +132,50 @@ class EnvironmentFacts(BaseModel):
     objects: dict[tuple[str, str, str], K8sObject] = Field(default_factory=dict)
 
     _workload_index: dict[tuple[str, str, str], Workload] = PrivateAttr(default_factory=dict)
+    # What shares the environment's cluster(s) through other Argo CD Applications, with the
+    # environment's own facts: relations (what a name, selector or namespace baseline finds)
+    # are resolved there; the lists above stay the environment's own (what rules report on).
+    _scope: EnvironmentFacts | None = PrivateAttr(default=None)
+    # Namespaces where another Application deploys something not read (a Helm chart, another
+    # repository); "" when one deploys to a namespace not known
+    _unread: frozenset[str] = PrivateAttr(default=frozenset())
 
     def model_post_init(self, context: Any, /) -> None:
         self._workload_index = {w.key: w for w in self.workloads}
 
+    @property
+    def scope(self) -> EnvironmentFacts:
+        """What is deployed where this environment is: itself and what other Applications of
+        the repository deploy to the same cluster (itself alone when no Application deploys it)."""
+        return self._scope or self
+
+    @property
+    def shared(self) -> bool:
+        """Whether other Applications deploy to the same cluster (the scope is wider)."""
+        return self._scope is not None
+
     # --- lookups ---------------------------------------------------------------------------
     def workload(self, kind: str, namespace: str, name: str) -> Workload | None:
-        return self._workload_index.get(_key(kind, namespace, name))
+        own = self._workload_index.get(_key(kind, namespace, name))
+        if own is None and self._scope is not None:
+            return self._scope._workload_index.get(_key(kind, namespace, name))
+        return own
 
     def object(self, kind: str, namespace: str, name: str) -> K8sObject | None:
-        return self.objects.get(_key(kind, namespace, name))
+        return self.objects.get(_key(kind, namespace, name)) or self.scope.objects.get(_key(kind, namespace, name))
 
     def service(self, namespace: str, name: str) -> Service | None:
-        return next((s for s in self.services if s.namespace == namespace and s.name == name), None)
+        return next((s for s in self.scope.services if s.namespace == namespace and s.name == name), None)
 
     def config_map(self, namespace: str, name: str) -> ConfigMap | None:
-        return next((c for c in self.config_maps if c.namespace == namespace and c.name == name), None)
+        return next((c for c in self.scope.config_maps if c.namespace == namespace and c.name == name), None)
+
+    def secret(self, namespace: str, name: str) -> Secret | None:
+        return next((s for s in self.scope.secrets if s.namespace == namespace and s.name == name), None)
+
+    def policies_in(self, namespace: str) -> list[NetworkPolicy]:
+        """NetworkPolicies of a namespace, whichever Application deploys them."""
+        return [p for p in self.scope.network_policies if p.namespace == namespace]
 
     def service_account_automount(self, namespace: str, name: str) -> bool | None:
         """automountServiceAccountToken of that ServiceAccount; None when the environment has
@@ -168,7 +196,7 @@ class EnvironmentFacts(BaseModel):
             return []
         return [
             w
-            for w in self.workloads
+            for w in self.scope.workloads
             if (namespace is None or w.namespace == namespace) and w.has_pods and selector.matches(w.pod_labels)
         ]
 
@@ -181,14 +209,14 @@ class EnvironmentFacts(BaseModel):
     def pdbs_for(self, w: Workload) -> list[PodDisruptionBudget]:
         return [
             p
-            for p in self.pdbs
+            for p in self.scope.pdbs
             if p.namespace == w.namespace and p.selector is not None and p.selector.matches(w.pod_labels)
         ]
 
     def services_for(self, w: Workload) -> list[Service]:
         return [
             s
-            for s in self.services
+            for s in self.scope.services
             if s.namespace == w.namespace and s.selector is not None and s.selector.matches(w.pod_labels)
         ]
 
@@ -199,7 +227,7 @@ class EnvironmentFacts(BaseModel):
             return []
         return [
             p
-            for p in self.network_policies
+            for p in self.scope.network_policies
             if p.namespace == w.namespace
             and p.pod_selector.matches(w.pod_labels)
             and (direction is None or direction in p.policy_types)
@@ -214,15 +242,18 @@ class EnvironmentFacts(BaseModel):
             return None
         namespaces = self._namespaces_matching(peer.namespace_selector, policy.namespace)
         sel = peer.pod_selector or LabelSelector()
-        return [w for w in self.workloads if w.namespace in namespaces and w.has_pods and sel.matches(w.pod_labels)]
+        return [
+            w for w in self.scope.workloads if w.namespace in namespaces and w.has_pods and sel.matches(w.pod_labels)
+        ]
 
     def _namespaces_matching(self, selector: LabelSelector | None, own: str, extra: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
-        known = set(self.namespaces) | {w.namespace for w in self.workloads} | set(extra)
+        scope = self.scope
+        known = set(scope.namespaces) | {w.namespace for w in scope.workloads} | set(extra)
         if selector is None:
             return {own}
         out = set()
         for ns in known:
-            labels = {**self.namespaces.get(ns, {}), "kubernetes.io/metadata.name": ns}
+            labels = {**scope.namespaces.get(ns, {}), "kubernetes.io/metadata.name": ns}
             if selector.matches(labels):
                 out.add(ns)
         return out
@@ -235,7 +266,7 @@ class EnvironmentFacts(BaseModel):
         return next(
             (
                 h
-                for h in self.hpas
+                for h in self.scope.hpas
                 if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
             ),
             None,
@@ -243,14 +274,16 @@ class EnvironmentFacts(BaseModel):
 
     def hpas_for(self, w: Workload) -> list[HorizontalPodAutoscaler]:
         return [
-            h for h in self.hpas if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
+            h
+            for h in self.scope.hpas
+            if h.namespace == w.namespace and h.target_kind == w.kind and h.target_name == w.name
         ]
 
     def rollouts_referencing(self, w: Workload) -> list[Workload]:
         """Rollouts whose `workloadRef` names `w`."""
         return [
             r
-            for r in self.workloads
+            for r in self.scope.workloads
             if r.kind == "Rollout"
             and r.workload_ref is not None
             and r.namespace == w.namespace
@@ -296,7 +329,7 @@ class EnvironmentFacts(BaseModel):
                         name=ref.prefix + k, value=data, source="configmap", span=cm.origin(k), config_map=cm.name
                     )
             else:
-                sec = next((s for s in self.secrets if s.namespace == w.namespace and s.name == ref.name), None)
+                sec = self.secret(w.namespace, ref.name)
                 if sec is None:
                     continue
                 for k in sec.keys:
@@ -403,7 +436,13 @@ class EnvironmentFacts(BaseModel):
         return HostTarget(kind="service", host=host, name=name, namespace=ns, service=svc)
 
     def _known_namespaces(self) -> set[str]:
-        return set(self.namespaces) | {o.namespace for o in self.objects.values() if o.namespace}
+        scope = self.scope
+        known = set(scope.namespaces) | {ns for (_, ns, _) in scope.objects}
+        # where another Application deploys what is not read, a missing name proves nothing
+        own = {w.namespace for w in self.workloads}
+        if "" in self._unread:
+            return known & own
+        return known - (self._unread - own)
 
     # --- NetworkPolicy evaluation ------------------------------------------------------------
     def egress_allows(self, w: Workload, target: HostTarget, port: int, protocol: str = "TCP") -> bool:
@@ -529,27 +568,59 @@ def _rule_port_matches(
 # --- building ----------------------------------------------------------------------------------
 
 
-def build_facts(env: K8sEnvironment) -> EnvironmentFacts:
-    by_key = {_key(o.kind, _ns(o), o.name): o for o in env.objects}
-    workloads = [_workload(o, by_key) for o in env.objects if o.kind in WORKLOAD_KINDS]
+def _build(name: str, path: str, objects: list[K8sObject], ns: str) -> EnvironmentFacts:
+    by_key = {_key(o.kind, _ns(o, ns), o.name): o for o in objects}
     namespaces = {
         o.name: {str(k): _s(v) for k, v in _dict(_get(o.body, "metadata.labels")).items()}
-        for o in env.objects
+        for o in objects
         if o.kind == "Namespace"
     }
+
+    def of(kind: str) -> list[K8sObject]:
+        return [o for o in objects if o.kind == kind]
+
     return EnvironmentFacts(
-        environment=env.name,
-        path=env.path,
-        workloads=workloads,
-        services=[_service(o) for o in env.of_kind("Service")],
-        pdbs=[_pdb(o) for o in env.of_kind("PodDisruptionBudget")],
-        hpas=[_hpa(o) for o in env.of_kind("HorizontalPodAutoscaler")],
-        network_policies=[_network_policy(o) for o in env.of_kind("NetworkPolicy")],
-        config_maps=[_config_map(o) for o in env.of_kind("ConfigMap")],
-        secrets=[_secret(o) for o in env.of_kind("Secret")],
+        environment=name,
+        path=path,
+        workloads=[_workload(o, by_key, ns) for o in objects if o.kind in WORKLOAD_KINDS],
+        services=[_service(o, ns) for o in of("Service")],
+        pdbs=[_pdb(o, ns) for o in of("PodDisruptionBudget")],
+        hpas=[_hpa(o, ns) for o in of("HorizontalPodAutoscaler")],
+        network_policies=[_network_policy(o, ns) for o in of("NetworkPolicy")],
+        config_maps=[_config_map(o, ns) for o in of("ConfigMap")],
+        secrets=[_secret(o, ns) for o in of("Secret")],
         namespaces=namespaces,
         objects=by_key,
     )
+
+
+def build_facts(env: K8sEnvironment) -> EnvironmentFacts:
+    """The environment's facts; where Argo CD Applications deploy it beside others, relations
+    are resolved against everything deployed to the same cluster (`EnvironmentFacts.scope`)."""
+    own = _build(env.name, env.path, env.objects, env.default_namespace)
+    if not env.neighbours:
+        return own
+    parts = [own] + [_build(env.name, env.path, n.objects, n.namespace) for n in env.neighbours]
+    objects: dict[tuple[str, str, str], K8sObject] = {}
+    namespaces: dict[str, dict[str, str]] = {}
+    for p in reversed(parts):  # the environment's own objects win over a neighbour's of the same key
+        objects.update(p.objects)
+        namespaces.update(p.namespaces)
+    own._scope = EnvironmentFacts(
+        environment=env.name,
+        path=env.path,
+        workloads=[w for p in parts for w in p.workloads],
+        services=[s for p in parts for s in p.services],
+        pdbs=[x for p in parts for x in p.pdbs],
+        hpas=[x for p in parts for x in p.hpas],
+        network_policies=[x for p in parts for x in p.network_policies],
+        config_maps=[x for p in parts for x in p.config_maps],
+        secrets=[x for p in parts for x in p.secrets],
+        namespaces=namespaces,
+        objects=objects,
+    )
+    own._unread = frozenset(env.neighbours_unread)
+    return own
 
 
 def facts(env: K8sEnvironment) -> EnvironmentFacts:

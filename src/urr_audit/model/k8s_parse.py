@@ -28,6 +28,7 @@ from urr_audit.model.k8s_types import (
     Resources,
     Secret,
     SecurityContext,
+    SelectorRequirement,
     Service,
     ServicePort,
     Workload,
@@ -43,8 +44,10 @@ from urr_audit.model.k8s_types import (
 from urr_audit.model.kubernetes import K8sObject
 
 
-def _ns(obj: K8sObject) -> str:
-    return obj.namespace or DEFAULT_NAMESPACE
+def _ns(obj: K8sObject, default: str = DEFAULT_NAMESPACE) -> str:
+    """The object's namespace; `default` for one written without (where it is applied: the
+    destination namespace of the Argo CD Applications deploying it, else `default`)."""
+    return obj.namespace or default
 
 
 def _template_path(kind: str) -> str:
@@ -147,7 +150,7 @@ def _container(owner: K8sObject, pod_path: str, pod: dict[str, Any], raw: Any, i
     )
 
 
-def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> Workload:
+def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject], ns: str = DEFAULT_NAMESPACE) -> Workload:
     spec = _dict(obj.body.get("spec"))
     ref = None
     owner = obj
@@ -160,7 +163,7 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> 
             name=_s(r.get("name")),
             scale_down=_s(r.get("scaleDown")) or "never",
         )
-        target = by_key.get((ref.kind, _ns(obj), ref.name))
+        target = by_key.get((ref.kind, _ns(obj, ns), ref.name))
         if target is not None:
             owner, tpath = target, _template_path(target.kind)
         elif not isinstance(spec.get("template"), dict):
@@ -204,7 +207,7 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> 
         obj=obj,
         kind=obj.kind,
         name=obj.name,
-        namespace=_ns(obj),
+        namespace=_ns(obj, ns),
         template_owner=owner,
         template_path=tpath,
         pod_labels={str(k): _s(v) for k, v in _dict(_get(template, "metadata.labels")).items()},
@@ -218,16 +221,36 @@ def _workload(obj: K8sObject, by_key: dict[tuple[str, str, str], K8sObject]) -> 
         volume_secrets=tuple(vol_secret),
         workload_ref=ref,
         host_network=_bool(pod.get("hostNetwork")) is True,
+        node_selector={str(k): _s(v) for k, v in _dict(pod.get("nodeSelector")).items()},
+        node_affinity=_node_affinity(pod),
     )
 
 
-def _service(obj: K8sObject) -> Service:
+def _node_affinity(pod: dict[str, Any]) -> tuple[tuple[SelectorRequirement, ...], ...]:
+    required = _get(pod, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+    terms = []
+    for term in _list(_dict(required).get("nodeSelectorTerms")):
+        reqs = tuple(
+            SelectorRequirement(
+                key=_s(r.get("key")),
+                operator=_s(r.get("operator")),
+                values=tuple(_s(v) for v in _list(r.get("values"))),
+            )
+            for r in _list(_dict(term).get("matchExpressions"))
+            if isinstance(r, dict) and r.get("key")
+        )
+        if reqs:
+            terms.append(reqs)
+    return tuple(terms)
+
+
+def _service(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> Service:
     spec = _dict(obj.body.get("spec"))
     sel = spec.get("selector")
     return Service(
         obj=obj,
         name=obj.name,
-        namespace=_ns(obj),
+        namespace=_ns(obj, ns),
         type=_s(spec.get("type")) or "ClusterIP",
         selector=LabelSelector.parse(sel) if isinstance(sel, dict) and sel else None,
         ports=tuple(
@@ -244,7 +267,7 @@ def _service(obj: K8sObject) -> Service:
     )
 
 
-def _pdb(obj: K8sObject) -> PodDisruptionBudget:
+def _pdb(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> PodDisruptionBudget:
     spec = _dict(obj.body.get("spec"))
     selector = LabelSelector.parse(spec.get("selector"))
     if selector is not None and selector.is_empty and obj.api_version == "policy/v1beta1":
@@ -252,14 +275,14 @@ def _pdb(obj: K8sObject) -> PodDisruptionBudget:
     return PodDisruptionBudget(
         obj=obj,
         name=obj.name,
-        namespace=_ns(obj),
+        namespace=_ns(obj, ns),
         selector=selector,
         min_available=IntOrPercent.parse(spec.get("minAvailable")),
         max_unavailable=IntOrPercent.parse(spec.get("maxUnavailable")),
     )
 
 
-def _hpa(obj: K8sObject) -> HorizontalPodAutoscaler:
+def _hpa(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> HorizontalPodAutoscaler:
     spec = _dict(obj.body.get("spec"))
     ref = _dict(spec.get("scaleTargetRef"))
     metrics = []
@@ -290,7 +313,7 @@ def _hpa(obj: K8sObject) -> HorizontalPodAutoscaler:
     return HorizontalPodAutoscaler(
         obj=obj,
         name=obj.name,
-        namespace=_ns(obj),
+        namespace=_ns(obj, ns),
         target_api_version=_s(ref.get("apiVersion")),
         target_kind=_s(ref.get("kind")),
         target_name=_s(ref.get("name")),
@@ -331,7 +354,7 @@ def _rules(raw: Any, direction: Literal["ingress", "egress"]) -> tuple[PolicyRul
     return tuple(out)
 
 
-def _network_policy(obj: K8sObject) -> NetworkPolicy:
+def _network_policy(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> NetworkPolicy:
     spec = _dict(obj.body.get("spec"))
     types = [_s(t) for t in _list(spec.get("policyTypes"))]
     if not types:  # the API server's defaulting
@@ -339,7 +362,7 @@ def _network_policy(obj: K8sObject) -> NetworkPolicy:
     return NetworkPolicy(
         obj=obj,
         name=obj.name,
-        namespace=_ns(obj),
+        namespace=_ns(obj, ns),
         pod_selector=LabelSelector.parse(spec.get("podSelector")) or LabelSelector(),
         policy_types=tuple(types),
         ingress=_rules(spec.get("ingress"), "ingress"),
@@ -347,11 +370,11 @@ def _network_policy(obj: K8sObject) -> NetworkPolicy:
     )
 
 
-def _config_map(obj: K8sObject) -> ConfigMap:
+def _config_map(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> ConfigMap:
     data = {str(k): _s(v) for k, v in _dict(obj.body.get("data")).items()}
-    return ConfigMap(obj=obj, name=obj.name, namespace=_ns(obj), data=data)
+    return ConfigMap(obj=obj, name=obj.name, namespace=_ns(obj, ns), data=data)
 
 
-def _secret(obj: K8sObject) -> Secret:
+def _secret(obj: K8sObject, ns: str = DEFAULT_NAMESPACE) -> Secret:
     keys = set(_dict(obj.body.get("data"))) | set(_dict(obj.body.get("stringData")))
-    return Secret(obj=obj, name=obj.name, namespace=_ns(obj), keys=tuple(sorted(str(k) for k in keys)))
+    return Secret(obj=obj, name=obj.name, namespace=_ns(obj, ns), keys=tuple(sorted(str(k) for k in keys)))

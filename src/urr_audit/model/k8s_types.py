@@ -262,6 +262,29 @@ class Workload(_ObjectFact):
     volume_secrets: tuple[str, ...] = ()
     workload_ref: WorkloadRef | None = None
     host_network: bool = False  # pods share the node's network namespace
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    # requiredDuringScheduling node affinity: a node must match one of these terms (each term:
+    # all its requirements); empty when none is written
+    node_affinity: tuple[tuple[SelectorRequirement, ...], ...] = ()
+
+    def allows_node(self, labels: Mapping[str, str]) -> bool | None:
+        """Whether a node with these labels can run the pods (nodeSelector and required node
+        affinity); None when a key they constrain is not among the labels given (not known)."""
+        for k, v in self.node_selector.items():
+            if k not in labels:
+                return None
+            if labels[k] != v:
+                return False
+        if not self.node_affinity:
+            return True
+        unknown = False
+        for term in self.node_affinity:
+            if any(r.key not in labels and r.operator in ("In", "NotIn") for r in term):
+                unknown = True
+                continue
+            if all(r.matches(labels) for r in term):
+                return True
+        return None if unknown else False
 
     @property
     def key(self) -> tuple[str, str, str]:

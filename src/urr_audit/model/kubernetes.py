@@ -173,6 +173,40 @@ class Overlay(BaseModel):
     resources: list[str] = Field(default_factory=list)  # repo-relative dirs/files it includes
     bases: list[str] = Field(default_factory=list)  # kustomization dirs it builds on
     is_leaf: bool = True  # not used as a base by another kustomization -> an environment
+    # its own `images:` entries: the image `name` each one rewrites, and where it is written
+    images: list[ImageEntry] = Field(default_factory=list)
+
+
+class ImageEntry(BaseModel):
+    """An entry of a kustomization's `images:` (what `kustomize edit set image` and CI edits
+    rewrite): the image name it matches, and its `newName` / `newTag` when written."""
+
+    name: str
+    span: Span
+    new_name: str | None = None
+    new_tag: str | None = None
+
+
+class Placement(BaseModel):
+    """Where an Argo CD Application of this repository deploys an environment: the cluster (its
+    server URL, or its name when no registered cluster says which server) and the destination
+    namespace, which objects without a namespace of their own land in."""
+
+    application: str  # the Application's address
+    name: str  # the Application's name, for messages
+    span: Span  # the Application (for a generated one: the ApplicationSet template)
+    cluster: str  # `in-cluster`, a server URL, or a cluster name
+    namespace: str | None = None
+
+
+class Neighbour(BaseModel):
+    """What another Application of this repository deploys into a cluster an environment is
+    deployed to (see `K8sEnvironment.neighbours`)."""
+
+    application: str  # the Application's name
+    environment: str | None = None  # the Kubernetes environment it deploys, when it is one
+    namespace: str  # where its objects without a namespace land
+    objects: list[K8sObject] = Field(default_factory=list, exclude=True, repr=False)
 
 
 class K8sEnvironment(BaseModel):
@@ -193,6 +227,16 @@ class K8sEnvironment(BaseModel):
     render_errors: list[LoadError] = Field(default_factory=list)
     # Every kustomization directory the render read (the leaf, its bases, components).
     dirs: list[str] = Field(default_factory=list)
+    # Where Argo CD Applications of this repository deploy it (empty: no Application does).
+    placements: list[Placement] = Field(default_factory=list)
+    # What other Applications deploy to the same cluster(s), with the namespace Argo CD gives
+    # objects that have none: facts resolve names, selectors and namespace baselines against
+    # these too, so a Service or a default-deny policy another Application deploys counts.
+    neighbours: list[Neighbour] = Field(default_factory=list)
+    # Namespace ("" when unknown: any) -> why what other Applications deploy there is not
+    # read (a Helm chart, another repository): a conclusion from absence about that namespace
+    # cannot be drawn from what is read.
+    neighbours_unread: dict[str, list[str]] = Field(default_factory=dict)
 
     # typed facts (model/k8s_facts.py), built on first use and kept with the environment
     _facts: Any = PrivateAttr(default=None)
@@ -210,6 +254,24 @@ class K8sEnvironment(BaseModel):
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
         return [o for o in self.objects if o.kind in kinds]
+
+    @property
+    def unread_beside(self) -> list[str]:
+        """Why what shares this environment's namespaces in its cluster(s) is not fully read:
+        the reasons of `neighbours_unread` for the namespaces its objects use (and for
+        Applications whose namespace is unknown)."""
+        if not self.neighbours_unread:
+            return []
+        own = {o.namespace or self.default_namespace for o in self.objects}
+        return [r for ns, reasons in sorted(self.neighbours_unread.items()) if ns == "" or ns in own for r in reasons]
+
+    @property
+    def default_namespace(self) -> str:
+        """The namespace objects without one land in: the destination namespace when every
+        Application deploying the environment names the same one, else `default`."""
+        names = {p.namespace for p in self.placements}
+        only = next(iter(names)) if len(names) == 1 else None
+        return only or "default"
 
 
 class RemoteRef(BaseModel):

@@ -803,3 +803,31 @@ def _product(domains: list[list[Any]]) -> list[tuple[Any, ...]]:
     import itertools
 
     return list(itertools.product(*domains))
+
+
+MAX_BINDINGS = 32
+
+
+def run_bindings(project: WorkflowProject, wf: Workflow) -> list[tuple[Workflow | None, Job | None, dict[str, Any]]]:
+    """(caller, calling job, inputs) for each way `wf` runs: itself (caller None), with each
+    combination of its own enumerable inputs (dispatch choices, booleans, null when another
+    event starts it), and per caller each combination of the input values the caller passes.
+    A reusable workflow's names depend on its callers' inputs: bind its templates with these."""
+    import itertools
+
+    own = input_domains(wf)
+    keys = sorted(own)
+    out: list[tuple[Workflow | None, Job | None, dict[str, Any]]] = [
+        (None, None, dict(zip(keys, combo, strict=True)))
+        for combo in itertools.islice(itertools.product(*(own[k] for k in keys)), MAX_BINDINGS)
+    ]
+    for site in wf.callers:
+        caller = project.workflow(site.workflow)
+        job = caller.jobs.get(site.job) if caller is not None else None
+        if caller is None or job is None:
+            continue
+        values = {k: v for k, v in call_input_values(caller, job).items() if v is not None}
+        keys = sorted(values)
+        for combo in itertools.islice(itertools.product(*(values[k] for k in keys)), MAX_BINDINGS):
+            out.append((caller, job, dict(zip(keys, combo, strict=True))))
+    return out

@@ -77,11 +77,7 @@ def _seen(f: EnvironmentFacts, w: Workload, c: Container) -> _Seen:
         configs += [(name, data, cm.origin(key)) for key, data in cm.data.items()]
     unread += [f"Secret {name} (mounted)" for name in w.volume_secrets]
     for ref in c.env_from:
-        known = (
-            f.config_map(w.namespace, ref.name)
-            if ref.kind == "ConfigMap"
-            else next((s for s in f.secrets if s.namespace == w.namespace and s.name == ref.name), None)
-        )
+        known = f.config_map(w.namespace, ref.name) if ref.kind == "ConfigMap" else f.secret(w.namespace, ref.name)
         if known is None:
             unread.append(f"{ref.kind} {ref.name} (envFrom)")
     return _Seen(env=env, command=" ".join((*c.command, *c.args)), configs=configs, unread=unread)

@@ -140,7 +140,7 @@ def default_deny_missing(ctx: Context, env: K8sEnvironment, params: DefaultDenyP
     f = facts(env)
     # Host-network pods are outside NetworkPolicy's reach: a namespace of only those has nothing to isolate.
     for ns in sorted({w.namespace for w in f.pod_workloads() if not w.host_network}):
-        policies = [p for p in f.network_policies if p.namespace == ns]
+        policies = f.policies_in(ns)
         missing = [d for d in params.directions if not any(p.isolates_all_pods(d) for p in policies)]
         if not missing:
             continue

@@ -11,6 +11,7 @@ from urr_audit.loaders.kustomize.yamlsrc import YamlError
 from urr_audit.loaders.naming import environment_names
 from urr_audit.model.common import LoadError, Span
 from urr_audit.model.kubernetes import (
+    ImageEntry,
     K8sEnvironment,
     K8sObject,
     KubernetesProject,
@@ -64,6 +65,23 @@ def to_objects(resources, environment: str | None) -> list[K8sObject]:
     ]
 
 
+def _image_entries(k: Kustomization) -> list[ImageEntry]:
+    raw = k.data.get("images")
+    out = []
+    for i, e in enumerate(raw if isinstance(raw, list) else []):
+        if isinstance(e, dict) and isinstance(e.get("name"), str):
+            new_name, new_tag = e.get("newName"), e.get("newTag")
+            out.append(
+                ImageEntry(
+                    name=e["name"],
+                    span=k.span("images", i),
+                    new_name=str(new_name) if new_name is not None else None,
+                    new_tag=str(new_tag) if new_tag is not None else None,
+                )
+            )
+    return out
+
+
 def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesProject, list[LoadError]]:
     renderer = renderer or Renderer(ws)
     errors: list[LoadError] = []
@@ -90,6 +108,7 @@ def load(ws: Workspace, renderer: Renderer | None = None) -> tuple[KubernetesPro
                 resources=resources,
                 bases=bases,
                 is_leaf=d not in used and not k.is_component,
+                images=_image_entries(k),
             )
         )
     built_leaves = []

@@ -622,7 +622,14 @@ class _Cmd:
     def name(self, w: Word) -> ImageName:
         return ImageName.parse(self.t(w), span=self.span)
 
-    def edit(self, tool: Any, path: Template, edits: list[FileEdit], images: list[str] | None = None) -> None:
+    def edit(
+        self,
+        tool: Any,
+        path: Template,
+        edits: list[FileEdit],
+        images: list[str] | None = None,
+        script: Template | None = None,
+    ) -> None:
         edits.append(
             FileEdit(
                 tool=tool,
@@ -632,6 +639,7 @@ class _Cmd:
                 path=path,
                 images=images or [],
                 command=self.cmd.source.strip(),
+                script=script,
             )
         )
 
@@ -656,8 +664,10 @@ class _Cmd:
         opts, pos = _parse_args(cleaned, _SED_VALUE)
         has_script = _has(opts, "-e", "--expression", "-f", "--file")
         files = pos if has_script else pos[1:]
+        scripts = _values(opts, "-e", "--expression") if has_script else pos[:1]
+        script = self.t(scripts[0]) if len(scripts) == 1 else None
         for w in files:
-            self.edit("sed -i", self.path(w), edits)
+            self.edit("sed -i", self.path(w), edits, script=script)
 
     def yq(self, edits: list[FileEdit]) -> None:
         opts, pos = _parse_args(self.cmd.words[1:], _YQ_VALUE)
@@ -670,9 +680,12 @@ class _Cmd:
             for w in pos:
                 self.edit("yq -i", self.path(w), edits)
             return
-        files = pos if _has(opts, "--from-file", "--expression") else pos[1:]
+        has_expression = _has(opts, "--from-file", "--expression")
+        files = pos if has_expression else pos[1:]
+        expression = _values(opts, "--expression") if has_expression else pos[:1]
+        script = self.t(expression[0]) if len(expression) == 1 else None
         for w in files:
-            self.edit("yq -i", self.path(w), edits)
+            self.edit("yq -i", self.path(w), edits, script=script)
 
     def kustomize(self, edits: list[FileEdit]) -> None:
         words = [w.raw for w in self.cmd.words[1:5]]

@@ -252,7 +252,7 @@ def test_strengths_name_what_was_checked(urr, reviews):
     # a production-database rule counts the production databases, not every resource
     assert "`URR-TF-009` Database without deletion protection" in strengths
     assert (
-        "URR-TF-009` Database without deletion protection in a production environment: not found in 1 resources (1 `aws_db_instance`) checked"
+        "URR-TF-009` Database without deletion protection in a production environment: not found in 1 resource (1 `aws_db_instance`) checked"
         in strengths
     )
     # a rule whose subject does not exist is no strength: no Rollout in plain manifests

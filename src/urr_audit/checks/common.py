@@ -19,7 +19,12 @@ class LoadErrorParams(BaseModel):
     levels: list[Literal["error", "note"]] = ["error"]  # notes: input deliberately not read (remote URLs)
 
 
-@check("load-errors", scope="project", params=LoadErrorParams)
+@check(
+    "load-errors",
+    scope="project",
+    params=LoadErrorParams,
+    no_subjects="a meta-rule over what the loaders could not read (Project.errors), not over artifacts",
+)
 def load_errors(ctx: Context, project: Project, params: LoadErrorParams) -> Iterator[Hit]:
     """Input a loader could not read (parse errors, missing files, refused paths) as findings;
     with `levels: [note]`, input it deliberately did not read (remote URLs, unrendered fields)."""

@@ -6,13 +6,14 @@ read are listed as such, never as passes or failures."""
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from itertools import groupby
 from typing import Any
 
 from urr_audit.catalog import CatalogError, applies_to
 from urr_audit.engine import SCOPES, _node_type, bind
-from urr_audit.facts.tf import existing
+from urr_audit.facts.subjects import count as count_subjects
+from urr_audit.facts.subjects import counted_noun
 from urr_audit.model.common import Severity
 from urr_audit.registry import load_checks
 from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, plain
@@ -21,6 +22,14 @@ TITLE = "Strengths and weaknesses"
 
 _SCOPE_NOUN = {
     "project": "repository",
+    "github.workflow": "workflows",
+    "github.action": "local actions",
+    "github.file": "workflow and action files",
+    "github.job": "jobs",
+    "github.step": "steps",
+    "argocd.application": "Applications",
+    "argocd.applicationset": "ApplicationSets",
+    "argocd.appproject": "AppProjects",
     "terraform.module": "Terraform module directories",
     "terraform.environment": "Terraform environments",
     "terraform.resource": "Terraform resources",
@@ -32,36 +41,33 @@ _SCOPE_NOUN = {
 def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     """How many things the rule examined in the chosen environments, and what they are.
 
-    What a check examines inside its scope node is declared with the check (`subjects`: object
-    kinds or resource types, possibly from the rule's params); without a declaration, the
-    scope's nodes count (environments, modules, resources of the check's types). The rule's
-    environment scoping (`environments`, `skip_environments`, or `environments` /
-    `environment_pattern` params) narrows them, so a production-database rule counts
-    production databases."""
+    What a check examines is declared with the check (`subjects`: object kinds, resource types,
+    workflow steps using an action, Argo CD kinds..., possibly from the rule's params), counted
+    by `facts.subjects`; a check declaring none (`no_subjects` says why) counts its scope's
+    nodes (environments, modules, resources of the check's types). The rule's environment
+    scoping (`environments`, `skip_environments`, or `environments` / `environment_pattern`
+    params) narrows them, so a production-database rule counts production databases. Nothing
+    is counted for a framework of which the repository holds nothing."""
     checks = load_checks()
     spec = checks.get(rule.check)
-    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec.module):
+    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec):
         return 0, ""
     try:
         _, params = bind(rule, checks)
     except CatalogError:
         return 0, ""
-    kinds = spec.subjects_for(params)
+    declared = spec.subjects_for(params)
+    if declared:
+        counted = count_subjects(
+            ctx.project,
+            _framework(spec.module),
+            declared,
+            [e for e in ctx.tf_envs if _env_applies(rule, e.name, e.path)],
+            [e for e in ctx.k8s_envs if _env_applies(rule, e.name, e.span.path)],
+        )
+        if counted is not None:
+            return counted.total, counted.noun()
     wanted = {e.name for e in ctx.tf_envs} | {e.name for e in ctx.k8s_envs}
-    if kinds and _framework(spec.module) == "kubernetes":
-        found = Counter(
-            o.kind
-            for env in ctx.k8s_envs
-            if _env_applies(rule, env.name, env.span.path)
-            for o in env.objects
-            if o.kind in kinds
-        )
-        return sum(found.values()), "objects (" + ", ".join(f"{n} {k}" for k, n in sorted(found.items())) + ")"
-    if kinds and _framework(spec.module) == "terraform":
-        found = Counter(
-            ri.type for env in ctx.tf_envs if _env_applies(rule, env.name, env.path) for ri in existing(env, *kinds)
-        )
-        return sum(found.values()), "resources (" + ", ".join(f"{n} `{k}`" for k, n in sorted(found.items())) + ")"
     nodes = ctx.scope_nodes(spec.scope)
     if spec.types:
         nodes = [n for n in nodes if _node_type(n) in spec.types]
@@ -89,16 +95,25 @@ def _env_applies(rule: Any, env: str, path: str) -> bool:
     return True
 
 
-def _area_exists(ctx: ReviewContext, module: str) -> bool:
+def _area_exists(ctx: ReviewContext, spec: Any) -> bool:
     """False when the check belongs to a framework (`urr_audit.checks.<framework>...`) of which
-    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository
-    checked nothing, whatever its scope."""
-    framework = _framework(module)
+    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository, an
+    Argo CD rule where no Application exists, checked nothing, whatever its scope. A framework
+    not named here (a new artifact kind) exists when its check's scope has nodes."""
+    framework = _framework(spec.module)
+    project = ctx.project
     if framework == "terraform":
-        return bool(ctx.tf_envs or ctx.project.terraform.modules)
+        return bool(ctx.tf_envs or project.terraform.modules)
     if framework == "kubernetes":
         return any(e.objects for e in ctx.k8s_envs)
-    return True
+    if framework == "github":
+        return bool(project.workflows.workflows or project.workflows.actions)
+    if framework == "argocd":
+        argo = project.argocd
+        return bool(argo.applications or argo.application_sets or argo.projects)
+    if framework in ("common", "cross") or spec.scope == "project":
+        return True
+    return bool(ctx.scope_nodes(spec.scope))
 
 
 def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
@@ -141,7 +156,9 @@ def build(ctx: ReviewContext) -> Section | None:
         n, noun = subjects(ctx, rule)
         if n == 0:
             continue
-        strengths[rule.category].append(f"{code(rule.id)} {plain(rule.title)}: not found in {n} {noun} checked")
+        strengths[rule.category].append(
+            f"{code(rule.id)} {plain(rule.title)}: not found in {n} {counted_noun(n, noun)} checked"
+        )
     if strengths:
         s.sub(
             "Strengths",

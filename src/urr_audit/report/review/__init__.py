@@ -17,6 +17,7 @@ from mdit_py_plugins.anchors.index import slugify
 from urr_audit import __version__
 from urr_audit.report.review import (
     architecture,
+    argocd,
     assessment,
     cicd,
     inventory,
@@ -29,7 +30,7 @@ from urr_audit.report.review import (
 )
 from urr_audit.report.review.doc import ReviewContext, Section, code, plain
 
-# In reading order. Seed section 7 (Argo CD) slots in after `cicd`.
+# In reading order.
 SECTIONS: tuple[ModuleType, ...] = (
     architecture,
     inventory,
@@ -37,6 +38,7 @@ SECTIONS: tuple[ModuleType, ...] = (
     terraform,
     kubernetes,
     cicd,
+    argocd,
     local,
     monitoring,
     assessment,

@@ -70,6 +70,15 @@ def plain(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
 
+def prose(text: Any) -> str:
+    r"""urr-audit's own sentences that quote repository text in backticks (a model's reason:
+    "\`service\` is an expression"): the code spans kept, the rest escaped as `plain`."""
+    parts = str(text).replace("\n", " ").split("`")
+    if len(parts) % 2 == 0:  # unbalanced: no code spans to keep
+        return plain(text)
+    return "".join(code(p) if i % 2 else plain(p) for i, p in enumerate(parts))
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [list(r) for r in rows]
     if not rows:

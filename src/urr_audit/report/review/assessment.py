@@ -16,7 +16,7 @@ from urr_audit.facts.subjects import count as count_subjects
 from urr_audit.facts.subjects import counted_noun
 from urr_audit.model.common import Severity
 from urr_audit.registry import load_checks
-from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, plain
+from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, prose
 
 TITLE = "Strengths and weaknesses"
 
@@ -157,7 +157,7 @@ def build(ctx: ReviewContext) -> Section | None:
         if n == 0:
             continue
         strengths[rule.category].append(
-            f"{code(rule.id)} {plain(rule.title)}: not found in {n} {counted_noun(n, noun)} checked"
+            f"{code(rule.id)} {prose(rule.title)}: not found in {n} {counted_noun(n, noun)} checked"
         )
     if strengths:
         s.sub(
@@ -189,7 +189,7 @@ def build(ctx: ReviewContext) -> Section | None:
         s.sub(
             "Suppressed",
             bullets(
-                f"{code(f.rule_id)} {plain(f.message)} ({f.suppressed_by}; {ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                f"{code(f.rule_id)} {prose(f.message)} ({f.suppressed_by}; {ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
                 for f in suppressed
             ),
         )
@@ -198,7 +198,7 @@ def build(ctx: ReviewContext) -> Section | None:
             "Undecided",
             "A rule needed a value only known after apply, or input that was not read: neither a pass nor a failure.",
             bullets(
-                f"{code(f.rule_id)} {plain(f.message)} ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                f"{code(f.rule_id)} {prose(f.message)} ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
                 for f in undecided
             ),
         )
@@ -209,7 +209,7 @@ def build(ctx: ReviewContext) -> Section | None:
             "What the model could not read (an error) or deliberately did not (a remote source, "
             "recorded and never fetched): facts that depend on it are missing from this review.",
             bullets(
-                f"{e.level}: {plain(e.message)} ({code(e.kind)}; {ctx.link.span(_line(e), f'{e.path}:{e.line}')})"
+                f"{e.level}: {prose(e.message)} ({code(e.kind)}; {ctx.link.span(_line(e), f'{e.path}:{e.line}')})"
                 for e in errors
             ),
         )
@@ -226,12 +226,12 @@ def _by_rule(ctx: ReviewContext, findings: list[Any], rules: dict[str, Any]) -> 
         rule = rules.get(rule_id)
         title = rule.title if rule else items[0].title
         lines = [
-            f"{plain(f.message)}"
+            f"{prose(f.message)}"
             + (f" [{f.environment}]" if f.environment else "")
             + f" ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
             for f in items
         ]
-        block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
+        block = f"**[{sev.value}] {code(rule_id)} {prose(title)}** ({len(items)})\n\n" + bullets(lines)
         if rule is not None:
             block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
         blocks.append(block)

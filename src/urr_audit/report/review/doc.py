@@ -74,8 +74,8 @@ def prose(text: Any) -> str:
     r"""urr-audit's own sentences that quote repository text in backticks (a model's reason:
     "\`service\` is an expression"): the code spans kept, the rest escaped as `plain`."""
     parts = str(text).replace("\n", " ").split("`")
-    if len(parts) % 2 == 0:  # unbalanced: no code spans to keep
-        return plain(text)
+    if len(parts) % 2 == 0:  # an unmatched backtick (text cut short): what follows it is prose
+        return prose("`".join(parts[:-1])) + plain("`" + parts[-1])
     return "".join(code(p) if i % 2 else plain(p) for i, p in enumerate(parts))
 
 

@@ -443,3 +443,20 @@ def test_argocd_section_with_application_sets(reviews):
 def test_no_argocd_section_without_argocd(reviews):
     titles = re.findall(r"^## [\d.]+ (.*)$", reviews["tf-live"][1], re.MULTILINE)
     assert "Argo CD" not in titles and "CI/CD" not in titles
+
+
+def test_image_build_dockerfile_found_or_said_missing(urr, tmp_path):
+    builds = _section(urr[1], "Image builds")
+    # the fixture keeps the pipeline but not the services' sources: said, not assumed
+    assert builds.count("(its `Dockerfile`): not in the repository") == 3
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "image.yml").write_text(
+        "name: Image\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          context: app\n"
+        "          tags: ghcr.io/acme/app:1.0\n"
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM alpine:3.20\n")
+    builds = _section(render_markdown(scan(tmp_path)), "Image builds")
+    assert "| no | `ghcr.io` | `acme/app` | `1.0` | [`app/Dockerfile`](app/Dockerfile) |" in builds

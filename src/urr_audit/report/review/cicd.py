@@ -337,6 +337,27 @@ def _registry(wf: Workflow, b: ImageBuild, names: list[ImageName]) -> str:
     return "<br>".join(out)
 
 
+def _dockerfile(ctx: ReviewContext, b: ImageBuild, domains: Domains) -> str:
+    """The Dockerfile a build reads (`file:`, else `Dockerfile` in the context), and whether
+    the repository has it (the paths are the workspace's, the checked-out repository's)."""
+    if b.file is not None:
+        shown, files = _template(b.file, domains, 2), expand(b.file, domains)
+    elif b.context is not None:
+        shown = f"{_template(b.context, domains, 2)} (its `Dockerfile`)"
+        contexts = expand(b.context, domains)
+        files = [f"{c.rstrip('/')}/Dockerfile" if c not in ("", ".") else "Dockerfile" for c in contexts or []] or None
+    else:
+        return "-"
+    if not files:
+        return shown
+    here = [f for f in files if not ctx.workspace.escapes(f) and ctx.workspace.is_file(f)]
+    if len(files) == 1 and here:
+        return ctx.link.file(here[0], code(here[0]))
+    if not here:
+        return shown + ": not in the repository"
+    return shown + f": {len(here)} of {len(files)} in the repository"
+
+
 def _builds(ctx: ReviewContext, workflows: list[Workflow], domains: dict[str, Domains]) -> list[str]:
     rows = []
     computed: dict[tuple[str, str, str], tuple[Workflow, list[tuple[str, Any]]]] = {}
@@ -366,11 +387,7 @@ def _builds(ctx: ReviewContext, workflows: list[Workflow], domains: dict[str, Do
                             key = (wf.path, job.id, m.group(0))
                             if key not in computed:
                                 computed[key] = (wf, output_source(job, m.group(1), m.group(2)))
-                dockerfile = (
-                    _template(b.file, d, 2)
-                    if b.file is not None
-                    else (f"{_template(b.context, d, 2)} (its `Dockerfile`)" if b.context is not None else "-")
-                )
+                dockerfile = _dockerfile(ctx, b, d)
                 rows.append(
                     [
                         ctx.link.span(b.span, f"{wf.path.rsplit('/', 1)[-1]}: {plain(step.label)}"),

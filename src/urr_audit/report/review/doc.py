@@ -21,6 +21,7 @@ from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value
 from urr_audit.model.k8s_facts import EnvironmentFacts, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.model.terraform import Environment
+from urr_audit.workspace import Workspace
 
 
 @dataclass
@@ -311,6 +312,12 @@ class ReviewContext:
 
         out: list[Any] = self._memo("scope", scope, lambda: list(SCOPES[scope](self.project)))
         return out
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """The scanned root, for the few facts the model does not hold (whether a file a
+        workflow names exists); reads stay inside the root."""
+        return Workspace(self.report.root)
 
     def tf_env(self, name: str) -> Environment | None:
         return next((e for e in self.tf_envs if e.name == name), None)

@@ -120,3 +120,31 @@ def test_subjects_are_counted_in_the_chosen_environments():
     assert count(project, "argocd", ["Application", "AppProject"], [], []).noun() == "Applications"
     # a framework with no vocabulary here: the caller falls back to the check's scope nodes
     assert count(project, "docker", ["stage"], [], []) is None
+
+
+def test_workflow_subjects_counted(tmp_path):
+    repo = _workflow_repo(
+        tmp_path,
+        "      - uses: actions/checkout@v4\n      - uses: docker://alpine:3.20\n      - run: make test\n",
+    )
+    wf = repo / ".github" / "workflows" / "ci.yml"
+    wf.write_text(
+        wf.read_text().replace(
+            "    runs-on: ubuntu-latest\n",
+            '    runs-on: ubuntu-latest\n    services:\n      db: {image: "postgres:16"}\n',
+        )
+    )
+    project = scan(repo).project
+    n = {
+        s: count(project, "github", [s], [], []).total
+        for s in ("container", "run", "uses", "actions/checkout", "on:push", "on:pull_request_target", "job")
+    }
+    assert n == {
+        "container": 2,
+        "run": 1,
+        "uses": 2,
+        "actions/checkout": 1,
+        "on:push": 1,
+        "on:pull_request_target": 0,
+        "job": 1,
+    }

@@ -264,6 +264,8 @@ def test_environment_filter(tmp_path):
     assert "versus" not in markdown
     assert "environments `prod`" in markdown
     assert "Workloads in staging" not in markdown and "Workloads in prod" in markdown
+    argo = _section(markdown, "Argo CD")
+    assert "urr-spring-prod" in argo and "urr-spring-staging" not in argo and "urr-spring-dev" not in argo
 
 
 def test_a_failing_section_builder_does_not_cost_the_review():

@@ -15,8 +15,9 @@ the review counts them here. A subject is a string in the vocabulary of the chec
 - github: `workflow`, `action` (local actions), `job`, `step`, `run` (`run:` steps), `call`
   (jobs calling a reusable workflow), `uses` (remote `uses:` of steps and jobs), `local`
   (`uses: ./...` of steps and jobs), `build` / `login` / `edit` (steps building or pushing an
-  image, logging in to a registry, rewriting a file), `on:<event>` (workflows the event
-  starts), or an action `owner/repo[/path]` (steps using it, any ref).
+  image, logging in to a registry, rewriting a file), `container` (job containers, services,
+  `docker://` steps), `on:<event>` (workflows the event starts), or an action
+  `owner/repo[/path]` (steps using it, any ref).
 - argocd: `Application` (generated ones included), `ApplicationSet`, `AppProject`, `cluster`
   (clusters declared as Secrets).
 
@@ -41,7 +42,20 @@ FRAMEWORKS = ("kubernetes", "terraform", "github", "argocd")
 
 _K8S_NOUNS = {"*", "environment", "kustomization", "remote-ref"}
 _TF_NOUNS = {"*", "environment", "variable", "tfvars", "count", "provider-alias"}
-_GHA_NOUNS = {"workflow", "action", "job", "step", "run", "call", "uses", "local", "build", "login", "edit"}
+_GHA_NOUNS = {
+    "workflow",
+    "action",
+    "job",
+    "step",
+    "run",
+    "call",
+    "uses",
+    "local",
+    "build",
+    "login",
+    "edit",
+    "container",
+}
 _ARGO_KINDS = {"Application": "Applications", "ApplicationSet": "ApplicationSets", "AppProject": "AppProjects"}
 
 
@@ -254,6 +268,13 @@ def _github(out: Counted, project: Any, s: str, tf_envs: Any, k8s_envs: Any) -> 
         "build": ("image build steps", lambda: sum(1 for st in steps if st.builds)),
         "login": ("registry login steps", lambda: sum(1 for st in steps if st.logins)),
         "edit": ("file-rewriting steps", lambda: sum(1 for st in steps if st.edits)),
+        "container": (
+            "containers (job containers, services, `docker://` steps)",
+            lambda: (
+                sum((j.container is not None) + len(j.services) for j in jobs)
+                + sum(1 for st in steps if st.uses is not None and st.uses.kind == "docker")
+            ),
+        ),
     }
     if s in plain:
         family, n = plain[s]

@@ -350,6 +350,8 @@ def _handoff(ctx: ReviewContext, argo: ArgoCDProject) -> list[str]:
     wp = ctx.project.workflows
     deployed: dict[str, list[Application]] = {}
     for app in argo.applications:
+        if not _chosen(ctx, app):
+            continue
         for t in app.targets:
             deployed.setdefault(t.overlay or t.path, []).append(app)
     rows = []

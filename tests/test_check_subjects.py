@@ -148,3 +148,40 @@ def test_workflow_subjects_counted(tmp_path):
         "on:pull_request_target": 0,
         "job": 1,
     }
+
+
+def test_a_new_artifact_kind_is_no_strength_where_its_model_read_nothing(monkeypatch):
+    """A framework without a vocabulary here (Dockerfiles before the review knows them) counts
+    its check's scope nodes, and only where its model on Project (by the framework's name) read
+    something: a project-scoped check of it claims nothing in a repository without any."""
+    import dataclasses
+    import types
+
+    from pydantic import BaseModel
+
+    from urr_audit.checks.api import CheckSpec, NoParams
+    from urr_audit.model.project import Project
+    from urr_audit.report.review import assessment
+    from urr_audit.report.review.doc import ReviewContext
+
+    class Images(BaseModel):
+        files: int = 0
+
+        def inventory(self) -> dict[str, int]:
+            return {"Dockerfiles": self.files}
+
+    class WithImages(Project):
+        docker: Images = Images()
+
+    report = scan(FIXTURES / "realworld" / "tf-live")
+    spec = CheckSpec(
+        "docker-x", "project", NoParams, lambda *a: (), module="urr_audit.checks.docker.x", subjects=("stage",)
+    )
+    rule = types.SimpleNamespace(
+        id="URR-DOCKER-999", check="docker-x", params={}, environments=[], skip_environments=[], skip_paths=[]
+    )
+    monkeypatch.setattr(assessment, "load_checks", lambda: {"docker-x": spec})
+    for files, expected in ((0, 0), (2, 1)):
+        project = WithImages.model_construct(**dict(report.project), docker=Images(files=files))
+        ctx = ReviewContext(dataclasses.replace(report, project=project))
+        assert assessment.subjects(ctx, rule)[0] == expected

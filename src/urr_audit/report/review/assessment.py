@@ -111,9 +111,14 @@ def _area_exists(ctx: ReviewContext, spec: Any) -> bool:
     if framework == "argocd":
         argo = project.argocd
         return bool(argo.applications or argo.application_sets or argo.projects)
-    if framework in ("common", "cross") or spec.scope == "project":
+    if framework in ("common", "cross"):
         return True
-    return bool(ctx.scope_nodes(spec.scope))
+    # another artifact kind (Dockerfiles, ...): its model on Project says what it read
+    model = getattr(project, framework or "", None)
+    inventory = getattr(model, "inventory", None)
+    if callable(inventory):
+        return any(inventory().values())
+    return spec.scope == "project" or bool(ctx.scope_nodes(spec.scope))
 
 
 def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:

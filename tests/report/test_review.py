@@ -462,3 +462,16 @@ def test_image_build_dockerfile_found_or_said_missing(urr, tmp_path):
     (tmp_path / "app" / "Dockerfile").write_text("FROM alpine:3.20\n")
     builds = _section(render_markdown(scan(tmp_path)), "Image builds")
     assert "| no | `ghcr.io` | `acme/app` | `1.0` | [`app/Dockerfile`](app/Dockerfile) |" in builds
+
+
+def test_kustomize_structure(urr):
+    """Seed 5.3: the base and the overlays built on it, with the files each adds."""
+    structure = _section(urr[1], "Kustomize structure")
+    rows = {r[0]: r for r in _rows(structure)}
+    prod = rows["[k8s/spring/overlays/prod](k8s/spring/overlays/prod/kustomization.yaml#L1)"]
+    assert prod[1] == "`k8s/spring/base`" and prod[3] == "`prod`" and "`hpa.yaml`, `pdb.yaml`" in prod[2]
+    assert rows["[k8s/spring/base](k8s/spring/base/kustomization.yaml#L1)"][2] == "`network-policies.yaml`"
+    assert (
+        rows["[k8s/argo-rollouts](k8s/argo-rollouts/kustomization.yaml#L1)"][2]
+        == "`namespace.yaml`, 1 remote (not fetched)"
+    )

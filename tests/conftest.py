@@ -10,6 +10,9 @@ FIXTURES = ROOT / "fixtures"
 RULES_DIR = ROOT / "rules"
 
 EXPECT = re.compile(r"expect:\s*((?:URR-[A-Z0-9]+-\d{3}[,\s]*)+)")
+# For formats whose comments cannot share a line with what they mark (a Dockerfile comment is a
+# whole line): `# expect-next: ID` marks the line after it.
+EXPECT_NEXT = re.compile(r"expect-next:\s*((?:URR-[A-Z0-9]+-\d{3}[,\s]*)+)")
 
 
 def expectations(tree: Path, rule_id: str) -> set[tuple[str, int]]:
@@ -26,6 +29,9 @@ def expectations(tree: Path, rule_id: str) -> set[tuple[str, int]]:
             m = EXPECT.search(line)
             if m and rule_id in re.findall(r"URR-[A-Z0-9]+-\d{3}", m.group(1)):
                 out.add((f.relative_to(tree).as_posix(), n))
+            m = EXPECT_NEXT.search(line)
+            if m and rule_id in re.findall(r"URR-[A-Z0-9]+-\d{3}", m.group(1)):
+                out.add((f.relative_to(tree).as_posix(), n + 1))
     return out
 
 

@@ -64,7 +64,7 @@ def test_exports_are_deterministic_and_parseable(graph):
     assert {n["id"] for n in data["nodes"]} == set(graph.nodes)
     assert export(graph, "mermaid") == export(build_graph(load_project(FIXTURES / "repos" / "urr")), "mermaid")
     mermaid = export(graph, "mermaid")
-    assert mermaid.startswith("flowchart LR") and '"lambda_worker"' in mermaid
+    assert mermaid.startswith("flowchart LR") and '"module lambda_worker"' in mermaid
     assert export(graph, "dot").startswith("digraph")
 
 

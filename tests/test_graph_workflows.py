@@ -61,4 +61,4 @@ def test_ci_edits_the_overlays_it_deploys(graph):
 def test_mermaid_shows_the_pipeline_edges():
     text = export(build_graph(load_project(URR)), "mermaid")
     assert "|pushes|" in text and "|run_by|" in text and "|edits|" in text
-    assert '"Ticket Service CI/CD"' in text and '"urr/ticket-service"' in text
+    assert '"workflow Ticket Service CI/CD"' in text and '"image urr/ticket-service"' in text  # kind, then name

@@ -46,3 +46,16 @@ def test_scan_records_escaping_symlink_as_error(tree):
 
     report = scan(tree)
     assert any(e.kind == "fs.outside-root" and e.path == "a/leak.txt" for e in report.result.errors)
+
+
+def test_excluded_paths_are_neither_listed_nor_read(tmp_path):
+    (tmp_path / "legacy" / "deep").mkdir(parents=True)
+    (tmp_path / "legacy" / "deep" / "main.tf").write_text("x")
+    (tmp_path / "keep.tf").write_text("y")
+    (tmp_path / "gen.generated.yaml").write_text("z")
+    ws = Workspace(tmp_path, exclude=["legacy/", "*.generated.yaml"])
+    assert ws.files == ["keep.tf"]
+    assert not ws.is_dir("legacy") and not ws.exists("legacy/deep/main.tf") and not ws.escapes("legacy")
+    with pytest.raises(FileNotFoundError, match="excluded"):
+        ws.read_text("legacy/deep/main.tf")
+    assert ws.read_text("keep.tf") == "y" and ws.read_paths == {"keep.tf"}

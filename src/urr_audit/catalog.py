@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from urr_audit.model.common import Severity
 
-RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|DOCKER|ARGO|X)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
+RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|DOCKER|ARGO|X|SUP|IO)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
 
 
 class CatalogError(Exception):
@@ -88,21 +88,50 @@ def load_rule_file(path: Path) -> Rule:
     try:
         return Rule.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
-        raise CatalogError(f"{path}: {exc}") from exc
+        raise CatalogError(_problems(path, exc)) from exc
+
+
+def _problems(path: Path, exc: ValidationError) -> str:
+    """One line per problem: the file, the key, what is wrong, and the closest known key."""
+    import difflib
+
+    known = sorted(k for k in Rule.model_fields if k != "source")
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(x) for x in err["loc"]) or "(file)"
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][0]), known, n=1, cutoff=0.6)
+            what = f"unknown key{f' (did you mean {close[0]!r}?)' if close else ''}; known: {', '.join(known)}"
+        elif err["type"] == "missing":
+            what = "required key missing"
+        else:
+            what = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "enum" and key == "severity":
+                what += f" (got {err.get('input')!r})"
+        lines.append(f"{path}: {key}: {what}")
+    return "\n".join(lines)
 
 
 def load_rules(extra_dirs: tuple[Path, ...] = ()) -> list[Rule]:
     rules = list(_builtin_rules())
+    problems: list[str] = []
     for d in extra_dirs:
         if not d.is_dir():
-            raise CatalogError(f"{d}: not a directory of rule files")
-        rules.extend(load_rule_file(p) for p in sorted(d.glob("*.yaml")))
+            problems.append(f"{d}: not a directory of rule files")
+            continue
+        for p in sorted(d.glob("*.yaml")):
+            try:
+                rules.append(load_rule_file(p))
+            except CatalogError as exc:
+                problems.append(str(exc))
     seen: dict[str, str] = {}
     for r in rules:
         for key in (r.id, *r.aliases):
             if key in seen:
-                raise CatalogError(f"{r.source}: rule id {key} already used by {seen[key]}")
+                problems.append(f"{r.source}: id: rule id {key} already used by {seen[key]}")
             seen[key] = r.source
+    if problems:
+        raise CatalogError("\n".join(problems))
     return sorted(rules, key=lambda r: r.id)
 
 
@@ -125,5 +154,6 @@ def applies_to(rule: Rule, environment: str | None, path: str = "") -> bool:
 
 def matches(rule: Rule, patterns: list[str]) -> bool:
     """`URR-TF` selects every URR-TF-* rule; ids and aliases match exactly or by prefix."""
-    keys = (rule.id, *rule.aliases)
-    return any(k == p or k.startswith(p.rstrip("-") + "-") for p in patterns for k in keys)
+    keys = (rule.id.upper(), *(a.upper() for a in rule.aliases))
+    ups = [p.upper() for p in patterns]
+    return any(k == p or k.startswith(p.rstrip("-") + "-") for p in ups for k in keys)

@@ -1,7 +1,11 @@
-"""Select rules, dispatch each to the model nodes of its scope, merge, suppress, sort."""
+"""Select rules, dispatch each to the model nodes of its scope, merge, suppress, sort.
+
+Then what a configuration asks of the result: per-path ignores, a baseline (and the findings
+fixed since it), a minimum severity."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -12,8 +16,8 @@ from pydantic import ValidationError
 
 from urr_audit.catalog import CatalogError, Rule, applies_to, matches
 from urr_audit.checks.api import CheckSpec, Context, Hit, iter_hits
-from urr_audit.model.common import LoadError, Severity
-from urr_audit.model.findings import Finding
+from urr_audit.model.common import LoadError, Severity, Span
+from urr_audit.model.findings import Finding, SuppressionComment
 from urr_audit.model.project import Project
 
 
@@ -38,7 +42,13 @@ SCOPES: dict[str, Callable[[Project], Iterable[Any]]] = {
     "argocd.application": lambda p: p.argocd.applications,
     "argocd.applicationset": lambda p: p.argocd.application_sets,
     "argocd.appproject": lambda p: p.argocd.projects,
+    "docker.file": lambda p: p.docker.files,
+    "docker.instruction": lambda p: p.docker.instructions(),
 }
+
+# Scopes whose nodes exist only after the other rules ran: the inline suppression comments,
+# with what each suppressed (URR-SUP rules). Their rules run last.
+LATE_SCOPES = frozenset({"suppression"})
 
 
 def _node_type(node: Any) -> str | None:
@@ -55,30 +65,85 @@ class RunResult:
     undecided: list[Finding] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)
+    comments: list[SuppressionComment] = field(default_factory=list)
+    # baseline entries (as recorded) whose finding is gone: fixed since the baseline
+    fixed: list[dict[str, Any]] = field(default_factory=list)
 
 
-def select_rules(rules: list[Rule], select: list[str], ignore: list[str]) -> list[Rule]:
-    """Rules matching `select` (all when empty) minus `ignore`; a pattern that matches no rule
-    is a configuration error (a typo must not silently run nothing, or everything)."""
-    for flag, patterns in (("--select", select), ("--ignore", ignore)):
-        for p in patterns:
-            if not any(matches(r, [p]) for r in rules):
-                raise CatalogError(f"{flag} {p}: matches no rule id or prefix (see `urr-audit rules list`)")
-    chosen = [r for r in rules if not select or matches(r, select)]
-    return [r for r in chosen if not (ignore and matches(r, ignore))]
+def check_patterns(rules: list[Rule], patterns: list[str], where: str) -> None:
+    """Every pattern must match a rule: a typo must not silently run nothing, or everything."""
+    for p in patterns:
+        if p.upper() == "ALL" or any(matches(r, [p]) for r in rules):
+            continue
+        hint = ""
+        if "*" in p or "?" in p:
+            hint = f"; patterns are ids or prefixes, not globs: write {p.rstrip('*?-').upper() or 'ALL'!r}"
+        else:
+            close = difflib.get_close_matches(p.upper(), [r.id for r in rules], n=1, cutoff=0.7)
+            if close:
+                hint = f" (did you mean {close[0]}?)"
+        raise CatalogError(f"{where} {p}: matches no rule id or prefix{hint} (see `urr-audit rules list`)")
+
+
+def select_rules(
+    rules: list[Rule], select: list[str], ignore: list[str], where: tuple[str, str] = ("--select", "--ignore")
+) -> list[Rule]:
+    """Rules matching `select` (all when empty) minus `ignore`, ids and prefixes compared
+    without case; a pattern that matches no rule is a configuration error."""
+    check_patterns(rules, select, where[0])
+    check_patterns(rules, ignore, where[1])
+    chosen = [r for r in rules if not select or _matches(r, select)]
+    return [r for r in chosen if not (ignore and _matches(r, ignore))]
+
+
+def _matches(rule: Rule, patterns: list[str]) -> bool:
+    return any(p.upper() == "ALL" for p in patterns) or matches(rule, patterns)
 
 
 def bind(rule: Rule, checks: dict[str, CheckSpec]) -> tuple[CheckSpec, Any]:
     spec = checks.get(rule.check)
     if spec is None:
-        raise CatalogError(f"{rule.source}: rule {rule.id} uses unknown check {rule.check!r}")
-    if spec.scope not in SCOPES:
+        hint = ""
+        close = difflib.get_close_matches(rule.check, sorted(checks), n=1, cutoff=0.6)
+        if close:
+            hint = f" (did you mean {close[0]!r}? `urr-audit checks list` shows them all)"
+        raise CatalogError(f"{rule.source}: check: rule {rule.id} uses unknown check {rule.check!r}{hint}")
+    if spec.scope not in SCOPES and spec.scope not in LATE_SCOPES:
         raise CatalogError(f"check {spec.name} has unknown scope {spec.scope!r}")
     try:
         params = spec.params.model_validate(rule.params)
     except ValidationError as exc:
-        raise CatalogError(f"{rule.source}: params of {rule.id} do not fit check {spec.name}: {exc}") from exc
+        raise CatalogError(params_problems(rule, spec, exc)) from exc
     return spec, params
+
+
+def bind_all(rules: list[Rule], checks: dict[str, CheckSpec]) -> list[tuple[Rule, CheckSpec, Any]]:
+    """Bind every rule, reporting every rule that cannot be bound at once (one line each)."""
+    out, problems = [], []
+    for rule in rules:
+        try:
+            out.append((rule, *bind(rule, checks)))
+        except CatalogError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CatalogError("\n".join(problems))
+    return out
+
+
+def params_problems(rule: Rule, spec: CheckSpec, exc: ValidationError) -> str:
+    """One line per problem: file, key, what is wrong and, for an unknown key, the closest known."""
+    fields = sorted(spec.params.model_fields)
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][0]), fields, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            what = f"unknown param{hint}; check {spec.name} takes: {', '.join(fields) or 'no params'}"
+        else:
+            what = err["msg"]
+        lines.append(f"{rule.source}: params.{key}: {rule.id}: {what}")
+    return "\n".join(lines)
 
 
 def _open_world(hit: Hit, incomplete: dict[str, list[str]]) -> Hit:
@@ -106,19 +171,82 @@ def _fingerprint(rule_id: str, path: str, address: str, message: str) -> str:
 
 
 # `urr-audit: ignore` or `urr-audit: ignore=ID[,ID...]`, then anything (a justification).
-_SUPPRESS = re.compile(r"urr-audit:\s*ignore(?:=([A-Za-z][\w-]*(?:\s*,\s*[A-Za-z][\w-]*)*))?")
+_SUPPRESS = re.compile(r"urr-audit:\s*ignore(?:=([A-Za-z][\w-]*(?:\s*,\s*[A-Za-z][\w-]*)*))?(.*)")
 
 
-def _suppressed(rule: Rule, path: str, line: int, read_line: Callable[[str, int], str] | None) -> bool:
-    if read_line is None:
-        return False
-    for n in (line, line - 1):
-        m = _SUPPRESS.search(read_line(path, n)) if n > 0 else None
-        if m:
-            ids = [s.strip() for s in (m.group(1) or "").split(",") if s.strip()]
-            if not ids or rule.id in ids or any(a in ids for a in rule.aliases):
-                return True
-    return False
+def parse_suppression(path: str, n: int, text: str) -> SuppressionComment | None:
+    m = _SUPPRESS.search(text)
+    if m is None:
+        return None
+    ids = [s.strip().upper() for s in (m.group(1) or "").split(",") if s.strip()]
+    why = m.group(2).strip().lstrip("-#:/ ").strip()
+    return SuppressionComment(span=Span(path=path, line=n, end_line=n), ids=ids, justification=why)
+
+
+def suppression_comments(read_bytes: Callable[[str], bytes], paths: Iterable[str]) -> list[SuppressionComment]:
+    """Every inline suppression comment in these files (the ones the loaders read)."""
+    out = []
+    for path in sorted(paths):
+        try:
+            data = read_bytes(path)
+        except Exception:  # noqa: BLE001 -- unreadable now: its comments suppress nothing
+            data = b""
+        if b"urr-audit:" not in data:
+            continue
+        text = data.decode("utf-8", errors="replace")
+        for n, line in enumerate(text.splitlines(), 1):
+            c = parse_suppression(path, n, line)
+            if c is not None:
+                out.append(c)
+    return out
+
+
+class _Suppressions:
+    """Which finding each comment suppresses, and which ids were used."""
+
+    def __init__(self, comments: list[SuppressionComment] | None, read_line: Callable[[str, int], str] | None):
+        self.read_line = read_line
+        self.by_line: dict[tuple[str, int], SuppressionComment] | None = None
+        if comments is not None:
+            self.by_line = {(c.span.path, c.span.line): c for c in comments}
+        self.used: dict[tuple[str, int], set[str]] = {}
+
+    def _at(self, path: str, n: int) -> SuppressionComment | None:
+        if self.by_line is not None:
+            return self.by_line.get((path, n))
+        return parse_suppression(path, n, self.read_line(path, n)) if self.read_line else None
+
+    def match(self, rule: Rule, path: str, line: int) -> SuppressionComment | None:
+        keys = {rule.id.upper(), *(a.upper() for a in rule.aliases)}
+        for n in (line, line - 1):
+            c = self._at(path, n) if n > 0 else None
+            if c is None:
+                continue
+            hit = "*" if not c.ids else next((i for i in c.ids if i in keys), None)
+            if hit:
+                self.used.setdefault((path, n), set()).add(hit)
+                return c
+        return None
+
+
+def _close_id(rule_id: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(rule_id, known, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _judge_comments(
+    comments: list[SuppressionComment], used: dict[tuple[str, int], set[str]], catalog: list[Rule], ran: list[Rule]
+) -> None:
+    known = {k.upper(): r.id for r in catalog for k in (r.id, *r.aliases)}
+    ran_keys = {k.upper() for r in ran for k in (r.id, *r.aliases)}
+    for c in comments:
+        got = used.get((c.span.path, c.span.line), set())
+        c.unknown = [i for i in c.ids if i not in known]
+        c.suggestions = {i: s for i in c.unknown if (s := _close_id(i, sorted(known))) is not None}
+        if not c.ids:
+            c.unused = [] if got else ["*"]
+        else:
+            c.unused = [i for i in c.ids if i in ran_keys and i not in got]
 
 
 def run(
@@ -126,9 +254,19 @@ def run(
     rules: list[Rule],
     checks: dict[str, CheckSpec],
     read_line: Callable[[str, int], str] | None = None,
+    *,
+    catalog: list[Rule] | None = None,
+    comments: list[SuppressionComment] | None = None,
 ) -> RunResult:
-    result = RunResult(errors=list(project.errors))
-    bound = [(rule, *bind(rule, checks)) for rule in rules]  # config errors surface before any work
+    """Run `rules` over `project`. `catalog`: every rule loaded (default: `rules`), for the
+    catch-all input rule and unknown ids in suppressions; `comments`: the suppression comments
+    of the files read (else suppressions are looked up with `read_line`, and not judged)."""
+    catalog = rules if catalog is None else catalog
+    result = RunResult(errors=list(project.errors), comments=list(comments or []))
+    bound = bind_all(rules, checks)  # configuration errors surface before any work
+    suppressions = _Suppressions(comments, read_line)
+    late = [b for b in bound if b[1].scope in LATE_SCOPES]
+    bound = [b for b in bound if b[1].scope not in LATE_SCOPES]
     # Each scope is walked once per run (resource expansion evaluates count/for_each) and
     # indexed by type, so a rule about aws_eks_addon visits only those.
     by_scope: dict[str, dict[str | None, list[Any]]] = {}
@@ -136,13 +274,14 @@ def run(
         "terraform": {e.name: e.incomplete for e in project.terraform.environments},
         "kubernetes": {e.name: e.incomplete for e in project.kubernetes.environments},
     }
-    for rule, spec, params in bound:
+
+    def run_rule(rule: Rule, spec: CheckSpec, params: Any) -> None:
         result.rules_run.append(rule.id)
-        ctx = Context(rule.id)
+        ctx = Context(rule.id, catalog)
         hits: list[Hit] = []
         if spec.scope not in by_scope:
             index: dict[str | None, list[Any]] = {None: []}
-            for node in SCOPES[spec.scope](project):
+            for node in result.comments if spec.scope in LATE_SCOPES else SCOPES[spec.scope](project):
                 index[None].append(node)
                 index.setdefault(_node_type(node), []).append(node)
             by_scope[spec.scope] = index
@@ -167,9 +306,17 @@ def run(
         if spec.closed_world:
             hits = [_open_world(h, incomplete.get(spec.closed_world, {})) for h in hits]
         for f, undecided in _merge(rule, hits):
-            if _suppressed(rule, f.path, f.line, read_line):
+            comment = suppressions.match(rule, f.path, f.line)
+            if comment is not None:
                 f.suppressed, f.suppressed_by = True, "comment"
+                f.justification = comment.justification or None
             (result.undecided if undecided else result.findings).append(f)
+
+    for rule, spec, params in bound:
+        run_rule(rule, spec, params)
+    _judge_comments(result.comments, suppressions.used, catalog, [r for r, _, _ in bound])
+    for rule, spec, params in late:
+        run_rule(rule, spec, params)
     result.findings.sort(key=Finding.sort_key)
     result.undecided.sort(key=Finding.sort_key)
     return result
@@ -214,14 +361,66 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     return out
 
 
-def apply_baseline(result: RunResult, fingerprints: set[str]) -> int:
-    """Mark findings recorded in a baseline as suppressed; returns how many were."""
+def apply_baseline(
+    result: RunResult,
+    fingerprints: set[str] | dict[str, dict[str, Any]],
+    in_scope: Callable[[dict[str, Any]], bool] | None = None,
+) -> int:
+    """Mark findings (and undecided items) recorded in a baseline as suppressed; returns how
+    many were. With the recorded entries (fingerprint -> entry), those of a rule that ran,
+    `in_scope` (default: all), and no longer found are listed in `result.fixed`."""
     n = 0
-    for f in result.findings:
-        if not f.suppressed and f.fingerprint in fingerprints:
+    for f in [*result.findings, *result.undecided]:
+        if f.fingerprint in fingerprints and not f.suppressed:
             f.suppressed, f.suppressed_by = True, "baseline"
             n += 1
+    if isinstance(fingerprints, dict):
+        present = {f.fingerprint for f in [*result.findings, *result.undecided]}
+        ran = set(result.rules_run)
+        result.fixed = sorted(
+            (
+                e
+                for fp, e in fingerprints.items()
+                if fp not in present and e.get("rule_id") in ran and (in_scope is None or in_scope(e))
+            ),
+            key=lambda e: (str(e.get("path", "")), int(e.get("line", 0) or 0), str(e.get("rule_id", ""))),
+        )
     return n
+
+
+def apply_per_path_ignores(
+    result: RunResult, ignores: dict[str, list[str]], catalog: list[Rule], claimant: Callable[[LoadError], str | None]
+) -> None:
+    """Drop findings, undecided items and input errors whose path matches a glob (gitignore
+    style, relative to the root) listing their rule (id, prefix or ALL)."""
+    if not ignores:
+        return
+    import pathspec
+
+    by_id = {r.id: r for r in catalog}
+    specs = [(pathspec.PathSpec.from_lines("gitignore", [glob]), ids) for glob, ids in ignores.items()]
+
+    def ignored(rule_id: str | None, path: str) -> bool:
+        for spec, ids in specs:
+            if not spec.match_file(path):
+                continue
+            if any(i.upper() == "ALL" for i in ids):
+                return True
+            rule = by_id.get(rule_id or "")
+            if rule is not None and matches(rule, ids):
+                return True
+        return False
+
+    result.findings = [f for f in result.findings if not ignored(f.rule_id, f.path)]
+    result.undecided = [f for f in result.undecided if not ignored(f.rule_id, f.path)]
+    result.errors = [e for e in result.errors if not ignored(claimant(e), e.path)]
+
+
+def apply_min_severity(result: RunResult, minimum: Severity | None) -> None:
+    if minimum is None:
+        return
+    result.findings = [f for f in result.findings if f.severity.rank >= minimum.rank]
+    result.undecided = [f for f in result.undecided if f.severity.rank >= minimum.rank]
 
 
 def at_or_above(findings: Iterable[Finding], threshold: Severity | None) -> list[Finding]:

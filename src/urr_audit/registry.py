@@ -22,6 +22,7 @@ BUILTIN = (
     "urr_audit.checks.kubernetes",
     "urr_audit.checks.github",
     "urr_audit.checks.argocd",
+    "urr_audit.checks.docker",
 )
 
 

@@ -7,7 +7,9 @@ fetches or writes.
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
@@ -26,10 +28,24 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 class Workspace:
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, exclude: Sequence[str] = ()):
+        """`exclude`: gitignore-style globs (relative to the root) of paths never listed nor read."""
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(str(root))
+        self._exclude = None
+        if exclude:
+            import pathspec
+
+            self._exclude = pathspec.PathSpec.from_lines("gitignore", exclude)
+        # every file read through this workspace (repo-relative), for the report's inputs
+        self.read_paths: set[str] = set()
+
+    def excluded(self, rel: str) -> bool:
+        """Whether `rel` (a file or directory, repo-relative) is excluded by configuration."""
+        if self._exclude is None or rel in ("", "."):
+            return False
+        return self._exclude.match_file(rel) or self._exclude.match_file(rel + "/")
 
     # --- paths -------------------------------------------------------------------------
     def rel(self, path: Path | str) -> str:
@@ -60,6 +76,8 @@ class Workspace:
 
     def _real(self, rel: str) -> Path:
         """Absolute path for `rel`, refusing symlinks that lead outside the root."""
+        if self._exclude is not None and any(self.excluded(a) for a in _self_and_parents(rel)):
+            raise FileNotFoundError(errno.ENOENT, "excluded by the urr-audit configuration (exclude)", rel)
         p = self.root / rel if rel not in ("", ".") else self.root
         real = p.resolve()
         if real != self.root and self.root not in real.parents:
@@ -73,24 +91,28 @@ class Workspace:
             self._real(rel)
         except OutsideRoot:
             return True
+        except FileNotFoundError:  # excluded: not there, so it leads nowhere
+            return False
         return False
 
+    # A name the OS refuses to look up (longer than NAME_MAX / PATH_MAX, ENAMETOOLONG) cannot
+    # exist: the queries answer False instead of raising out of a loader.
     def exists(self, rel: str) -> bool:
         try:
             return self._real(rel).exists()
-        except OutsideRoot:
+        except (OutsideRoot, OSError):
             return False
 
     def is_file(self, rel: str) -> bool:
         try:
             return self._real(rel).is_file()
-        except OutsideRoot:
+        except (OutsideRoot, OSError):
             return False
 
     def is_dir(self, rel: str) -> bool:
         try:
             return self._real(rel).is_dir()
-        except OutsideRoot:
+        except (OutsideRoot, OSError):
             return False
 
     def read_text(self, rel: str) -> str:
@@ -101,7 +123,10 @@ class Workspace:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise FileTooLarge(27, f"file of {size} bytes is over the {MAX_FILE_BYTES} byte limit, not read")
-        return path.read_bytes()
+        data = path.read_bytes()
+        plain = rel and not rel.startswith(("/", "./", "../")) and "/." not in rel and "//" not in rel
+        self.read_paths.add(rel if plain else self.rel(rel))
+        return data
 
     def listdir(self, rel: str) -> list[str]:
         """Sorted entry names of a directory inside the root."""
@@ -112,10 +137,15 @@ class Workspace:
         """Every regular file under the root (sorted, relative), symlinks escaping it excluded."""
         out: list[str] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+            here = self.rel(dirpath)
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
+            )
             for name in filenames:
                 full = Path(dirpath) / name
                 rel = self.rel(full)
+                if self.excluded(rel):
+                    continue
                 if full.is_symlink():
                     try:
                         self._real(rel)
@@ -131,9 +161,14 @@ class Workspace:
         """Symlinks under the root whose target lies outside it (recorded, never followed)."""
         out = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+            here = self.rel(dirpath)
+            dirnames[:] = [
+                d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
+            ]
             for name in list(filenames) + list(dirnames):
                 full = Path(dirpath) / name
+                if self.excluded(self.rel(full)):
+                    continue
                 if full.is_symlink():
                     try:
                         self._real(self.rel(full))
@@ -143,3 +178,9 @@ class Workspace:
 
     def glob(self, suffixes: tuple[str, ...]) -> list[str]:
         return [f for f in self.files if f.endswith(suffixes)]
+
+
+def _self_and_parents(rel: str):
+    parts = rel.replace("\\", "/").split("/")
+    for n in range(len(parts), 0, -1):
+        yield "/".join(parts[:n])

@@ -14,7 +14,7 @@ counted as a failure. Checks hold no state between calls and never read files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,8 +119,11 @@ def _span_of(at: Any) -> Span:
 class Context:
     """Handed to each check call; builds hits anchored at model nodes."""
 
-    def __init__(self, rule_id: str):
+    def __init__(self, rule_id: str, catalog: Sequence[Any] = ()):
         self.rule_id = rule_id
+        # Every rule loaded (selected or not), for the few checks about the catalog itself:
+        # the catch-all input-error rule reports the load errors no other rule claims.
+        self.catalog = catalog
 
     def finding(
         self,

@@ -113,3 +113,15 @@ def restrict(g: nx.DiGraph, part: str) -> nx.DiGraph:
     """The subgraph of one framework: `terraform` or `kubernetes`."""
     prefixes = PARTS[part]
     return g.subgraph([n for n in g.nodes if n.startswith(prefixes)]).copy()
+
+
+def only_environments(g: nx.DiGraph, names: list[str]) -> tuple[nx.DiGraph, list[str]]:
+    """The environments named (Terraform or Kubernetes) and everything reachable from them;
+    also returns the names that match no environment."""
+    envs = {n for n, d in g.nodes(data=True) if d.get("kind") in ("terraform_environment", "kubernetes_environment")}
+    wanted = {n for n in envs if g.nodes[n].get("label") in names}
+    unknown = sorted(set(names) - {g.nodes[n].get("label") for n in wanted})
+    keep = set(wanted)
+    for n in wanted:
+        keep |= nx.descendants(g, n)
+    return g.subgraph(keep).copy(), unknown

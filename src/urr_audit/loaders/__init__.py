@@ -11,6 +11,7 @@ from urr_audit.workspace import Workspace
 
 def load_project(root: Path | str, workspace: Workspace | None = None) -> Project:
     from urr_audit.loaders.argocd import load_argocd
+    from urr_audit.loaders.docker import load_docker
     from urr_audit.loaders.gitignore import read_gitignore
     from urr_audit.loaders.gitmeta import read_git_meta
     from urr_audit.loaders.kustomize import load_kubernetes
@@ -29,7 +30,8 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
     git = read_git_meta(ws)
     argocd, argo_errors = load_argocd(ws, kubernetes, git, k8s_errors)
     gitignore, ignore_errors = read_gitignore(ws)
-    errors += tf_errors + k8s_errors + wf_errors + argo_errors + ignore_errors
+    docker, docker_errors = load_docker(ws)
+    errors += tf_errors + k8s_errors + wf_errors + argo_errors + ignore_errors + docker_errors
     errors.sort(key=lambda e: (e.path, e.line, e.kind, e.message))
     return Project(
         root=str(ws.root),
@@ -40,5 +42,6 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
         workflows=workflows,
         argocd=argocd,
         gitignore=gitignore,
+        docker=docker,
         errors=errors,
     )

@@ -22,7 +22,23 @@ class Finding(BaseModel):
     fingerprint: str
     suppressed: bool = False
     suppressed_by: str | None = None  # "comment" (inline urr-audit: ignore) or "baseline"
+    justification: str | None = None  # what follows the ids of the suppressing comment
     related: list[Span] = Field(default_factory=list)
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.path, self.line, self.rule_id, self.address or "", self.message)
+
+
+class SuppressionComment(BaseModel):
+    """An inline `urr-audit: ignore[=ID,...]` comment, after the run: what it named and used.
+
+    The engine fills `unknown` and `unused`; the suppression meta-rules report them."""
+
+    span: Span
+    ids: list[str] = Field(default_factory=list)  # upper-cased as written; empty: every rule
+    justification: str = ""
+    unknown: list[str] = Field(default_factory=list)  # ids naming no rule of the catalog
+    suggestions: dict[str, str] = Field(default_factory=dict)  # unknown id -> a close known id
+    # ids naming a rule that ran and suppressed nothing here; ["*"] for a bare comment that
+    # suppressed nothing at all
+    unused: list[str] = Field(default_factory=list)

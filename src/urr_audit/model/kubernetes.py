@@ -263,9 +263,11 @@ class KubernetesProject(BaseModel):
     unreferenced: list[StrayFile] = Field(default_factory=list)
 
     def inventory(self) -> dict[str, int]:
-        """What was read, for the summary."""
+        """What was read, for the report's summary (the interface every sub-project offers)."""
+        manifest_files = {o.span.path for e in self.environments if e.source == "manifests" for o in e.objects}
         return {
             "kustomizations": len(self.overlays),
-            "environments": len(self.environments),
-            "objects": sum(len(e.objects) for e in self.environments),
+            "plain manifest files": len(manifest_files),
+            "Kubernetes environments": len(self.environments),
+            "rendered objects": sum(len(e.objects) for e in self.environments),
         }

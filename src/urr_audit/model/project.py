@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from urr_audit.model.argocd import ArgoCDProject
 from urr_audit.model.common import LoadError
+from urr_audit.model.docker import DockerProject
 from urr_audit.model.gitignore import GitIgnore
 from urr_audit.model.kubernetes import KubernetesProject
 from urr_audit.model.localcluster import LocalClusters
@@ -34,4 +35,5 @@ class Project(BaseModel):
     local_clusters: LocalClusters = Field(default_factory=LocalClusters)
     workflows: WorkflowProject = Field(default_factory=WorkflowProject)  # GitHub Actions
     argocd: ArgoCDProject = Field(default_factory=ArgoCDProject)
+    docker: DockerProject = Field(default_factory=DockerProject)
     errors: list[LoadError] = Field(default_factory=list)

@@ -60,6 +60,7 @@ argument, tfvars attribute or variable default that sets it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -378,6 +379,11 @@ class Symbols:
 NO_SYMBOLS = Symbols()
 
 
+# Past this a `count` is not expanded (its instances stay one unexpanded resource): a count of
+# 1e9 would otherwise build a billion instances (found by probing the loaders).
+MAX_EXPANDED_COUNT = 100_000
+
+
 def instance_keys(
     instance: ModuleInstance, count: Expression | None, for_each: Expression | None
 ) -> list[tuple[str | int, Symbols]] | None:
@@ -399,8 +405,10 @@ def instance_keys(
     if count is not None:
         v = instance.eval(count)
         n = v.value if v.is_known else None
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or n != int(n) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or not math.isfinite(n) or n != int(n) or n < 0:
             return None
+        if n > MAX_EXPANDED_COUNT:
+            return None  # left unexpanded: millions of instances are junk input, not a deployment
         return [(i, NO_SYMBOLS.bind("count", i, {"index": i})) for i in range(int(n))]
     return None
 
@@ -735,3 +743,11 @@ class TerraformProject(BaseModel):
     def resources(self, *types: str) -> Iterator[ResourceInstance]:
         for env in self.environments:
             yield from env.resources(*types)
+
+    def inventory(self) -> dict[str, int]:
+        """What was read, for the report's summary (the interface every sub-project offers)."""
+        return {
+            "Terraform files": sum(len(m.files) for m in self.modules.values()),
+            "Terraform modules": len(self.modules),
+            "Terraform environments": len(self.environments),
+        }

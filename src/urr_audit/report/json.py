@@ -7,6 +7,7 @@ from collections import Counter
 
 from urr_audit import __version__
 from urr_audit.model.common import Severity
+from urr_audit.report.inputs import inputs
 
 SCHEMA_VERSION = 1
 
@@ -16,10 +17,11 @@ def summary(report) -> dict:
     by_sev = Counter(f.severity.value for f in findings)
     return {
         "findings": len(findings),
-        "suppressed": sum(1 for f in report.result.findings if f.suppressed),
-        "undecided": len(report.result.undecided),
+        "suppressed": sum(1 for f in [*report.result.findings, *report.result.undecided] if f.suppressed),
+        "undecided": sum(1 for f in report.result.undecided if not f.suppressed),
         "errors": sum(1 for e in report.result.errors if e.level == "error"),
         "notes": sum(1 for e in report.result.errors if e.level == "note"),
+        "fixed": len(getattr(report.result, "fixed", [])),
         "by_severity": {s.value: by_sev.get(s.value, 0) for s in Severity},
         "rules_run": len(report.rules),
         "terraform_environments": sorted(e.name for e in report.project.terraform.environments),
@@ -44,6 +46,7 @@ def _finding(f) -> dict:
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,
         "suppressed_by": f.suppressed_by,
+        "justification": f.justification,
         "related": [{"path": s.path, "line": s.line} for s in f.related],
     }
 
@@ -56,6 +59,8 @@ def to_dict(report) -> dict:
         "findings": [_finding(f) for f in report.result.findings],
         "undecided": [_finding(f) for f in report.result.undecided],
         "errors": [e.model_dump(mode="json") for e in report.result.errors],
+        "fixed": list(getattr(report.result, "fixed", [])),
+        "inputs": inputs(report),
         "summary": summary(report),
     }
 
@@ -66,9 +71,31 @@ def render_json(report) -> str:
 
 def read_fingerprints(path) -> set[str]:
     """Fingerprints of the findings of a JSON report written by `scan -f json` (a baseline)."""
+    return set(read_baseline(path))
+
+
+def read_baseline(path) -> dict[str, dict]:
+    """fingerprint -> recorded finding, from a baseline (`urr-audit baseline`) or a JSON report."""
     from pathlib import Path
 
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"not a urr-audit JSON report (schema_version {SCHEMA_VERSION})")
-    return {f["fingerprint"] for f in data.get("findings", []) if isinstance(f, dict) and "fingerprint" in f}
+        raise ValueError(f"not a urr-audit JSON report or baseline (schema_version {SCHEMA_VERSION})")
+    entries = [*data.get("findings", []), *data.get("undecided", [])]
+    return {f["fingerprint"]: f for f in entries if isinstance(f, dict) and isinstance(f.get("fingerprint"), str)}
+
+
+_BASELINE_KEYS = ("rule_id", "title", "severity", "path", "line", "address", "environments", "message", "fingerprint")
+
+
+def render_baseline(report) -> str:
+    """Today's findings and undecided items (suppressed ones too: a baseline records what is
+    accepted), in the JSON report's shape, with only what matching and `fixed` need."""
+    entries = [{k: _finding(f)[k] for k in _BASELINE_KEYS} for f in [*report.result.findings, *report.result.undecided]]
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "urr-audit", "version": __version__},
+        "kind": "baseline",
+        "findings": sorted(entries, key=lambda e: (e["path"], e["line"], e["rule_id"], e["fingerprint"])),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

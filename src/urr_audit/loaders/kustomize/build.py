@@ -854,7 +854,7 @@ class Renderer:
             else:
                 selected = self._by_patch_id(doc.data, out.resources)
                 if len(selected) != 1:
-                    meta = doc.data.get("metadata") or {}
+                    meta = doc.data.get("metadata") if isinstance(doc.data.get("metadata"), dict) else {}
                     what = f"no unique target for patch {doc.data.get('kind')} {meta.get('name')!r} ({len(selected)} matches)"
                     if not selected and any(leaves_out(e) for e in out.errors):
                         # The target may come from what was not rendered (a remote base):

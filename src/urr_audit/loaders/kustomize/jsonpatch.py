@@ -68,6 +68,8 @@ def _get(doc: Any, tokens: list[str]) -> Any:
 
 
 def _remove(doc: Any, tokens: list[str]) -> Any:
+    if not tokens:
+        raise JsonPatchError("cannot remove the whole document")
     parent = _parent(doc, tokens[:-1])
     last = tokens[-1]
     if isinstance(parent, dict):
@@ -120,7 +122,9 @@ def apply_op(doc: Any, op: dict) -> tuple[Any, str]:
         else:
             raise JsonPatchError("cannot replace in a scalar")
     elif kind in ("move", "copy"):
-        src = _tokens(str(op.get("from", "")))
+        if not isinstance(op.get("from"), str):
+            raise JsonPatchError(f"{kind} operation without a from")
+        src = _tokens(op["from"])
         value = _remove(doc, src) if kind == "move" else deep_copy(_get(doc, src))
         doc = _add(doc, tokens, value)
     elif kind == "test":

@@ -6,6 +6,7 @@ at once to plain dicts/lists so that nothing past this module sees ruamel types.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,40 @@ Path = tuple  # of str keys and int indices
 # are the same (tests/loaders/kustomize/test_yamlsrc.py compares both on every fixture).
 _PURE = YAML(typ="safe", pure=True)
 _YAML = YAML(typ="safe", pure=False)
+
+# The C composer recurses on the C stack without Python's recursion check: a document nested
+# tens of thousands of levels deep (`[[[[...`, `? ? ? ...` on one line) overflows it and kills
+# the process (segmentation fault), and the pure-Python composer is quadratic in the depth of
+# flow collections. Text that may nest deeper than this is refused before parsing, as a
+# YamlError at the line where the bound is passed; converting nodes to plain data refuses
+# documents deeper than Python's recursion limit (about 1000) anyway, so nothing readable is
+# lost (found by tests/property).
+MAX_DEPTH = 4000
+_FLOW = re.compile(r"[\[\]{}]")
+_LEADING_INDICATORS = re.compile(r"( *)((?:[-?:](?: +|$))*)")
+
+
+def _too_deep(text: str, limit: int) -> int | None:
+    """The line where an upper bound on node depth passes `limit`, None if it never does.
+    The bound (linear, quotes and block scalars not excluded, so it can only overestimate):
+    flow brackets open at once, plus twice (a block sequence may sit at its parent mapping's
+    indentation) the most one line nests by indentation and leading `-`, `?`, `:` indicators."""
+    if len(text) < limit:
+        return None
+    block_limit = limit // 2
+    for number, line in enumerate(text.split("\n"), 1):
+        m = _LEADING_INDICATORS.match(line)
+        if m and len(m.group(1)) + m.group(2).count(" ") + 1 > block_limit:
+            return number
+    flow = 0
+    for m in _FLOW.finditer(text):
+        if m.group() in "[{":
+            flow += 1
+            if flow > block_limit:
+                return text.count("\n", 0, m.start()) + 1
+        elif flow:
+            flow -= 1
+    return None
 
 
 @dataclass
@@ -139,6 +174,9 @@ def _plain(node: Any, path: Path, lines: dict[Path, int], last: list[int], budge
 def load_docs(text: str, yaml: YAML | None = None) -> list[Doc]:
     """All non-empty documents of a YAML stream. Raises YamlError with the offending line."""
     docs: list[Doc] = []
+    too_deep = _too_deep(text, MAX_DEPTH)
+    if too_deep is not None:
+        raise YamlError(f"nested deeper than {MAX_DEPTH // 2} levels; not read", too_deep, docs)
     text_lines = text.splitlines()
     separators = [i + 1 for i, ln in enumerate(text_lines) if ln.startswith("---") and ln[3:4] in ("", " ", "\t")]
     try:

@@ -7,17 +7,42 @@ on model nodes. An `Expression` keeps its syntax node in `_node` so the evaluato
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import tree_sitter_hcl
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 from urr_audit.model.common import LoadError, Span, Value
 from urr_audit.model.terraform import Attribute, Block, Expression
 
 HCL = Language(tree_sitter_hcl.language())
 _PARSER = Parser(HCL)
+
+# tree-sitter-hcl takes time quadratic in a run of blanks or blank lines where an expression
+# is expected (20 000 spaces after `=`: 7 s; 100 000 blank lines: many minutes). A parse gets a
+# budget far above what real files need (over 1 MB/s on a loaded 2-core machine) and is
+# cancelled past it: the file is reported unread instead of stalling the scan.
+PARSE_BUDGET_SECONDS = 2.0
+PARSE_BUDGET_BYTES_PER_SECOND = 100_000
+TOO_SLOW = (
+    "the HCL parser did not finish within its time budget (a very long run of blanks where an "
+    "expression is expected makes it quadratic); the file is skipped"
+)
+
+
+def _parse_bounded(data: bytes) -> Tree | None:
+    deadline = time.perf_counter() + PARSE_BUDGET_SECONDS + len(data) / PARSE_BUDGET_BYTES_PER_SECOND
+    try:
+        return _PARSER.parse(
+            lambda byte, _point: data[byte : byte + 65536],
+            progress_callback=lambda *_state: time.perf_counter() > deadline,
+        )
+    except ValueError:  # cancelled by the progress callback
+        _PARSER.reset()  # else the next parse would resume this one
+        return None
+
 
 # Heads that are not dependencies: evaluation-context symbols and meta objects.
 NON_REFERENCE_ROOTS = frozenset({"each", "count", "self", "path", "terraform"})
@@ -34,8 +59,11 @@ class ParsedFile:
 def parse_hcl(text: str, path: str) -> ParsedFile:
     """Parse one HCL file. On syntax errors, keep only the top-level items that end before the
     first error (a half-parsed block would give rules wrong facts) and report one LoadError."""
-    tree = _PARSER.parse(text.encode("utf-8"))
+    tree = _parse_bounded(text.encode("utf-8"))
     out = ParsedFile(path=path)
+    if tree is None:
+        out.errors.append(LoadError(kind="terraform.parse", path=path, line=1, message=TOO_SLOW))
+        return out
     root = tree.root_node
     limit: int | None = None
     if root.has_error:

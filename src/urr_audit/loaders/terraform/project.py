@@ -143,9 +143,13 @@ def load_tfvars(ws: Workspace, rel: str, kind: str, errors: list[LoadError]) -> 
     lines = 1
     if text is not None:
         lines = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
-        parsed = parse_tfvars_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
-        own.extend(parsed.errors)
-        values = parsed.attributes
+        try:
+            parsed = parse_tfvars_json(text, rel) if rel.endswith(".json") else parse_hcl(text, rel)
+        except RecursionError:  # as for .tf files (parse_file): a value nested deeper than the stack
+            own.append(LoadError(kind="terraform.parse", path=rel, message=TOO_DEEP))
+        else:
+            own.extend(parsed.errors)
+            values = parsed.attributes
     if kind != "example":  # an example file is documentation: its syntax is not ours to judge
         errors.extend(own)
     return TfvarsFile(path=rel, span=Span(path=rel, line=1, end_line=lines), kind=kind, values=values)

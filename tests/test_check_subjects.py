@@ -119,7 +119,24 @@ def test_subjects_are_counted_in_the_chosen_environments():
     assert steps.noun().startswith("items (") and "14 workflows" in steps.noun()
     assert count(project, "argocd", ["Application", "AppProject"], [], []).noun() == "Applications"
     # a framework with no vocabulary here: the caller falls back to the check's scope nodes
-    assert count(project, "docker", ["stage"], [], []) is None
+    assert count(project, "helm", ["chart"], [], []) is None
+    # the nine Dockerfiles of the bundled repository, one final stage each, ENV in the web one
+    assert count(project, "docker", ["Dockerfile", "final-stage", "ENV"], [], []).noun() == (
+        "items (9 Dockerfiles, 9 final stages, 2 instructions)"
+    )
+    assert count(scan(FIXTURES / "realworld" / "tf-live").project, "docker", ["Dockerfile"], [], []).total == 0
+
+
+def test_docker_subjects_counted():
+    project = scan(FIXTURES / "realworld" / "polyglot-services").project
+    files = project.docker.files
+    assert count(project, "docker", ["Dockerfile"], [], []).total == len(files) > 0
+    assert count(project, "docker", ["final-stage"], [], []).total == len(files)
+    stages = sum(len(f.stages) for f in files)
+    assert count(project, "docker", ["stage"], [], []).noun() == counted_noun(stages, "build stages")
+    env = sum(1 for f in files for st in f.stages for i in st.instructions if i.kind == "ENV")
+    assert count(project, "docker", ["ENV"], [], []).total == env
+    assert unknown("docker", "USER") is None and unknown("docker", "user") is not None
 
 
 def test_workflow_subjects_counted(tmp_path):
@@ -151,7 +168,7 @@ def test_workflow_subjects_counted(tmp_path):
 
 
 def test_a_new_artifact_kind_is_no_strength_where_its_model_read_nothing(monkeypatch):
-    """A framework without a vocabulary here (Dockerfiles before the review knows them) counts
+    """A framework without a vocabulary here (Helm charts, say, when a model lands) counts
     its check's scope nodes, and only where its model on Project (by the framework's name) read
     something: a project-scoped check of it claims nothing in a repository without any."""
     import dataclasses
@@ -164,24 +181,24 @@ def test_a_new_artifact_kind_is_no_strength_where_its_model_read_nothing(monkeyp
     from urr_audit.report.review import assessment
     from urr_audit.report.review.doc import ReviewContext
 
-    class Images(BaseModel):
+    class Charts(BaseModel):
         files: int = 0
 
         def inventory(self) -> dict[str, int]:
-            return {"Dockerfiles": self.files}
+            return {"charts": self.files}
 
-    class WithImages(Project):
-        docker: Images = Images()
+    class WithCharts(Project):
+        helm: Charts = Charts()
 
     report = scan(FIXTURES / "realworld" / "tf-live")
     spec = CheckSpec(
-        "docker-x", "project", NoParams, lambda *a: (), module="urr_audit.checks.docker.x", subjects=("stage",)
+        "helm-x", "project", NoParams, lambda *a: (), module="urr_audit.checks.helm.x", subjects=("chart",)
     )
     rule = types.SimpleNamespace(
-        id="URR-DOCKER-999", check="docker-x", params={}, environments=[], skip_environments=[], skip_paths=[]
+        id="URR-HELM-999", check="helm-x", params={}, environments=[], skip_environments=[], skip_paths=[]
     )
-    monkeypatch.setattr(assessment, "load_checks", lambda: {"docker-x": spec})
+    monkeypatch.setattr(assessment, "load_checks", lambda: {"helm-x": spec})
     for files, expected in ((0, 0), (2, 1)):
-        project = WithImages.model_construct(**dict(report.project), docker=Images(files=files))
+        project = WithCharts.model_construct(**dict(report.project), helm=Charts(files=files))
         ctx = ReviewContext(dataclasses.replace(report, project=project))
         assert assessment.subjects(ctx, rule)[0] == expected

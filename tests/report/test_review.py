@@ -449,19 +449,45 @@ def test_no_argocd_section_without_argocd(reviews):
 
 def test_image_build_dockerfile_found_or_said_missing(urr, tmp_path):
     builds = _section(urr[1], "Image builds")
-    # the fixture keeps the pipeline but not the services' sources: said, not assumed
-    assert builds.count("(its `Dockerfile`): not in the repository") == 3
+    assert "[`apps/web/Dockerfile`](apps/web/Dockerfile)" in builds
+    assert builds.count("(its `Dockerfile`): 8 of 8 in the repository") == 2  # one per service caller
     wf = tmp_path / ".github" / "workflows"
     wf.mkdir(parents=True)
     (wf / "image.yml").write_text(
         "name: Image\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: docker/build-push-action@v6\n        with:\n          context: app\n"
         "          tags: ghcr.io/acme/app:1.0\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          context: gone\n"
     )
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "Dockerfile").write_text("FROM alpine:3.20\n")
     builds = _section(render_markdown(scan(tmp_path)), "Image builds")
     assert "| no | `ghcr.io` | `acme/app` | `1.0` | [`app/Dockerfile`](app/Dockerfile) |" in builds
+    assert "`gone` (its `Dockerfile`): not in the repository" in builds
+
+
+def test_dockerfiles(urr):
+    """Seed 6.4: each Dockerfile's stages with their base images, the user the final stage runs
+    as, and the steps building it; the seed's "uid 1001 everywhere" does not hold for catalog-service."""
+    dockerfiles = _section(urr[1], "Dockerfiles")
+    rows = {r[0].split("]")[0].strip("["): r for r in _rows(dockerfiles)}
+    assert len(rows) == len(urr[0].project.docker.files) == 9
+    ticket = rows["services-spring/ticket-service/Dockerfile"]
+    assert "1. `build` [from](services-spring/ticket-service/Dockerfile#L2) `eclipse-temurin:21-jdk`" in ticket[1]
+    assert "2. [from](services-spring/ticket-service/Dockerfile#L11) `eclipse-temurin:21-jre`" in ticket[1]
+    assert "`./gradlew bootJar -x test --no-daemon`" in ticket[1]
+    assert ticket[2] == "[`USER 1001:1001`](services-spring/ticket-service/Dockerfile#L15)" and ticket[3] == "`3002`"
+    assert "reusable-spring-ci-cd.yml: Push image" in ticket[4]
+    assert rows["services-spring/catalog-service/Dockerfile"][2].startswith("not set: the base image's user")
+    web = rows["apps/web/Dockerfile"]
+    assert "`node:20-alpine`" in web[1] and web[2] == "[`USER 1001`](apps/web/Dockerfile#L21)"
+    assert "frontend-ci-cd.yml: Build and push" in web[4]
+
+
+def test_dockerfiles_without_workflows(reviews):
+    markdown = reviews["polyglot-services"][1]
+    cicd = _section(markdown, "CI/CD")
+    assert "Dockerfiles" in cicd and "Workflows" not in re.findall(r"^### [\d.]+ (.*)$", cicd, re.MULTILINE)
 
 
 def test_kustomize_structure(urr):

@@ -83,7 +83,12 @@ def load_errors(ctx: Context, project: Project, params: LoadErrorParams) -> Iter
         )
 
 
-@check("suppression-unknown-rule", scope="suppression", params=NoParams)
+@check(
+    "suppression-unknown-rule",
+    scope="suppression",
+    params=NoParams,
+    no_subjects="a meta-rule over the repository's suppression comments, not over artifacts",
+)
 def suppression_unknown_rule(ctx: Context, comment: SuppressionComment, params: NoParams) -> Iterator[Hit]:
     """An inline suppression naming a rule id that no rule (nor former id) has: a typo
     suppresses nothing, silently."""
@@ -92,7 +97,12 @@ def suppression_unknown_rule(ctx: Context, comment: SuppressionComment, params: 
         yield ctx.finding(at=comment.span, message=f"suppression names unknown rule {rule_id}{hint}")
 
 
-@check("suppression-unused", scope="suppression", params=NoParams)
+@check(
+    "suppression-unused",
+    scope="suppression",
+    params=NoParams,
+    no_subjects="a meta-rule over the repository's suppression comments, not over artifacts",
+)
 def suppression_unused(ctx: Context, comment: SuppressionComment, params: NoParams) -> Iterator[Hit]:
     """An inline suppression that suppressed nothing in this run (only rules that ran count)."""
     if comment.unused == ["*"]:

@@ -20,6 +20,9 @@ the review counts them here. A subject is a string in the vocabulary of the chec
   `owner/repo[/path]` (steps using it, any ref).
 - argocd: `Application` (generated ones included), `ApplicationSet`, `AppProject`, `cluster`
   (clusters declared as Secrets).
+- docker: `Dockerfile`, `stage`, `final-stage` (the stage a build without `--target`
+  produces), `image` (references to registry images: FROM, `COPY --from`, `RUN
+  --mount=from=`), or an instruction keyword (`ENV`, `ARG`, `USER`...).
 
 A framework without a vocabulary here (a new artifact kind) gives None: the review then counts
 the check's scope nodes, as it does for a check declaring none.
@@ -38,7 +41,7 @@ from urr_audit.model.k8s_facts import facts
 from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.model.terraform import Environment
 
-FRAMEWORKS = ("kubernetes", "terraform", "github", "argocd")
+FRAMEWORKS = ("kubernetes", "terraform", "github", "argocd", "docker")
 
 _K8S_NOUNS = {"*", "environment", "kustomization", "remote-ref"}
 _TF_NOUNS = {"*", "environment", "variable", "tfvars", "count", "provider-alias"}
@@ -55,6 +58,12 @@ _GHA_NOUNS = {
     "login",
     "edit",
     "container",
+}
+_DOCKER_NOUNS = {
+    "Dockerfile": "Dockerfiles",
+    "stage": "build stages",
+    "final-stage": "final stages",
+    "image": "image references",
 }
 _ARGO_KINDS = {"Application": "Applications", "ApplicationSet": "ApplicationSets", "AppProject": "AppProjects"}
 
@@ -154,6 +163,10 @@ def unknown(framework: str | None, subject: str) -> str | None:
         return "not an action (owner/repo) nor on:<event> nor one of " + ", ".join(sorted(_GHA_NOUNS))
     if fw == "argocd":
         return None if s in _ARGO_KINDS or s == "cluster" else "not one of " + ", ".join([*_ARGO_KINDS, "cluster"])
+    if fw == "docker":
+        if s in _DOCKER_NOUNS or re.fullmatch(r"[A-Z]+", s):
+            return None
+        return "not an instruction keyword (ENV, USER...) nor one of " + ", ".join(_DOCKER_NOUNS)
     return None  # a framework without a vocabulary here: its subjects are not counted
 
 
@@ -299,9 +312,27 @@ def _argocd(out: Counted, project: Any, s: str, tf_envs: Any, k8s_envs: Any) -> 
     out.add(family, family, len(found))
 
 
+def _docker(out: Counted, project: Any, s: str, tf_envs: Any, k8s_envs: Any) -> None:
+    files = project.docker.files
+    if s == "Dockerfile":
+        n = len(files)
+    elif s == "stage":
+        n = sum(len(f.stages) for f in files)
+    elif s == "final-stage":
+        n = sum(1 for f in files if f.final_stage is not None)
+    elif s == "image":
+        n = sum(1 for f in files for _, use in f.image_uses() if use.kind in ("image", "unknown"))
+    else:
+        n = sum(1 for i in project.docker.instructions() if i.kind == s)
+        out.add("instructions", f"`{s}`", n)
+        return
+    out.add(_DOCKER_NOUNS[s], _DOCKER_NOUNS[s], n)
+
+
 _COUNTERS: dict[str, Callable[[Counted, Any, str, Any, Any], None]] = {
     "kubernetes": _kubernetes,
     "terraform": _terraform,
     "github": _github,
     "argocd": _argocd,
+    "docker": _docker,
 }

@@ -32,10 +32,15 @@ Domains = dict[str, list[Any] | None]
 def build(ctx: ReviewContext) -> Section | None:
     project: WorkflowProject = ctx.project.workflows
     workflows = list(project.workflows)
-    if not workflows:
+    docker = getattr(ctx.project, "docker", None)
+    dockerfiles = list(getattr(docker, "files", []) or [])
+    if not workflows and not dockerfiles:
         return None
     domains = {wf.path: input_values(project, wf) for wf in workflows}
     s = Section(TITLE)
+    if not workflows:
+        s.sub("Dockerfiles", *_dockerfiles(ctx, dockerfiles, [], domains))
+        return s
     s.sub(
         "Workflows",
         (
@@ -55,6 +60,8 @@ def build(ctx: ReviewContext) -> Section | None:
     builds = _builds(ctx, workflows, domains)
     if builds:
         s.sub("Image builds", *builds)
+    if dockerfiles:
+        s.sub("Dockerfiles", *_dockerfiles(ctx, dockerfiles, workflows, domains))
     edits = _edits(ctx, workflows, domains)
     if edits:
         s.sub("Files CI rewrites", *edits)
@@ -337,17 +344,29 @@ def _registry(wf: Workflow, b: ImageBuild, names: list[ImageName]) -> str:
     return "<br>".join(out)
 
 
-def _dockerfile(ctx: ReviewContext, b: ImageBuild, domains: Domains) -> str:
-    """The Dockerfile a build reads (`file:`, else `Dockerfile` in the context), and whether
-    the repository has it (the paths are the workspace's, the checked-out repository's)."""
+def _build_files(b: ImageBuild, domains: Domains) -> list[str] | None:
+    """The Dockerfiles a build can read, repository-relative (`file:`, else `Dockerfile` in the
+    context), for every value of the inputs its path holds; None when not enumerable."""
     if b.file is not None:
-        shown, files = _template(b.file, domains, 2), expand(b.file, domains)
+        return expand(b.file, domains)
+    if b.context is not None:
+        contexts = expand(b.context, domains)
+        return [
+            f"{c.strip('/')}/Dockerfile" if c.strip("/") not in ("", ".") else "Dockerfile" for c in contexts or []
+        ] or None
+    return None
+
+
+def _dockerfile(ctx: ReviewContext, b: ImageBuild, domains: Domains) -> str:
+    """The Dockerfile a build reads, and whether the repository has it (the paths are the
+    workspace's, the checked-out repository's)."""
+    if b.file is not None:
+        shown = _template(b.file, domains, 2)
     elif b.context is not None:
         shown = f"{_template(b.context, domains, 2)} (its `Dockerfile`)"
-        contexts = expand(b.context, domains)
-        files = [f"{c.rstrip('/')}/Dockerfile" if c not in ("", ".") else "Dockerfile" for c in contexts or []] or None
     else:
         return "-"
+    files = _build_files(b, domains)
     if not files:
         return shown
     here = [f for f in files if not ctx.workspace.escapes(f) and ctx.workspace.is_file(f)]
@@ -418,6 +437,82 @@ def _builds(ctx: ReviewContext, workflows: list[Workflow], domains: dict[str, Do
     if notes:
         out.append("How the tags known only at run time are computed:\n\n" + "\n".join(notes))
     return out
+
+
+# --- Dockerfiles ----------------------------------------------------------------------------
+
+
+def _base(use: Any) -> str:
+    if use.kind == "stage":
+        return f"stage {code(use.written)}"
+    if use.kind == "unknown":
+        return f"{code(use.written)} (unknown: {prose(use.reason)})"
+    if use.kind == "invalid":
+        return f"{code(use.written)} (not a valid reference)"
+    shown = use.resolved or use.written
+    return code(shown) + (f" (ARG {', '.join(use.args)})" if use.args else "")
+
+
+def _dockerfiles(
+    ctx: ReviewContext, files: list[Any], workflows: list[Workflow], domains: dict[str, Domains]
+) -> list[str]:
+    """Each Dockerfile: its stages in order (the image each starts from and the commands it
+    runs), the user the final stage runs as, the ports it exposes, and the workflow steps
+    that build it."""
+    built_by: dict[str, list[str]] = {}
+    for wf in workflows:
+        for step in wf.steps():
+            for b in step.builds:
+                for path in _build_files(b, domains[wf.path]) or []:
+                    link = ctx.link.span(b.span, f"{wf.path.rsplit('/', 1)[-1]}: {plain(step.label)}")
+                    if link not in built_by.setdefault(path, []):
+                        built_by[path].append(link)
+    rows = []
+    for f in sorted(files, key=lambda f: f.path):
+        stages = []
+        for st in f.stages:
+            runs = [i for i in st.instructions if i.kind == "RUN"]
+            what = ", ".join(code(shorten(" ".join(i.text.split()), 60)) for i in runs[:3])
+            what += f" and {len(runs) - 3} more" if len(runs) > 3 else ""
+            platform = f" (platform {code(st.platform.value)})" if st.platform.is_known else ""
+            stages.append(
+                f"{st.index + 1}. "
+                + (f"{code(st.name)} " if st.name else "")
+                + ctx.link.span(st.from_.span, "from")
+                + f" {_base(st.base)}{platform}"
+                + (f"; runs {what}" if what else "")
+            )
+        final = f.final_stage
+        user = f.effective_user(final) if final is not None else None
+        if final is None:
+            who = "-"
+        elif user is None:
+            who = "not set: the base image's user (root unless that image sets another)"
+        else:
+            who = ctx.link.span(user.span, code(f"USER {user.text}"))
+        ports = []
+        if final is not None:
+            for st in f.lineage(final):
+                for i in st.instructions:
+                    if i.kind == "EXPOSE":
+                        ports.extend(i.ports)  # type: ignore[union-attr]
+        rows.append(
+            [
+                ctx.link.span(f.span, f.path),
+                "<br>".join(stages) or "no stage",
+                who,
+                ", ".join(code(p) for p in ports) or "-",
+                "<br>".join(built_by.get(f.path, [])) or "-",
+            ]
+        )
+    return [
+        (
+            "Each Dockerfile's stages in the order Docker reads them (the image each starts from "
+            "and the commands it runs), the user the final stage runs as (its last USER, or the "
+            "last of the stages it builds on), the ports it exposes, and the workflow steps that build it."
+        ),
+        table(["Dockerfile", "stages", "final user", "exposes", "built by"], rows),
+    ]
 
 
 # --- files CI rewrites ---------------------------------------------------------------------

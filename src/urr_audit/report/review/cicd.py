@@ -369,7 +369,14 @@ def _dockerfile(ctx: ReviewContext, b: ImageBuild, domains: Domains) -> str:
     files = _build_files(b, domains)
     if not files:
         return shown
-    here = [f for f in files if not ctx.workspace.escapes(f) and ctx.workspace.is_file(f)]
+    # the Dockerfile model knows the ones it read; a file it could not parse still exists
+    docker = getattr(ctx.project, "docker", None)
+    here = [
+        f
+        for f in files
+        if (docker is not None and docker.file(f) is not None)
+        or (not ctx.workspace.escapes(f) and ctx.workspace.is_file(f))
+    ]
     if len(files) == 1 and here:
         return ctx.link.file(here[0], code(here[0]))
     if not here:

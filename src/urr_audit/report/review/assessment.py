@@ -75,7 +75,8 @@ def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     if spec.types and spec.scope == "terraform.resource":
         noun = " / ".join(f"`{t}`" for t in spec.types) + " resources"
     elif spec.types:
-        noun = " / ".join(spec.types) + " objects"
+        what = {"docker.instruction": "instructions", "github.step": "steps"}.get(spec.scope, "objects")
+        noun = " / ".join(f"`{t}`" if spec.scope != "kubernetes.object" else t for t in spec.types) + f" {what}"
     else:
         noun = _SCOPE_NOUN.get(spec.scope, spec.scope.replace(".", " ") + "s")
     return len(nodes), noun

@@ -457,7 +457,7 @@ def _base(use: Any) -> str:
     if use.kind == "invalid":
         return f"{code(use.written)} (not a valid reference)"
     shown = use.resolved or use.written
-    return code(shown) + (f" (ARG {', '.join(use.args)})" if use.args else "")
+    return code(shown) + (f" (ARG {', '.join(code(a) for a in use.args)})" if use.args else "")
 
 
 def _dockerfiles(

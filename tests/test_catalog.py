@@ -61,3 +61,25 @@ def test_duplicate_id_in_extra_dir_is_rejected(tmp_path):
     (tmp_path / "dup.yaml").write_text((ROOT / "rules" / f"{first.id}.yaml").read_text())
     with pytest.raises(CatalogError, match="already used"):
         load_rules((tmp_path,))
+
+
+def test_builtin_rule_files_take_the_fast_yaml_path():
+    """The catalog is read at every start: every built-in rule file must parse with libyaml
+    (the C loader) to the same data as the YAML 1.2 loader, so none falls back to the slow one."""
+    from ruamel.yaml import YAML
+
+    from urr_audit.catalog import builtin_rules_dir
+
+    fast, pure = YAML(typ="safe", pure=False), YAML(typ="safe", pure=True)
+    for path in sorted(builtin_rules_dir().glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert fast.load(text) == pure.load(text), path.name
+
+
+def test_yaml_1_2_rule_file_still_loads(tmp_path):
+    from urr_audit.catalog import load_yaml_text
+
+    assert load_yaml_text("cidrs: [0.0.0.0/0, ::/0]\nrefs: [https://a.example/x, https://b.example/y]\n") == {
+        "cidrs": ["0.0.0.0/0", "::/0"],
+        "refs": ["https://a.example/x", "https://b.example/y"],
+    }

@@ -63,7 +63,24 @@ def undecided(ctx, env, params: NoParams):
     yield ctx.undecided(at=env.objects[0], message="value unknown")
 
 
-CHECKS = {c.__urr_check__.name: c.__urr_check__ for c in (every_object, crash, undecided)}
+@check("t-rated", scope="kubernetes.object")
+def rated(ctx, obj, params: NoParams):
+    """test"""
+    # "web" is lowered (intent plausible), "api" asks for more than its rule allows
+    severity = "low" if obj.name == "web" else "critical"
+    yield ctx.finding(at=obj, message=f"{obj.name} rated", severity=severity, confidence="low", column=7)
+
+
+CHECKS = {c.__urr_check__.name: c.__urr_check__ for c in (every_object, crash, undecided, rated)}
+
+
+def test_finding_severity_is_lowered_never_raised_and_carries_confidence_and_column():
+    rule = _rule("t-rated").model_copy(update={"confidence": "high"})
+    res = run(_project(), [rule], CHECKS)
+    got = {f.message: (f.severity.value, f.confidence, f.column) for f in res.findings}
+    assert got == {"api rated": ("high", "low", 7), "web rated": ("low", "low", 7)}
+    plain = run(_project(), [_rule("t-every-object").model_copy(update={"confidence": "medium"})], CHECKS)
+    assert {(f.confidence, f.column) for f in plain.findings} == {("medium", None)}
 
 
 def test_base_object_in_two_environments_is_one_finding():

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from urr_audit.model.common import Severity
+from urr_audit.model.common import Confidence, Severity
 
 RULE_ID = re.compile(r"^URR-(TF|K8S|GHA|DOCKER|ARGO|X|SUP|IO)-\d{3}$|^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}$")
 
@@ -29,6 +29,7 @@ class Rule(BaseModel):
     id: str
     title: str
     severity: Severity
+    confidence: Confidence | None = None  # how sure the rule is, when it says (zizmor's second axis)
     category: str
     check: str
     params: dict[str, Any] = Field(default_factory=dict)
@@ -72,15 +73,27 @@ def builtin_rules_dir() -> Path:
     return here.parent.parent / "rules"
 
 
-def _yaml():
+@cache
+def _yaml(pure: bool) -> Any:
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True)
+    return YAML(typ="safe", pure=pure)
+
+
+def load_yaml_text(text: str) -> Any:
+    """A rule file's data. libyaml (ruamel's C loader) reads the catalog about five times faster
+    than the pure-Python one, which matters at every start; it follows YAML 1.1 and refuses some
+    YAML 1.2 a team may write (`[https://x, ::/0]` in a flow list), so those files are read again
+    by the pure loader, which decides."""
+    try:
+        return _yaml(False).load(text)
+    except Exception:  # noqa: BLE001 -- any refusal: the pure loader gives the real answer
+        return _yaml(True).load(text)
 
 
 def load_rule_file(path: Path) -> Rule:
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        data = load_yaml_text(path.read_text(encoding="utf-8"))
     except Exception as exc:  # ruamel raises many types; all mean "not valid YAML"
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -332,9 +332,9 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
     finding listing them, even when overlays gave it different namespaces (and so addresses)."""
     groups: dict[tuple, list[Hit]] = {}
     for h in hits:
-        groups.setdefault((h.span.path, h.span.line, h.message, h.undecided), []).append(h)
+        groups.setdefault((h.span.path, h.span.line, h.column, h.message, h.undecided), []).append(h)
     out = []
-    for (path, line, message, undecided), group in groups.items():
+    for (path, line, column, message, undecided), group in groups.items():
         envs = sorted({h.environment for h in group if h.environment})
         addresses = sorted({_strip_env(h.address, h.environment) for h in group})
         first = group[0]
@@ -356,6 +356,8 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             message=message,
             fingerprint=_fingerprint(rule.id, path, address and _strip_env(address, first.environment), message),
             related=first.related,
+            column=column,
+            confidence=first.confidence or rule.confidence,
         )
         out.append((finding, undecided))
     return out

@@ -55,6 +55,8 @@ def test_every_option_in_the_readme_exists():
     # options of other tools the README shows in examples
     # benchmark scripts' options (bench_scale.py, bench_report.py); --help is click's own
     foreign = {"--copies", "--screenshot", "--help"}
+    foreign |= {"--offline"}  # zizmor's, in the differential oracle's description
+    foreign |= {"--build-arg", "--checksum", "--from", "--mount"}  # Dockerfile and docker build syntax
     assert mentioned - known - foreign == set()
 
 
@@ -188,3 +190,12 @@ def test_render_is_byte_identical_to_kubectl_kustomize():
         assert ours.stdout == expected, d
         compared += 1
     assert compared >= 100
+
+
+def test_inventory_labels_are_singular_for_one():
+    from urr_audit.report.text import counted
+
+    assert counted(1, ".gitignore files") == "1 .gitignore file"
+    assert counted(1, "local cluster configurations") == "1 local cluster configuration"
+    assert counted(1, "policies") == "1 policy"
+    assert counted(3, "build stages") == "3 build stages"

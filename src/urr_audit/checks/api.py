@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from urr_audit.model.common import Severity, Span
+from urr_audit.model.common import Confidence, Severity, Span
 
 
 class NoParams(BaseModel):
@@ -105,6 +105,9 @@ class Hit:
     settled: bool = False
     # below the rule's severity when the check sees plausible intent (the message says which)
     severity: Severity | None = None
+    # how sure the check is that the weakness is real here (zizmor's second axis), when it says
+    confidence: Confidence | None = None
+    column: int | None = None  # 1-based, when the check knows the exact place on the line
 
 
 def _span_of(at: Any) -> Span:
@@ -135,18 +138,29 @@ class Context:
         related: Iterable[Any] = (),
         node: Any = None,
         settled: bool = False,
-        severity: Severity | None = None,
+        severity: Severity | str | None = None,
+        confidence: Confidence | None = None,
+        column: int | None = None,
     ) -> Hit:
-        """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env."""
+        """`at` is where the user must edit (a Span or node); `node` (default `at`) gives address/env.
+        `severity`/`confidence` override the rule's for this finding (severity only downwards);
+        `column` is the exact column on the line."""
         source = node if node is not None else at
+        if environment is None:
+            # the deployment environment a node belongs to; a workflow job's `environment:`
+            # (an approval gate, not a Terraform/Kubernetes environment) is not one
+            environment = getattr(source, "environment", None)
+            environment = environment if isinstance(environment, str) else None
         return Hit(
             span=_span_of(at),
             message=message,
             address=address if address is not None else getattr(source, "address", None),
-            environment=environment if environment is not None else getattr(source, "environment", None),
+            environment=environment,
             related=[_span_of(r) for r in related],
             settled=settled,
-            severity=severity,
+            severity=Severity(severity) if severity is not None else None,
+            confidence=confidence,
+            column=column,
         )
 
     def undecided(self, *, at: Any, message: str, **kw: Any) -> Hit:

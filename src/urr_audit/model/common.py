@@ -33,6 +33,9 @@ class Severity(str, Enum):
         return _SEVERITY_RANK[self]
 
 
+# How sure a rule is that a finding is a real weakness (zizmor's second axis, beside severity).
+Confidence = Literal["high", "medium", "low"]
+
 _SEVERITY_RANK = {
     Severity.CRITICAL: 4,
     Severity.HIGH: 3,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from urr_audit.model.common import Severity, Span
+from urr_audit.model.common import Confidence, Severity, Span
 
 
 class Finding(BaseModel):
@@ -24,6 +24,8 @@ class Finding(BaseModel):
     suppressed_by: str | None = None  # "comment" (inline urr-audit: ignore) or "baseline"
     justification: str | None = None  # what follows the ids of the suppressing comment
     related: list[Span] = Field(default_factory=list)
+    column: int | None = None  # 1-based, when the rule locates the finding inside the line
+    confidence: Confidence | None = None  # the rule's (or the finding's own), when the rule rates it
 
     def sort_key(self) -> tuple[str, int, str, str, str]:
         return (self.path, self.line, self.rule_id, self.address or "", self.message)

@@ -16,6 +16,7 @@ has `start`/`end` offsets into the expression text. `walk(node)` yields a tree's
 `refs(node)` gives the context paths an expression reads, as `Ref`s: `github.event.pull_request.
 title`, `steps.meta.outputs.tag`, `secrets` (for `toJSON(secrets)`), `secrets.?` (a dynamic
 index: `secrets[inputs.name]`, with `dynamic=True`), `github.event.commits.*.message`.
+`value_refs(node)` is the subset whose text can reach the result (`a == 'x'` only decides it).
 
 Evaluation
 ----------
@@ -225,6 +226,46 @@ def refs(node: Node) -> list[Ref]:
             return
         for c in children(n):
             visit(c)
+
+    visit(node)
+    out.sort(key=lambda r: r.start)
+    return out
+
+
+# Calls whose result carries (some of) their arguments' text; the others return booleans or
+# numbers (`contains`, `startsWith`, status functions) or text of their own (`hashFiles`).
+_TEXT_CALLS = frozenset({"format", "join", "tojson", "fromjson"})
+
+
+def value_refs(node: Node) -> list[Ref]:
+    """The references whose value (text) can reach the expression's result, as opposed to those
+    that only decide it: `a == 'x'`, `contains(a, 'x')`, `!a` and the predicates of `case()` give
+    booleans; `a && b` is `b` unless `a` is falsy (null, '', 0, false: no text worth the name);
+    `a || b`, `format()`, `join()`, `toJSON()`, `fromJSON(a).b` and `case()` values pass text on.
+    A dynamic index selects (`x[a]` passes `x` on, not `a`). What template injection follows."""
+    out: list[Ref] = []
+
+    def visit(n: Node) -> None:
+        chain = _chain(n)
+        if chain is not None:
+            out.append(Ref(tuple(chain[0]), chain[1], n.start, n.end))
+            return
+        if isinstance(n, (Property, Star, Index)):
+            visit(n.obj)  # `fromJSON(x).y`, `(a || b).c`
+        elif isinstance(n, Binary):
+            if n.op == "||":
+                visit(n.left)
+                visit(n.right)
+            elif n.op == "&&":
+                visit(n.right)
+        elif isinstance(n, Call):
+            if n.name in _TEXT_CALLS:
+                for a in n.args:
+                    visit(a)
+            elif n.name == "case":
+                for i, a in enumerate(n.args):
+                    if i % 2 == 1 or i == len(n.args) - 1:
+                        visit(a)
 
     visit(node)
     out.sort(key=lambda r: r.start)

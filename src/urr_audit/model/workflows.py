@@ -20,8 +20,10 @@ Reading the model
   `steps`, or for a reusable-workflow call `uses`/`with_`/`secrets`/`secrets_inherit` and
   `called` (the local callee's path once linked); `steps_using("docker/setup-qemu-action")`.
 - `Step`: `uses` (`Uses`: kind, owner/repo/path, ref and `ref_kind`), `run` (`Run`: script,
-  effective shell and working directory), `with_`, `env`, `condition`, `continue_on_error`, `id`,
-  `name`, and what the loader recognised in it: `builds`, `logins`, `edits`.
+  effective shell and working directory, its `commands` and the `writes` it makes to
+  `GITHUB_ENV`/`GITHUB_OUTPUT`/`GITHUB_PATH` (`FileWrite`: name, expressions and shell variables
+  written)), `with_`, `env`, `condition`, `continue_on_error`, `id`, `name`, and what the loader
+  recognised in it: `builds`, `logins`, `edits`.
 - Every value a user writes is a `Scalar`: the YAML value (`value`), its `span` and `column`,
   and the `${{ }}` expressions in it (`exprs`, each an `Expr` with its syntax tree, its exact
   line and column in the file, the context paths it reads (`refs`) and the functions it calls).
@@ -43,7 +45,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +76,9 @@ class ContextRef(BaseModel):
     dynamic: bool = False
     line: int
     column: int
+    # Whether the value's text can reach the expression's result (`gha_expr.value_refs`): False
+    # for `a` in `a == 'x'`, `contains(a, 'x')`, `!a`, `a && b`, a `case()` predicate.
+    reaches_value: bool = True
 
     @property
     def dotted(self) -> str:
@@ -285,10 +291,35 @@ class ShellCommand(BaseModel):
     span: Span  # the line in the file where the command starts
     column: int = 1  # of the command name
     source: str = ""  # the whole script line (continuations joined), as written
+    # (operator, target as written): `(">>", "$GITHUB_ENV")`, a `{ ...; } >> f` group's included
+    redirects: list[tuple[str, str]] = Field(default_factory=list)
 
     @property
     def name(self) -> str:
         return self.argv[0] if self.argv else ""
+
+
+CommandFile = Literal["GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"]
+
+
+class FileWrite(BaseModel):
+    """A write of a `run:` script to one of the runner's command files: `echo "X=$V" >>
+    "$GITHUB_ENV"`, `tee -a $GITHUB_PATH`, a `cat >> $GITHUB_OUTPUT <<EOF` body line, a
+    `{ ...; } >> $GITHUB_OUTPUT` group, the deprecated `::set-output`, or (PowerShell and other
+    shells, not split) a line naming the file. What later steps read as `env.NAME`,
+    `steps.<id>.outputs.NAME` or on their PATH."""
+
+    model_config = _FROZEN
+
+    file: CommandFile
+    span: Span
+    column: int = 1
+    name: str | None = None  # `NAME=...` / `NAME<<EOF` when written literally; None for PATH or unknown
+    exprs: tuple[Expr, ...] = ()  # the `${{ }}` expanded into the written text
+    variables: tuple[str, ...] = ()  # shell variables read in the written text (`$TITLE`, `${X}`)
+    literal: bool = False  # constant text: no expression, variable, command output or piped input
+    computed: bool = False  # takes in a command's output (`$(...)`, a pipe into `tee`, `jq ... >>`)
+    via: str = ""  # `echo`, `printf`, `tee`, `heredoc`, `::set-output`, `script` (not split)
 
 
 class Run(BaseModel):
@@ -299,10 +330,14 @@ class Run(BaseModel):
     shell_span: Span | None = None
     working_directory: Scalar | None = None  # step's, else the defaults'
     commands: list[ShellCommand] = Field(default_factory=list)  # bash/sh scripts only
+    writes: list[FileWrite] = Field(default_factory=list)  # to GITHUB_ENV / GITHUB_OUTPUT / ...
 
     @property
     def text(self) -> str:
         return self.script.text
+
+    def writes_to(self, file: CommandFile) -> list[FileWrite]:
+        return [w for w in self.writes if w.file == file]
 
 
 class Container(BaseModel):
@@ -666,11 +701,10 @@ def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:
         return
     if isinstance(node, BaseModel):
         base = getattr(node, "address", None) or address
-        for name in type(node).model_fields:
+        for name, key in _scalar_fields(type(node)):
             value = getattr(node, name)
             if value is None or isinstance(value, (str, int, bool, Span)):
                 continue
-            key = "if" if name == "condition" else name.rstrip("_").replace("_", "-")
             yield from iter_scalars(value, f"{base}/{key}")
     elif isinstance(node, dict):
         for k, v in node.items():
@@ -678,6 +712,30 @@ def iter_scalars(node: Any, address: str = "") -> Iterator[tuple[str, Scalar]]:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from iter_scalars(v, f"{address}/{i}")
+
+
+@cache
+def _scalar_fields(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(field, address key) of the fields of a model class that can hold a `Scalar`: the walk
+    skips the others (shell commands, image builds, spans), which are most of a step."""
+    return tuple(
+        ("if" if name == "condition" else name.rstrip("_").replace("_", "-"), name)[::-1]
+        for name, info in cls.model_fields.items()
+        if _may_hold_scalar(info.annotation, set())
+    )
+
+
+def _may_hold_scalar(tp: Any, seen: set[Any]) -> bool:
+    if tp is Scalar:
+        return True
+    if get_origin(tp) is Literal:
+        return False
+    if isinstance(tp, str) or tp in seen:
+        return isinstance(tp, str)  # an unresolved forward reference: walk it to be safe
+    seen.add(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return any(_may_hold_scalar(f.annotation, seen) for f in tp.model_fields.values())
+    return any(_may_hold_scalar(a, seen) for a in get_args(tp))
 
 
 # --- values a reusable workflow's inputs take ----------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import PydanticUndefined
+from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from urr_audit.catalog import Rule
 from urr_audit.checks.api import CheckSpec
@@ -34,7 +34,7 @@ def check_entries(checks: dict[str, CheckSpec], rules: list[Rule]) -> list[dict[
                     "name": pname,
                     "type": _type_name(fld.annotation),
                     "required": required,
-                    "default": default if not hasattr(default, "model_dump") else default.model_dump(),
+                    "default": to_jsonable_python(default),  # nested models and lists of them
                 }
             )
         out.append(

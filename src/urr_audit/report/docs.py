@@ -13,6 +13,8 @@ def rule_markdown(rule: Rule) -> str:
         f"- category: {rule.category}",
         f"- check: `{rule.check}`",
     ]
+    if rule.confidence:
+        lines.insert(3, f"- confidence: {rule.confidence}")
     if rule.environments:
         lines.append(f"- only in environments matching: {', '.join(rule.environments)}")
     if rule.skip_environments:
@@ -24,12 +26,30 @@ def rule_markdown(rule: Rule) -> str:
     if rule.params:
         lines.append("- params:")
         for k, v in sorted(rule.params.items()):
-            lines.append(f"  - `{k}`: `{v}`")
+            table = isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v))
+            if table and len(str(v)) > 80:
+                # tables (actions and the scopes they use, cache inputs...) read better as YAML
+                block = _yaml_block(v)
+                lines += [f"  - `{k}`:", "", "    ```yaml", *(f"    {b}" for b in block), "    ```", ""]
+            else:
+                lines.append(f"  - `{k}`: `{v}`")
     lines += ["", "## Why", "", rule.rationale.strip(), "", "## How to fix", "", rule.remediation.strip()]
     if rule.references:
         lines += ["", "## References", ""] + [f"- {r}" for r in rule.references]
     lines += ["", f"Fixtures: `fixtures/rules/{rule.id}/bad` (fails) and `fixtures/rules/{rule.id}/good` (passes)."]
     return "\n".join(lines) + "\n"
+
+
+def _yaml_block(value: object) -> list[str]:
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    buf = io.StringIO()
+    yaml.dump(value, buf)
+    return buf.getvalue().rstrip("\n").splitlines()
 
 
 def index_markdown(rules: list[Rule]) -> str:

@@ -47,6 +47,21 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
+def counted(n: int, label: str) -> str:
+    """`1 Terraform module` / `2 Terraform modules` for an inventory label, which is plural."""
+    if n != 1:
+        return f"{n} {label}"
+    head, _, last = label.rpartition(" ")
+    one = (
+        last[:-3] + "y"
+        if last.endswith("ies")
+        else last[:-1]
+        if last.endswith("s") and not last.endswith("ss")
+        else last
+    )
+    return f"{n} {head + ' ' if head else ''}{one}"
+
+
 @dataclass
 class _Paint:
     color: bool
@@ -101,7 +116,7 @@ class _Writer:
                 f"{self.paint(loc, 'bold')}{pad0}  {self.paint(sev, style)}{' ' * (w1 - len(sev))}  "
                 f"{self.paint(rule, 'bold')}{' ' * (w2 - len(rule))}  "
             )
-            if len(loc) > w0:  # a very long path: the rest of the row on the next line
+            if len(loc) > w0 and self.width:  # a very long path in a terminal: the rest on the next line
                 self.line(self.paint(loc, "bold"))
                 head = " " * w0 + head[len(self.paint(loc, "bold")) :]
             if self.width and self.width - indent < 40 and len(msg) > self.width - indent:
@@ -268,7 +283,7 @@ def _summary_line(report: Any, paint: _Paint) -> str:
 def _scope_line(report: Any) -> str:
     """What was read (every sub-project's inventory, whatever its kind), rules, focus, time."""
     s = summary(report)
-    items = [f"{n} {name}" for inv in inventories(report.project).values() for name, n in inv.items() if n]
+    items = [counted(n, name) for inv in inventories(report.project).values() for name, n in inv.items() if n]
     files = len(getattr(report, "files_read", []))
     read = f"read {plural(files, 'file')}" + (f" ({', '.join(items)})" if items else "")
     focus = getattr(report, "focus", None)
@@ -292,7 +307,7 @@ def _verbose_inputs(w: _Writer, report: Any) -> None:
         w.line(f"  {d['path']}{' ' * (wp - len(d['path']))}  {env}: {d['reason']}")
     w.heading("Read:")
     for part, inv in inventories(report.project).items():
-        w.line(f"  {part}: " + ", ".join(f"{n} {k}" for k, n in inv.items()))
+        w.line(f"  {part}: " + ", ".join(counted(n, k) for k, n in inv.items()))
     focus = getattr(report, "focus", None)
     if focus is not None and not focus.everything:
         w.heading("Reported about:")

@@ -16,7 +16,7 @@ from typing import Any
 from urr_audit.loaders.workflows.expressions import ExprSyntaxError, find, parse
 from urr_audit.loaders.workflows.yamlpos import Path, Pos, PosDoc
 from urr_audit.model.common import LoadError, Span
-from urr_audit.model.gha_expr import Node, calls, refs
+from urr_audit.model.gha_expr import Node, calls, refs, value_refs
 from urr_audit.model.workflows import Condition, ContextRef, Expr, Scalar
 
 _OPENER = re.compile(r"\$\{\{")
@@ -145,9 +145,18 @@ class Located:
             self.error(eline, f"invalid expression `{shown}`: {exc.message}", column=ecol)
             return None
         located = []
+        flowing = {(r.start, r.end) for r in value_refs(node)}
         for r in refs(node):
             rl, rc = self.doc.line_col(inner_at + r.start) if inner_at is not None else (line, col)
-            located.append(ContextRef(parts=r.parts, dynamic=r.dynamic, line=rl, column=rc))
+            located.append(
+                ContextRef(
+                    parts=r.parts,
+                    dynamic=r.dynamic,
+                    line=rl,
+                    column=rc,
+                    reaches_value=(r.start, r.end) in flowing,
+                )
+            )
         end_line, end_col = self.doc.line_col(end)
         return Expr(
             text=inner.strip(),

@@ -20,7 +20,7 @@ from urr_audit.loaders.workflows.shell import (
 )
 from urr_audit.model.common import Span
 from urr_audit.model.gha_images import FileEdit, Hole, ImageBuild, ImageName, RegistryLogin, Template
-from urr_audit.model.workflows import Scalar, ShellCommand, Step
+from urr_audit.model.workflows import FileWrite, Scalar, ShellCommand, Step
 
 if TYPE_CHECKING:
     from urr_audit.loaders.workflows.positions import Located
@@ -233,13 +233,14 @@ class Recogniser:
                     )
                 )
         shell_commands: list[ShellCommand] = []
+        writes: list[FileWrite] = []
         if step.run is not None:
-            shell_commands = self.script(step, path, chain, builds, logins, edits)
-        if not (builds or logins or edits or shell_commands):
+            shell_commands = self.script(step, path, chain, builds, logins, edits, writes)
+        if not (builds or logins or edits or shell_commands or writes):
             return step
         update: dict[str, Any] = {"builds": builds, "logins": logins, "edits": edits}
-        if shell_commands and step.run is not None:
-            update["run"] = step.run.model_copy(update={"commands": shell_commands})
+        if (shell_commands or writes) and step.run is not None:
+            update["run"] = step.run.model_copy(update={"commands": shell_commands, "writes": writes})
         return step.model_copy(update=update)
 
     # --- docker/build-push-action -----------------------------------------------------------
@@ -308,17 +309,23 @@ class Recogniser:
         builds: list[ImageBuild],
         logins: list[RegistryLogin],
         edits: list[FileEdit],
+        writes: list[FileWrite],
     ) -> list[ShellCommand]:
         """Recognise what the script does; return its commands (POSIX shells only)."""
         assert step.run is not None
         text = step.run.script.text
         shell = (step.run.shell or "bash").split()[0].rsplit("/", 1)[-1]
         if shell not in ("bash", "sh", "dash", "zsh", "ksh"):
-            return []  # pwsh, python, cmd...: not split as a POSIX shell
+            # pwsh, python, cmd...: not split as a POSIX shell; a line naming a command file
+            # is a write of unknown text
+            writes.extend(self.unsplit_writes(step, path))
+            return []
         try:
             occ = find(text)
         except ExprSyntaxError:
             return []  # reported by the expression pass
+        script_exprs = step.run.script.exprs if len(step.run.script.exprs) == len(occ) else ()
+        files = _Writes(self, step, path, script_exprs, lines=text.split("\n"))
         inners = [o.inner for o in occ]
         sources = [text[o.start : o.end] for o in occ]
         lines = text.split("\n")
@@ -336,8 +343,15 @@ class Recogniser:
             column = col + lp if lp >= 0 else col
             span = Span(path=self.located.file, line=line, end_line=line)
             found.append(
-                ShellCommand(argv=[w.text(inners) for w in cmd.words], span=span, column=column, source=cmd.source)
+                ShellCommand(
+                    argv=[w.text(inners) for w in cmd.words],
+                    span=span,
+                    column=column,
+                    source=cmd.source,
+                    redirects=[(op, w.text(inners)) for op, w in cmd.redirects],
+                )
             )
+            writes.extend(files.of(cmd, span, column))
             if name not in ("docker", "sed", "yq", "kustomize"):
                 continue
             ctx = _Cmd(self, cmd, chain, inners, sources, base, span, column, step.address)
@@ -350,6 +364,139 @@ class Recogniser:
             else:
                 ctx.kustomize(edits)
         return found
+
+    def unsplit_writes(self, step: Step, path: Path) -> list[FileWrite]:
+        assert step.run is not None
+        out = []
+        cursor = 0
+        for raw in step.run.script.text.split("\n"):
+            m = _COMMAND_FILE.search(raw)
+            if m is None:
+                continue
+            line, col, cursor = self.located.locate((*path, "run"), raw.strip(), cursor)
+            exprs = tuple(e for e in step.run.script.exprs if e.span.line == line)
+            out.append(
+                FileWrite(
+                    file=m.group(1),  # type: ignore[arg-type]
+                    span=Span(path=self.located.file, line=line, end_line=line),
+                    column=col,
+                    exprs=exprs,
+                    computed=True,
+                    via="script",
+                )
+            )
+        return out
+
+
+# `$GITHUB_ENV`, `${GITHUB_ENV}`, `$env:GITHUB_ENV`, `%GITHUB_ENV%`, `os.environ["GITHUB_ENV"]`...
+_COMMAND_FILE = re.compile(r"\b(GITHUB_ENV|GITHUB_OUTPUT|GITHUB_PATH|GITHUB_STATE|GITHUB_STEP_SUMMARY)\b")
+_COMMAND_FILES = frozenset({"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"})
+_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)(=|<<)(.*)", re.DOTALL)
+_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>"})
+
+
+class _Writes:
+    """The writes of one script's commands to the runner's command files."""
+
+    def __init__(self, rec: Recogniser, step: Step, path: Path, exprs: tuple[Any, ...], lines: list[str]):
+        self.rec, self.step, self.path, self.exprs, self.lines = rec, step, path, exprs, lines
+        self.open: dict[str, tuple[str, str]] = {}  # file -> (name, delimiter) of a `NAME<<EOF` value
+        self.cursor = 0
+
+    @staticmethod
+    def _file(w: Word) -> str | None:
+        """The command file a word names (`$GITHUB_ENV`, `"${GITHUB_OUTPUT}"`), else None."""
+        return next((p.name for p in w.parts if isinstance(p, ShellVar) and p.name in _COMMAND_FILES), None)
+
+    def of(self, cmd: Command, span: Span, column: int) -> list[FileWrite]:
+        targets = [f for op, w in cmd.redirects if op in _WRITE_OPS and (f := self._file(w))]
+        name = cmd.words[0].raw
+        words = cmd.words[1:]
+        via = name
+        if name == "tee":
+            targets += [f for w in words if (f := self._file(w))]
+            words = []  # it writes its standard input
+        elif name == "echo" and words and words[0].raw.startswith("::set-output"):
+            m = re.match(r"::set-output name=([^:]+)::", words[0].raw)
+            return [
+                self._write("GITHUB_OUTPUT", span, column, m.group(1) if m else None, cmd.words[1:], "::set-output")
+            ]
+        if not targets:
+            return []
+        if cmd.heredoc is not None:
+            return [w for f in targets for w in self._heredoc(f, cmd.heredoc)]
+        if name == "echo":
+            while words and re.fullmatch(r"-[neE]+", words[0].raw):
+                words = words[1:]
+        elif name not in ("printf", "tee"):
+            via = "command"
+        return [self._named(f, span, column, words, via) for f in targets]
+
+    def _named(self, file: str, span: Span, column: int, words: list[Word], via: str) -> FileWrite:
+        first = words[0].raw if words else ""
+        name = None
+        m = _NAMED.match(first) if via in ("echo", "printf") else None
+        if file in self.open:
+            opened, delim = self.open[file]
+            if first.strip() == delim:
+                del self.open[file]
+            name = opened
+        elif m:
+            name = m.group(1)
+            if m.group(2) == "<<":
+                self.open[file] = (name, m.group(3).strip())
+        return self._write(file, span, column, name, words, via)
+
+    def _write(self, file: str, span: Span, column: int, name: str | None, words: list[Word], via: str) -> FileWrite:
+        exprs = tuple(
+            self.exprs[p.index]
+            for w in words
+            for p in w.parts
+            if isinstance(p, Expression) and p.index < len(self.exprs)
+        )
+        variables = tuple(dict.fromkeys(p.name for w in words for p in w.parts if isinstance(p, ShellVar)))
+        dynamic = any(isinstance(p, (Expression, ShellVar, CommandSubstitution)) for w in words for p in w.parts)
+        output = any(isinstance(p, CommandSubstitution) for w in words for p in w.parts)
+        return FileWrite(
+            file=file,  # type: ignore[arg-type]
+            span=span,
+            column=column,
+            name=None if file == "GITHUB_PATH" else name,
+            exprs=exprs,
+            variables=variables,
+            literal=via in ("echo", "printf", "::set-output") and not dynamic,
+            computed=output or via in ("tee", "command"),
+            via=via,
+        )
+
+    def _heredoc(self, file: str, body: tuple[int, int]) -> list[FileWrite]:
+        out = []
+        for i in range(*body):
+            raw = self.lines[i] if i < len(self.lines) else ""
+            if not raw.strip():
+                continue
+            line, col, self.cursor = self.rec.located.locate((*self.path, "run"), raw.strip(), self.cursor)
+            exprs = tuple(e for e in self.exprs if e.span.line == line)
+            variables = tuple(dict.fromkeys(m.group(1) or m.group(2) for m in _VAR_IN_TEXT.finditer(raw)))
+            m = _NAMED.match(raw.strip())
+            name = m.group(1) if m and m.group(2) == "=" and file != "GITHUB_PATH" else None
+            out.append(
+                FileWrite(
+                    file=file,  # type: ignore[arg-type]
+                    span=Span(path=self.rec.located.file, line=line, end_line=line),
+                    column=col,
+                    name=name,
+                    exprs=exprs,
+                    variables=variables,
+                    literal=not exprs and not variables and "$(" not in raw and "`" not in raw,
+                    computed="$(" in raw or "`" in raw,
+                    via="heredoc",
+                )
+            )
+        return out
+
+
+_VAR_IN_TEXT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class _Cmd:

@@ -4,7 +4,8 @@
 backslash-newline continuations joined, `&&`, `||`, `;`, `|`, `&` and parentheses separating
 commands, heredoc bodies and comments skipped), with the script line it starts on, the working
 directory changes (`cd DIR`) and literal variable assignments (`X=value`, `export X=value`) seen
-before it. `${{ }}` expressions are replaced by placeholders before splitting (their text may
+before it, its redirections (those of an enclosing `{ ...; } >> file` group included) and the
+lines of its heredoc body. `${{ }}` expressions are replaced by placeholders before splitting (their text may
 hold spaces and quotes) and come back as `Expression` markers in `Word.parts`.
 
 Recognising what a command does (docker build/push/tag, sed -i, yq -i, kustomize edit) is in
@@ -81,6 +82,9 @@ class Command:
     source: str  # the logical line it came from (placeholders restored), for locating it
     cwd: list[Word] = field(default_factory=list)  # `cd` arguments seen before, in order
     assigned: dict[str, Word] = field(default_factory=dict)  # variables assigned before it
+    # `>>`, `>`, ... and their target, its own and those of a `{ ...; }` / `( ... )` group it is in
+    redirects: list[tuple[str, Word]] = field(default_factory=list)
+    heredoc: tuple[int, int] | None = None  # 0-based script lines [first, last) of its `<<EOF` body
 
     @property
     def argv(self) -> list[str]:
@@ -128,8 +132,51 @@ def _word(raw: str, subs: list[str] | None = None) -> Word:
     return Word(raw, tuple(merged))
 
 
-def _logical_lines(script: str) -> Iterator[tuple[int, str]]:
-    """(first line index, text) with continuations joined and heredoc bodies dropped."""
+def _unquoted(text: str) -> str:
+    """The text with quoted parts blanked out: `echo "body<<EOF"` writes a delimiter, it
+    does not open a heredoc."""
+    out: list[str] = []
+    quote = ""
+    keep = False  # a quoted heredoc tag (`<<'EOF'`) stays
+    escaped = False
+    for c in text:
+        if escaped:
+            escaped = False
+            out.append(" ")
+            continue
+        if c == "\\" and quote != "'":
+            escaped = True
+            out.append(" ")
+        elif quote:
+            if c == quote:
+                quote = ""
+            out.append(c if keep else " ")
+        elif c in "'\"":
+            quote = c
+            keep = "".join(out).rstrip().endswith(("<<", "<<-"))
+            out.append(c if keep else " ")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+_FD = re.compile(r"(?<![\w$\\])\d+(?=[<>])")
+
+
+def _drop_fd_numbers(text: str) -> str:
+    """`2>&1`, `1>/dev/null`: the descriptor number is part of the redirection, not a word."""
+    if ">" not in text and "<" not in text:
+        return text
+    blank = _unquoted(text)
+    cuts = [(m.start(), m.end()) for m in _FD.finditer(blank)]
+    for a, b in reversed(cuts):
+        text = text[:a] + text[b:]
+    return text
+
+
+def _logical_lines(script: str) -> Iterator[tuple[int, str, list[tuple[int, int]]]]:
+    """(first line index, text, heredoc bodies as [first, last) line ranges) with
+    continuations joined; heredoc bodies are not commands."""
     lines = script.split("\n")
     i = 0
     while i < len(lines):
@@ -139,12 +186,15 @@ def _logical_lines(script: str) -> Iterator[tuple[int, str]]:
             i += 1
             text = text[:-1] + " " + lines[i].lstrip()
         i += 1
-        docs = _HEREDOC.findall(text) if "<<" in text else []
-        yield start, text
+        docs = _HEREDOC.findall(_unquoted(text)) if "<<" in text else []
+        bodies = []
         for _quote, tag in docs:
+            first = i
             while i < len(lines) and lines[i].strip() != tag:
                 i += 1
+            bodies.append((first, i))
             i += 1
+        yield start, text, bodies
 
 
 def _mask_substitutions(text: str) -> tuple[str, list[str]]:
@@ -206,34 +256,64 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
         pieces.append(script[last:])
         text = "".join(pieces)
     state = _State()
-    for line, logical in _logical_lines(text):
+    found: list[Command] = []
+    groups: list[int] = []  # index in `found` where each open `{` / `(` group starts
+    closed: tuple[int, int] | None = None  # the group just closed, for a redirection after it
+    for line, logical, bodies in _logical_lines(text):
         logical, state.subs = _mask_substitutions(logical)
-        tokens = _split(logical)
+        tokens = _split(_drop_fd_numbers(logical))
         if not tokens:
             continue
         restored = _PLACEHOLDER.sub(lambda m: originals[int(m.group(1))], logical)
         restored = _SUBSTITUTION.sub(lambda m: f"$({state.subs[int(m.group(1))]})", restored)
         current: list[str] = []
-        skip = False
+        redirects: list[tuple[str, Word]] = []
+        heredoc: tuple[int, int] | None = None
+        heredocs = list(bodies)
+        op: str | None = None
         for tok in [*tokens, ";"]:
-            if skip:
-                skip = False
+            if op is not None:
+                target = _word(tok, state.subs)
+                if op in ("<<", "<<-"):
+                    heredoc = heredocs.pop(0) if heredocs else None
+                elif current or closed is None:
+                    redirects.append((op, target))
+                else:  # `{ ...; } >> file`: every command of the group writes there
+                    for c in found[closed[0] : closed[1]]:
+                        c.redirects.append((op, target))
+                op = None
                 continue
-            if tok in (">", ">>", "<", ">&", "<<", "<<<", "&>", "<>", ">|"):
-                skip = True  # a redirection: the next word is its file
+            if tok in (">", ">>", "<", ">&", "<<", "<<-", "<<<", "&>", "&>>", "<>", ">|"):
+                op = tok  # a redirection: the next word is its file (or a heredoc's tag)
                 continue
             if tok not in _SEPARATORS:
                 current.append(tok)
+                closed = None
                 continue
+            if tok == ")" and not groups:
+                current = []  # a `case` pattern (`a|b)`), not a command
             if current:
                 cmd = state.simple([_word(t, state.subs) for t in current], line, restored)
                 current = []
                 if cmd is not None:
-                    yield cmd
-            if tok == "(":
-                state.subshells.append(list(state.cwd))
-            elif tok == ")" and state.subshells:
-                state.cwd = state.subshells.pop()
+                    cmd.redirects, cmd.heredoc = redirects, heredoc
+                    found.append(cmd)
+                redirects, heredoc = [], None
+            if tok in ("(", "{"):
+                groups.append(len(found))
+                if tok == "(":
+                    state.subshells.append(list(state.cwd))
+            elif tok in (")", "}"):
+                closed = (groups.pop(), len(found)) if groups else None
+                if tok == ")" and state.subshells:
+                    state.cwd = state.subshells.pop()
+            elif tok != ";":
+                closed = None
+    yield from found
+
+
+_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
+_HEADERS = frozenset({"for", "select", "case", "done", "fi", "esac", "function"})
 
 
 @dataclass
@@ -244,6 +324,11 @@ class _State:
     subs: list[str] = field(default_factory=list)  # `$(...)` / backquoted texts of the current line
 
     def simple(self, words: list[Word], line: int, source: str) -> Command | None:
+        # reserved words around the command: `if git push; then`, `while read x; do`, `! grep`
+        while words and words[0].raw in _RESERVED:
+            words = words[1:]
+        if not words or words[0].raw in _HEADERS:
+            return None  # `for x in a b`, `case $x in`, `done`, `fi`: no command of their own
         # leading assignments: `X=1 cmd` (for cmd only) or a bare `X=1` / `export X=1`
         k = 0
         while k < len(words) and _ASSIGN.fullmatch(words[k].raw):

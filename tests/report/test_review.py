@@ -252,7 +252,7 @@ def test_strengths_name_what_was_checked(urr, reviews):
     # a production-database rule counts the production databases, not every resource
     assert "`URR-TF-009` Database without deletion protection" in strengths
     assert (
-        "URR-TF-009` Database without deletion protection in a production environment: not found in 1 resources (1 `aws_db_instance`) checked"
+        "URR-TF-009` Database without deletion protection in a production environment: not found in 1 resource (1 `aws_db_instance`) checked"
         in strengths
     )
     # a rule whose subject does not exist is no strength: no Rollout in plain manifests
@@ -264,6 +264,8 @@ def test_environment_filter(tmp_path):
     assert "versus" not in markdown
     assert "environments `prod`" in markdown
     assert "Workloads in staging" not in markdown and "Workloads in prod" in markdown
+    argo = _section(markdown, "Argo CD")
+    assert "urr-spring-prod" in argo and "urr-spring-staging" not in argo and "urr-spring-dev" not in argo
 
 
 def test_a_failing_section_builder_does_not_cost_the_review():
@@ -315,19 +317,37 @@ def test_local_clusters_and_stand_ins(urr):
     assert "prod: [urr-prod-rds-proxy." in row and "staging: [urr-staging-rds-proxy." in row
 
 
+def _rows(text: str) -> list[list[str]]:
+    """The data rows of the tables in `text` (header rows left out), split into cells."""
+    lines = text.splitlines()
+    return [
+        [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        for i, line in enumerate(lines)
+        if line.startswith("| ") and not (i + 1 < len(lines) and lines[i + 1].startswith("|---"))
+    ]
+
+
 def test_cicd_section_from_the_workflow_model(urr):
+    """Seed 6.1-6.4 on the bundled repository: every workflow with its triggers and what its
+    steps do, the reusable pipeline's stages in order, image platforms and tags (run-time parts
+    shown as computed at run time), the overlays CI rewrites."""
     report, markdown = urr
     workflows = _section(markdown, "Workflows")
-    assert (
-        len([line for line in workflows.splitlines() if line.startswith("| ") and "](.github/workflows/" in line])
-        == len(report.project.workflows.workflows)
-        == 14
-    )
+    rows = {r[0]: r for r in _rows(workflows) if "](.github/workflows/" in r[1]}
+    assert len(rows) == len(report.project.workflows.workflows) == 14
     assert "| Load Tests | [load-tests.yml](.github/workflows/load-tests.yml#L1) |" in workflows
-    assert "`schedule` (cron 0 2 \\* \\* 1)" in workflows
+    assert "`schedule` (cron 0 2 \\* \\* 1: every Monday at 02:00 UTC)" in rows["Load Tests"][2]
+    assert rows["PR Validation"][3] == "detects changed paths; tests; lint / type checks; renders manifests; builds"
+    assert rows["Manual Rollback"][3] == "rewrites manifests in the repository; pushes commits; notifies"
+    assert rows["Manual Rollback"][5] == "`staging`, `production`"  # the expression's two values
+    caller = rows["Ticket Service CI/CD"][3]
+    assert caller.startswith("calls Reusable Spring CI/CD, which: tests, load tests, builds / pushes images, scans")
+    # the chaos job runs only on schedule: never when the pipeline is called from a push
+    assert "cluster access" not in caller and "cluster access" in rows["Load Tests"][3]
+
     pipeline = _section(markdown, "Pipeline Reusable Spring CI/CD")
-    stages = [line.split("|")[2].strip() for line in pipeline.splitlines() if re.match(r"^\| \d+ \|", line)]
-    assert stages == [
+    stages = {r[1]: r for r in _rows(pipeline) if r[0].isdigit()}
+    assert list(stages) == [
         "`unit-test`",
         "`integration-test`",
         "`build-and-push`",
@@ -336,8 +356,148 @@ def test_cicd_section_from_the_workflow_model(urr):
         "`load-test`",
         "`notify`",
     ]
+    assert "`Java 21`" in stages["`unit-test`"][4]  # `${{ inputs.java-version }}`, whose default no caller overrides
+    assert "`./gradlew test --no-daemon`" in stages["`unit-test`"][4]
+    assert "`./gradlew integrationTest --no-daemon`" in stages["`integration-test`"][4]
+    assert "`Trivy, failing on CRITICAL,HIGH`" in stages["`build-and-push`"][4]
+    assert "pushes commits:" in stages["`update-manifests`"][4]
+    assert "posts to a webhook:" in stages["`notify`"][4]
     assert pipeline.count("| service-name = `") == 8  # the eight service workflows call it
+
     builds = _section(markdown, "Image builds")
-    assert builds.count("| linux/arm64 | yes |") == 2 and "`urr/${{ inputs.service-name }}:latest`" in builds
+    rows = _rows(builds)
+    assert [r[2] for r in rows] == ["linux/arm64"] * 3 and [r[3] for r in rows] == ["yes", "no", "yes"]
+    push = rows[2]
+    assert push[5].startswith("`urr/${{ inputs.service-name }}`: `urr/auth-service`")
+    assert push[6].split("<br>") == [
+        "`${{ steps.meta.outputs.tag }}`",
+        "`latest`",
+        "`${{ inputs.environment }}`: `staging`, `prod`",
+    ]
+    # the run-time tag: the script lines computing it, linked to where they are
+    for text, line in (
+        ('SHORT_SHA="$(git rev-parse --short=7 HEAD)"', 99),
+        ('echo "tag=${SHORT_SHA}-${TIMESTAMP}" >> "$GITHUB_OUTPUT"', 101),
+    ):
+        assert f"[`{text}`](.github/workflows/reusable-spring-ci-cd.yml#L{line})" in builds
+        assert (URR / ".github/workflows/reusable-spring-ci-cd.yml").read_text().splitlines()[line - 1].strip() == text
+
     edits = _section(markdown, "Files CI rewrites")
     assert "`k8s/spring/overlays/${{ inputs.environment }}/kustomization.yaml`" in edits
+    assert "`k8s/spring/overlays/staging/kustomization.yaml`, `k8s/spring/overlays/prod/kustomization.yaml`" in edits
+    assert "overlays/dev/" not in edits  # no caller or dispatch choice gives `dev`
+
+
+def test_argocd_section(urr):
+    """Seed 7.1 on the bundled repository: each Application with its source path (the overlay
+    it deploys and how that link was made), revision, destination and sync policy, every row
+    linked to its evidence; and the GitOps hand-off from CI to the Applications."""
+    report, markdown = urr
+    apps = _section(markdown, "Applications")
+    rows = {r[0].split("]")[0].strip("[`"): r for r in _rows(apps)}
+    assert sorted(rows) == sorted(a.name for a in report.project.argocd.applications)
+    for name, env, ns, sync in (
+        ("urr-spring-dev", "dev", "urr-dev", "automated sync (prune, selfHeal)"),
+        ("urr-spring-staging", "staging", "urr-staging", "automated sync (prune, selfHeal)"),
+        ("urr-spring-prod", "prod", "urr-spring", "manual sync"),
+    ):
+        row = rows[name]
+        objects = len(next(e for e in report.project.kubernetes.environments if e.name == env).objects)
+        assert row[2].startswith(f"[`k8s/spring/overlays/{env}`](argocd/applications/{name}.yaml#L16)")
+        assert f"environment [`{env}`](k8s/spring/overlays/{env}/kustomization.yaml#L1) ({objects} objects)" in row[2]
+        assert "tied by its path" in row[2]  # the fixture has no .git: the path is the only evidence
+        assert row[3] == f"[`main` (branch)](argocd/applications/{name}.yaml#L15)"
+        assert row[4] == f"[`in-cluster` / `{ns}`](argocd/applications/{name}.yaml#L17)"
+        assert row[5].startswith(f"[{sync};")
+        assert all("](argocd/applications/" in c for c in row)  # every cell is evidence-linked
+    assert "placeholder" in rows["argo-rollouts"][2]
+    handoff = _section(markdown, "GitOps hand-off")
+    assert (
+        handoff.count(
+            "[`urr-spring-staging`](argocd/applications/urr-spring-staging.yaml#L4): deployed when pushed (automated sync)"
+        )
+        == 3
+    )
+    assert (
+        handoff.count("[`urr-spring-prod`](argocd/applications/urr-spring-prod.yaml#L4): waits for a manual sync") == 3
+    )
+    assert "urr-spring-dev" not in handoff
+
+
+def test_argocd_section_with_application_sets(reviews):
+    report, markdown = reviews["argocd-multicluster"]
+    argo = report.project.argocd
+    team = _section(markdown, "ApplicationSet team-apps")
+    assert "generators: [`matrix(clusters, git)`](management/applicationsets/team-apps.yaml#L13)" in team
+    assert "It generates these 9 Applications, and maybe others: clusters registered outside the repository" in team
+    generated = [r for r in _rows(team) if r[0].startswith("[`")]
+    assert len(generated) == 9 == len(next(s for s in argo.application_sets if s.name == "team-apps").applications)
+    prod = next(r for r in generated if r[0].startswith("[`checkout-prod-eu-west-1`]"))
+    assert "`prod-eu-west-1` / `payments`" in prod[4] and prod[5].startswith("[manual sync;")
+    projects = _section(markdown, "AppProjects")
+    assert "| [`payments`](management/projects/payments.yaml#L1) |" in projects
+    assert "`default` (Argo CD's built-in project, not defined here)" in projects
+    clusters = _section(markdown, "Clusters")
+    assert len([r for r in _rows(clusters) if r[0].startswith("`")]) == len(argo.clusters) == 3
+    assert "```mermaid" in _section(markdown, "App of apps")
+
+
+def test_no_argocd_section_without_argocd(reviews):
+    titles = re.findall(r"^## [\d.]+ (.*)$", reviews["tf-live"][1], re.MULTILINE)
+    assert "Argo CD" not in titles and "CI/CD" not in titles
+
+
+def test_image_build_dockerfile_found_or_said_missing(urr, tmp_path):
+    builds = _section(urr[1], "Image builds")
+    assert "[`apps/web/Dockerfile`](apps/web/Dockerfile)" in builds
+    assert builds.count("(its `Dockerfile`): 8 of 8 in the repository") == 2  # one per service caller
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "image.yml").write_text(
+        "name: Image\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          context: app\n"
+        "          tags: ghcr.io/acme/app:1.0\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          context: gone\n"
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM alpine:3.20\n")
+    builds = _section(render_markdown(scan(tmp_path)), "Image builds")
+    assert "| no | `ghcr.io` | `acme/app` | `1.0` | [`app/Dockerfile`](app/Dockerfile) |" in builds
+    assert "`gone` (its `Dockerfile`): not in the repository" in builds
+
+
+def test_dockerfiles(urr):
+    """Seed 6.4: each Dockerfile's stages with their base images, the user the final stage runs
+    as, and the steps building it; the seed's "uid 1001 everywhere" does not hold for catalog-service."""
+    dockerfiles = _section(urr[1], "Dockerfiles")
+    rows = {r[0].split("]")[0].strip("["): r for r in _rows(dockerfiles)}
+    assert len(rows) == len(urr[0].project.docker.files) == 9
+    ticket = rows["services-spring/ticket-service/Dockerfile"]
+    assert "1. `build` [from](services-spring/ticket-service/Dockerfile#L2) `eclipse-temurin:21-jdk`" in ticket[1]
+    assert "2. [from](services-spring/ticket-service/Dockerfile#L11) `eclipse-temurin:21-jre`" in ticket[1]
+    assert "`./gradlew bootJar -x test --no-daemon`" in ticket[1]
+    assert ticket[2] == "[`USER 1001:1001`](services-spring/ticket-service/Dockerfile#L15)" and ticket[3] == "`3002`"
+    assert "reusable-spring-ci-cd.yml: Push image" in ticket[4]
+    assert rows["services-spring/catalog-service/Dockerfile"][2].startswith("not set: the base image's user")
+    web = rows["apps/web/Dockerfile"]
+    assert "`node:20-alpine`" in web[1] and web[2] == "[`USER 1001`](apps/web/Dockerfile#L21)"
+    assert "frontend-ci-cd.yml: Build and push" in web[4]
+
+
+def test_dockerfiles_without_workflows(reviews):
+    markdown = reviews["polyglot-services"][1]
+    cicd = _section(markdown, "CI/CD")
+    assert "Dockerfiles" in cicd and "Workflows" not in re.findall(r"^### [\d.]+ (.*)$", cicd, re.MULTILINE)
+
+
+def test_kustomize_structure(urr):
+    """Seed 5.3: the base and the overlays built on it, with the files each adds."""
+    structure = _section(urr[1], "Kustomize structure")
+    rows = {r[0]: r for r in _rows(structure)}
+    prod = rows["[k8s/spring/overlays/prod](k8s/spring/overlays/prod/kustomization.yaml#L1)"]
+    assert prod[1] == "`k8s/spring/base`" and prod[3] == "`prod`" and "`hpa.yaml`, `pdb.yaml`" in prod[2]
+    assert rows["[k8s/spring/base](k8s/spring/base/kustomization.yaml#L1)"][2] == "`network-policies.yaml`"
+    assert (
+        rows["[k8s/argo-rollouts](k8s/argo-rollouts/kustomization.yaml#L1)"][2]
+        == "`namespace.yaml`, 1 remote (not fetched)"
+    )

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from mdit_py_plugins.anchors.index import slugify
 from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES
@@ -92,23 +93,25 @@ def _open(browser: str, page: Path, tmp_path: Path) -> tuple[str, str]:
 
 
 @pytest.mark.slow
-def test_html_report_in_a_browser(tmp_path):
+@pytest.mark.parametrize("repo", REPOS, ids=lambda p: p.name)
+def test_html_report_in_a_browser(tmp_path, repo):
     browser = chromium()
     if browser is None:
         pytest.skip("chromium absent (.ci/oracles.sh installs it)")
-    markdown = render_markdown(scan(URR))
+    markdown = render_markdown(scan(repo))
     page = tmp_path / "review.html"
-    page.write_text(render_html(markdown, "Infrastructure review: urr"), encoding="utf-8")
+    page.write_text(render_html(markdown, f"Infrastructure review: {repo.name}"), encoding="utf-8")
     dom, log = _open(browser, page, tmp_path)
     dom = re.sub(r"<script>.*?</script>", "", dom, flags=re.DOTALL)  # Mermaid's own source names its errors
     diagrams = FENCE.findall(markdown)
     drawn = re.findall(r'<pre class="mermaid"[^>]*data-processed="true"[^>]*>\s*<svg', dom)
-    assert len(drawn) == len(diagrams) > 0, "every diagram drew as SVG"
+    assert len(drawn) == len(diagrams), "every diagram drew as SVG"
     # Mermaid draws a rejected diagram as an "error" SVG (its stylesheet names the class anyway)
     assert 'aria-roledescription="error"' not in dom and ">Syntax error in text<" not in dom
     assert len(re.findall(r"<h2 id=", dom)) == len(re.findall(r"^## ", markdown, re.MULTILINE))
     assert len(re.findall(r"<table>", dom)) == len(re.findall(r"(?:^\|.*\n)+", markdown, re.MULTILINE))
-    assert '<a href="#1-architecture-overview">' in dom and 'id="1-architecture-overview"' in dom
+    first = slugify(re.search(r"^## (\d.+)$", markdown, re.MULTILINE).group(1))  # the contents link the first section
+    assert f'<a href="#{first}">' in dom and f'id="{first}"' in dom
     console = [line for line in log.splitlines() if "CONSOLE" in line]
     assert console == [], console[:5]
 

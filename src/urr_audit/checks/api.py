@@ -41,8 +41,14 @@ class CheckSpec:
     closed_world: str | None = None
     # What the check examines inside its scope node (an environment, the project), for coverage
     # reports: object kinds or resource types, or a function of the rule's params giving them
-    # (`lambda p: p.resource_types`). Empty: the scope node itself. Never used for dispatch.
+    # (`lambda p: p.resource_types`), in the vocabulary of `urr_audit.facts.subjects`
+    # (`Deployment`, `aws_db_instance`, `actions/checkout`, `on:pull_request_target`,
+    # `Application`...). A strength is claimed only where they exist. Never used for dispatch.
     subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = ()
+    # Why the check declares no subjects: it examines each node of its scope as a whole (an
+    # environment's backend, the repository's load errors). Its scope nodes are then counted.
+    # A test requires `subjects`, `types` or this on every check.
+    no_subjects: str = ""
 
     @property
     def doc(self) -> str:
@@ -63,6 +69,7 @@ def check(
     types: tuple[str, ...] = (),
     closed_world: str | None = None,
     subjects: tuple[str, ...] | Callable[[Any], Iterable[str]] = (),
+    no_subjects: str = "",
 ) -> Callable[[Callable[..., Iterable[Any]]], Callable[..., Iterable[Any]]]:
     """Mark a function as a check template. Discovery is by this marker, not by import side effects."""
 
@@ -76,6 +83,7 @@ def check(
             module=fn.__module__,
             closed_world=closed_world,
             subjects=subjects,
+            no_subjects=no_subjects,
         )
         return fn
 

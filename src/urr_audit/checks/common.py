@@ -58,7 +58,12 @@ def claimant(err: LoadError, catalog: Iterable[Any]) -> str | None:
     return None
 
 
-@check(LOAD_ERRORS, scope="project", params=LoadErrorParams)
+@check(
+    LOAD_ERRORS,
+    scope="project",
+    params=LoadErrorParams,
+    no_subjects="a meta-rule over what the loaders could not read (Project.errors), not over artifacts",
+)
 def load_errors(ctx: Context, project: Project, params: LoadErrorParams) -> Iterator[Hit]:
     """Input a loader could not read (parse errors, missing files, refused paths) as findings;
     with `levels: [note]`, input it deliberately did not read (remote URLs, unrendered fields);
@@ -78,7 +83,12 @@ def load_errors(ctx: Context, project: Project, params: LoadErrorParams) -> Iter
         )
 
 
-@check("suppression-unknown-rule", scope="suppression", params=NoParams)
+@check(
+    "suppression-unknown-rule",
+    scope="suppression",
+    params=NoParams,
+    no_subjects="a meta-rule over the repository's suppression comments, not over artifacts",
+)
 def suppression_unknown_rule(ctx: Context, comment: SuppressionComment, params: NoParams) -> Iterator[Hit]:
     """An inline suppression naming a rule id that no rule (nor former id) has: a typo
     suppresses nothing, silently."""
@@ -87,7 +97,12 @@ def suppression_unknown_rule(ctx: Context, comment: SuppressionComment, params: 
         yield ctx.finding(at=comment.span, message=f"suppression names unknown rule {rule_id}{hint}")
 
 
-@check("suppression-unused", scope="suppression", params=NoParams)
+@check(
+    "suppression-unused",
+    scope="suppression",
+    params=NoParams,
+    no_subjects="a meta-rule over the repository's suppression comments, not over artifacts",
+)
 def suppression_unused(ctx: Context, comment: SuppressionComment, params: NoParams) -> Iterator[Hit]:
     """An inline suppression that suppressed nothing in this run (only rules that ran count)."""
     if comment.unused == ["*"]:

@@ -33,7 +33,12 @@ class UndeployedOverlayParams(BaseModel):
     by_hand: list[str]
 
 
-@check("argocd-undeployed-overlay", scope="project", params=UndeployedOverlayParams)
+@check(
+    "argocd-undeployed-overlay",
+    scope="project",
+    params=UndeployedOverlayParams,
+    subjects=("kubernetes:environment",),
+)
 def undeployed_overlay(ctx: Context, project: Project, params: UndeployedOverlayParams) -> Iterator[Hit]:
     """Kubernetes environments (leaf overlays, manifest directories) that no Application deploys
     and no overlay builds on, beside ones Applications do deploy: a forgotten environment or a
@@ -114,7 +119,7 @@ def _other_instances(a: Application, b: Application) -> bool:
     return not together
 
 
-@check("argocd-duplicate-deployment", scope="project", params=NoParams)
+@check("argocd-duplicate-deployment", scope="project", params=NoParams, subjects=("Application",))
 def duplicate_deployment(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Two Applications deploying the same path (same repository, same name prefix/suffix) to
     the same cluster and namespace: they fight over the same objects (each marks the other's as

@@ -27,7 +27,7 @@ def _installers(params: CrdInstallerParams, group: str, kind: str) -> list[str] 
     return params.installers.get(f"{group}/{kind}", params.installers.get(group))
 
 
-@check("argocd-crd-installer", scope="project", params=CrdInstallerParams)
+@check("argocd-crd-installer", scope="project", params=CrdInstallerParams, subjects=("Application",))
 def crd_installer(ctx: Context, project: Project, params: CrdInstallerParams) -> Iterator[Hit]:
     """Objects of a custom resource kind (an Argo Rollout, a ServiceMonitor, a Certificate...)
     in an environment an Application deploys, whose CRD and controller nothing the repository deploys installs:

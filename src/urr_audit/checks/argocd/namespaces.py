@@ -16,7 +16,7 @@ def _set_by_kustomization(span: Span) -> bool:
     return span.path.rpartition("/")[2] in KUSTOMIZATION_FILES
 
 
-@check("argocd-destination-namespace", scope="argocd.application", params=NoParams)
+@check("argocd-destination-namespace", scope="argocd.application", params=NoParams, subjects=("Application",))
 def destination_namespace(ctx: Context, app: Application, params: NoParams) -> Iterator[Hit]:
     """Applications whose destination namespace differs from the namespace their overlay sets
     (its kustomization's `namespace:`, a base's for the objects it brings when the overlay sets

@@ -33,7 +33,7 @@ def _creates_projects(app: Application) -> bool:
     return any(o.kind == "AppProject" and o.group == "argoproj.io" for t in app.targets for o in t.objects)
 
 
-@check("argocd-default-project", scope="project", params=NoParams)
+@check("argocd-default-project", scope="project", params=NoParams, subjects=("Application",))
 def default_project(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Applications in the `default` AppProject, which Argo CD creates allowing every source
     repository, every destination and every cluster-scoped resource. Silent when the
@@ -105,7 +105,7 @@ def _needs(apps: list[Application]) -> tuple[set[str], list[str]]:
     return kinds, unread
 
 
-@check("argocd-permissive-project", scope="project", params=PermissiveProjectParams)
+@check("argocd-permissive-project", scope="project", params=PermissiveProjectParams, subjects=("AppProject",))
 def permissive_project(ctx: Context, project: Project, params: PermissiveProjectParams) -> Iterator[Hit]:
     """AppProjects allowing every source repository, every destination (any cluster and any
     namespace), or every cluster-scoped resource kind, each wildcard reported where it is
@@ -220,7 +220,7 @@ def _destination_allowed(p: AppProject, app: Application, servers: dict[str, str
     return None if uncertain else False
 
 
-@check("argocd-project-permits", scope="project", params=NoParams)
+@check("argocd-project-permits", scope="project", params=NoParams, subjects=("Application",))
 def project_permits(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Applications whose AppProject, defined in this repository, does not allow their source
     repository or their destination: Argo CD refuses to sync them."""

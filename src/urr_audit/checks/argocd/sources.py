@@ -29,7 +29,12 @@ class PlaceholderParams(BaseModel):
     placeholders: list[str]  # regexes searched in repoURL
 
 
-@check("argocd-placeholder-repo-url", scope="project", params=PlaceholderParams)
+@check(
+    "argocd-placeholder-repo-url",
+    scope="project",
+    params=PlaceholderParams,
+    subjects=("Application", "ApplicationSet"),
+)
 def placeholder_repo_url(ctx: Context, project: Project, params: PlaceholderParams) -> Iterator[Hit]:
     """Sources whose repoURL is a placeholder (`YOUR_ORG`, `CHANGE_ME`, `example.com`...): Argo
     CD cannot fetch it, so the Application never syncs. Also in the template of an
@@ -76,7 +81,7 @@ class SourcePathParams(BaseModel):
     repo_urls: list[str] = []
 
 
-@check("argocd-source-path", scope="argocd.application", params=SourcePathParams)
+@check("argocd-source-path", scope="argocd.application", params=SourcePathParams, subjects=("Application",))
 def source_path(ctx: Context, app: Application, params: SourcePathParams) -> Iterator[Hit]:
     """Sources of this repository whose `path` does not exist (or leaves the repository), whose
     overlay does not render (the render error is a related location), or whose Helm value files

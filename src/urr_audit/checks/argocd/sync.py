@@ -61,7 +61,7 @@ def _followers(src: Source, apps: list[Application]) -> list[str]:
     return sorted({a.name for a in apps for t in a.targets if here and _family(t.path) == here})
 
 
-@check("argocd-production-sync", scope="project", params=ProductionSyncParams)
+@check("argocd-production-sync", scope="project", params=ProductionSyncParams, subjects=("Application",))
 def production_sync(ctx: Context, project: Project, params: ProductionSyncParams) -> Iterator[Hit]:
     """The sync state of production Applications: the revision each tracks (HEAD, a branch, a
     tag, a commit) and whether it auto-syncs with prune from the revision the non-production

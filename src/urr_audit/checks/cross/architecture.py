@@ -92,7 +92,7 @@ class _Case:
     "cross-image-architecture",
     scope="project",
     params=ArchitectureParams,
-    subjects=("aws_eks_node_group", "NodePool", "Provisioner"),
+    subjects=("github:build", "terraform:aws_eks_node_group|kubernetes:NodePool|kubernetes:Provisioner"),
 )
 def image_architecture(ctx: Context, project: Project, params: ArchitectureParams) -> Iterator[Hit]:
     """Images a workflow pushes for platforms that none (or only some) of the nodes of the

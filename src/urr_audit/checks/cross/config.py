@@ -20,6 +20,9 @@ from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.model.project import Project
 from urr_audit.model.terraform import Environment, ResourceInstance
 
+# what configures a workload: a ConfigMap, or a pod template's env
+_CONFIG = "|".join(f"kubernetes:{k}" for k in ("ConfigMap", *WORKLOAD_KINDS))
+
 
 class ManagedServiceParams(PairingParams):
     # resource type -> ports its clients use: what a configured port tells Terraform creates
@@ -47,7 +50,7 @@ def _managed(env: Environment, services: dict[str, list[int]], port: int) -> lis
     "cross-managed-service-unused",
     scope="project",
     params=ManagedServiceParams,
-    subjects=("ConfigMap", *WORKLOAD_KINDS),
+    subjects=lambda p: (_CONFIG, "|".join(f"terraform:{t}" for t in p.services)),
 )
 def managed_service_unused(ctx: Context, project: Project, params: ManagedServiceParams) -> Iterator[Hit]:
     """Workload configuration naming, for a data store or broker port, a cluster host no
@@ -108,7 +111,7 @@ class ConfigPlaceholderParams(BaseModel):
     "cross-config-placeholder",
     scope="kubernetes.environment",
     params=ConfigPlaceholderParams,
-    subjects=("ConfigMap", *WORKLOAD_KINDS),
+    subjects=(_CONFIG,),
 )
 def config_placeholder(ctx: Context, env: K8sEnvironment, params: ConfigPlaceholderParams) -> Iterator[Hit]:
     """Environment variables and ConfigMap entries whose value is still a template placeholder
@@ -193,7 +196,10 @@ def _variables(v: Value) -> dict[str, Any]:
     "cross-cluster-dns-outside",
     scope="project",
     params=ClusterDnsParams,
-    subjects=lambda p: (*p.compute, *p.container_definitions),
+    subjects=lambda p: (
+        "|".join(f"terraform:{t}" for t in (*p.compute, *p.container_definitions)),
+        "kubernetes:Service",
+    ),
 )
 def cluster_dns_outside(ctx: Context, project: Project, params: ClusterDnsParams) -> Iterator[Hit]:
     """Lambda functions, ECS tasks and other compute outside the cluster whose environment

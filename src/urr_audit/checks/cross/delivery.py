@@ -84,7 +84,7 @@ def _edits_of(project: Project, workflow: Workflow, caller: Workflow | None) -> 
     return any(e for wf in files for st in wf.steps() for e in st.edits)
 
 
-@check("cross-built-not-deployed", scope="project", params=DeliveryParams, subjects=("Deployment",))
+@check("cross-built-not-deployed", scope="project", params=DeliveryParams, subjects=("github:build", "kubernetes:*"))
 def built_not_deployed(ctx: Context, project: Project, params: DeliveryParams) -> Iterator[Hit]:
     """Images a workflow pushes (per caller of a reusable workflow) that no workload of any
     Kubernetes environment runs and no Terraform compute (Lambda, ECS, App Runner) names: a
@@ -130,7 +130,12 @@ def built_not_deployed(ctx: Context, project: Project, params: DeliveryParams) -
         )
 
 
-@check("cross-deployed-not-built", scope="project", params=DeliveryParams, subjects=("Deployment",))
+@check(
+    "cross-deployed-not-built",
+    scope="project",
+    params=DeliveryParams,
+    subjects=("kubernetes:image:.", "github:workflow"),
+)
 def deployed_not_built(ctx: Context, project: Project, params: DeliveryParams) -> Iterator[Hit]:
     """Workloads running an image of the repository's own (same registry, or the same
     repository namespace as what the workflows push) that no workflow builds: nothing produces
@@ -230,7 +235,7 @@ def _label(caller: Workflow | None, inputs: dict[str, Any]) -> str:
     return f"{who} with {shown}" if shown else who
 
 
-@check("cross-edit-target-missing", scope="project", params=EditParams, subjects=("Kustomization",))
+@check("cross-edit-target-missing", scope="project", params=EditParams, subjects=("github:edit",))
 def edit_target_missing(ctx: Context, project: Project, params: EditParams) -> Iterator[Hit]:
     """Manifest edits of a workflow (`sed -i`, `yq -i` on a kustomization) that, in some way
     the workflow runs (its dispatch choices, each caller's inputs), target a kustomization file
@@ -330,7 +335,7 @@ def _under_overlays(path: str, dirs: set[str]) -> bool:
     "cross-workload-elsewhere",
     scope="project",
     closed_world="kubernetes",
-    subjects=("HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"),
+    subjects=("kubernetes:HorizontalPodAutoscaler|kubernetes:PodDisruptionBudget|kubernetes:Service",),
 )
 def workload_elsewhere(ctx: Context, project: Project, params: BaseModel) -> Iterator[Hit]:
     """HorizontalPodAutoscalers, PodDisruptionBudgets and Services whose workload this

@@ -58,7 +58,12 @@ def _binding_names(o: K8sObject) -> tuple[str | None, bool]:
     return None, False
 
 
-@check("cross-target-group-unregistered", scope="project", params=TargetGroupParams, subjects=("aws_lb_target_group",))
+@check(
+    "cross-target-group-unregistered",
+    scope="project",
+    params=TargetGroupParams,
+    subjects=("terraform:aws_lb_target_group",),
+)
 def target_group_unregistered(ctx: Context, project: Project, params: TargetGroupParams) -> Iterator[Hit]:
     """Target groups of type `ip` or `instance` that nothing registers targets into: no
     attachment, Auto Scaling group or ECS service in the same environment names them, no

@@ -23,7 +23,7 @@ class LocalPortParams(BaseModel):
     images: dict[str, str] = Field(default_factory=dict)  # regex searched in an image -> what it is
 
 
-@check("cross-local-datastore-port", scope="project", params=LocalPortParams, subjects=("kind Cluster",))
+@check("cross-local-datastore-port", scope="project", params=LocalPortParams, subjects=("local:cluster",))
 def local_datastore_port(ctx: Context, project: Project, params: LocalPortParams) -> Iterator[Hit]:
     """Port mappings of local cluster configurations (kind `extraPortMappings`) that publish a
     data store on the host's every interface: the host or node port is a data store's, or the

@@ -60,7 +60,7 @@ class _Gap:
     "cross-egress-subnets",
     scope="project",
     params=SubnetEgressParams,
-    subjects=("NetworkPolicy", "aws_subnet"),
+    subjects=("kubernetes:NetworkPolicy", "terraform:aws_subnet"),
 )
 def egress_subnets(ctx: Context, project: Project, params: SubnetEgressParams) -> Iterator[Hit]:
     """Pods whose egress to a data store, proxy or interface endpoint their configuration
@@ -228,7 +228,12 @@ class PolicyCidrParams(PairingParams):
     skip: list[str] = Field(default_factory=list)
 
 
-@check("cross-policy-cidr-network", scope="project", params=PolicyCidrParams, subjects=("NetworkPolicy", "aws_vpc"))
+@check(
+    "cross-policy-cidr-network",
+    scope="project",
+    params=PolicyCidrParams,
+    subjects=("kubernetes:NetworkPolicy", "terraform:aws_vpc"),
+)
 def policy_cidr_network(ctx: Context, project: Project, params: PolicyCidrParams) -> Iterator[Hit]:
     """Private CIDRs in NetworkPolicy `ipBlock`s (written by hand for the VPC, a subnet tier,
     a peered network) that overlap no network the paired Terraform environment knows: its

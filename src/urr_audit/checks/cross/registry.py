@@ -83,7 +83,11 @@ def _regions(project: Project, reg: Registry) -> set[str] | None:
     return out
 
 
-@check("cross-registry-repository-missing", scope="project", subjects=("aws_ecr_repository",))
+@check(
+    "cross-registry-repository-missing",
+    scope="project",
+    subjects=("terraform:aws_ecr_repository", r"github:build|kubernetes:image:\.dkr\.ecr\."),
+)
 def repository_missing(ctx: Context, project: Project, params: BaseModel) -> Iterator[Hit]:
     """Images in Amazon ECR that workloads run or workflows push, whose repository no
     `aws_ecr_repository` of the repository's Terraform creates although Terraform creates the
@@ -131,7 +135,12 @@ class PlaceholderParams(BaseModel):
     patterns: list[str] = Field(default_factory=list)  # regexes searched in the registry host
 
 
-@check("cross-registry-placeholder", scope="project", params=PlaceholderParams, subjects=("aws_ecr_repository",))
+@check(
+    "cross-registry-placeholder",
+    scope="project",
+    params=PlaceholderParams,
+    subjects=("terraform:aws_ecr_repository", "github:build|kubernetes:image:."),
+)
 def registry_placeholder(ctx: Context, project: Project, params: PlaceholderParams) -> Iterator[Hit]:
     """Images whose registry is still a placeholder (`CHANGE_ME.dkr.ecr...`) in an environment
     or a workflow, while Terraform creates their repositories: the real registry is known to the
@@ -189,7 +198,7 @@ def registry_placeholder(ctx: Context, project: Project, params: PlaceholderPara
         )
 
 
-@check("cross-registry-immutable-tag", scope="project", subjects=("aws_ecr_repository",))
+@check("cross-registry-immutable-tag", scope="project", subjects=("terraform:aws_ecr_repository", "github:build"))
 def immutable_tag(ctx: Context, project: Project, params: BaseModel) -> Iterator[Hit]:
     """Workflows pushing the same tag on every run (`latest`, an environment name, a literal
     version) to ECR repositories Terraform creates with `image_tag_mutability = IMMUTABLE`: the

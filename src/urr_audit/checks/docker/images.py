@@ -25,7 +25,7 @@ def _where(inst: object) -> str:
     return "RUN --mount from="
 
 
-@check("docker-image-mutable-tag", scope="docker.file", params=MutableBaseParams)
+@check("docker-image-mutable-tag", scope="docker.file", params=MutableBaseParams, subjects=("image",))
 def image_mutable_tag(ctx: Context, df: Dockerfile, params: MutableBaseParams) -> Iterator[Hit]:
     """Images pulled without a tag or by a moving tag such as `latest` (build stages, `scratch`
     and digests are fine; an image named by an ARG without a default is undecided)."""

@@ -49,7 +49,7 @@ def secret_arg(ctx: Context, inst: ArgInstruction, params: SecretParams) -> Iter
             )
 
 
-@check("docker-secret-env", scope="docker.file", params=SecretParams)
+@check("docker-secret-env", scope="docker.file", params=SecretParams, subjects=("ENV",))
 def secret_env(ctx: Context, df: Dockerfile, params: SecretParams) -> Iterator[Hit]:
     """ENV holding a secret: a credential-looking value anywhere, a literal value under a
     secret-like name anywhere (it is written in the Dockerfile), or a build argument copied

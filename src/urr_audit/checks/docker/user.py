@@ -35,7 +35,7 @@ def _resolved(user: UserInstruction) -> str:
     return f" (= {user.user.value})" if user.user.is_known and user.user.value != user.text else ""
 
 
-@check("docker-final-user-root", scope="docker.file", params=RootUserParams)
+@check("docker-final-user-root", scope="docker.file", params=RootUserParams, subjects=("final-stage",))
 def final_user_root(ctx: Context, df: Dockerfile, params: RootUserParams) -> Iterator[Hit]:
     """The final stage runs as root for certain: its last USER is root (or uid 0), or it builds
     on `scratch` and sets no USER."""
@@ -65,7 +65,7 @@ def final_user_root(ctx: Context, df: Dockerfile, params: RootUserParams) -> Ite
         )
 
 
-@check("docker-final-user-missing", scope="docker.file", params=MissingUserParams)
+@check("docker-final-user-missing", scope="docker.file", params=MissingUserParams, subjects=("final-stage",))
 def final_user_missing(ctx: Context, df: Dockerfile, params: MissingUserParams) -> Iterator[Hit]:
     """No USER anywhere in the final stage (or the stages it builds on): the container runs as
     the base image's user, which is root unless the base image sets another."""

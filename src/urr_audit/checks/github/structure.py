@@ -9,7 +9,7 @@ from urr_audit.checks.api import Context, Hit, check
 from urr_audit.model.workflows import Action, Job, Step, Workflow
 
 
-@check("gha-schema", scope="github.file")
+@check("gha-schema", scope="github.file", subjects=("workflow", "action"))
 def schema(ctx: Context, node: Workflow | Action, params: object) -> Iterator[Hit]:
     """A workflow or action file that breaks GitHub's published schema (unknown keys, wrong
     types, missing required keys), at the offending key."""
@@ -42,7 +42,7 @@ def _local_step_problem(step: Step, steps: list[Step]) -> str | None:
     return f"`uses: {u.raw}` names no action: there is no action.yml or action.yaml in {where}"
 
 
-@check("gha-local-uses", scope="github.file")
+@check("gha-local-uses", scope="github.file", subjects=("local",))
 def local_uses(ctx: Context, node: Workflow | Action, params: object) -> Iterator[Hit]:
     """A local `uses: ./...` that names nothing in the repository (or a workflow that is not
     reusable): GitHub fails the job when it reaches it."""
@@ -96,7 +96,7 @@ def _cycles(jobs: dict[str, Job]) -> list[list[str]]:
     return out
 
 
-@check("gha-needs", scope="github.workflow")
+@check("gha-needs", scope="github.workflow", subjects=("job",))
 def needs(ctx: Context, wf: Workflow, params: object) -> Iterator[Hit]:
     """`needs:` naming a job that does not exist, or jobs that need each other in a cycle:
     GitHub refuses the workflow."""

@@ -32,7 +32,7 @@ def _release(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.lstrip("v").split(".") if p.isdigit())
 
 
-@check("k8s-removed-api-version", scope="kubernetes.environment", params=RemovedApiParams)
+@check("k8s-removed-api-version", scope="kubernetes.environment", params=RemovedApiParams, subjects=("*",))
 def removed_api_version(ctx: Context, env: K8sEnvironment, params: RemovedApiParams) -> Iterator[Hit]:
     """Objects whose apiVersion (for their kind) a Kubernetes release has stopped serving:
     the API server rejects them, so the apply fails (or Argo CD reports the sync failed).

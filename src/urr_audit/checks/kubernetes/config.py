@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.model.k8s_facts import facts
+from urr_audit.model.k8s_facts import WORKLOAD_KINDS, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 
 
@@ -54,7 +54,7 @@ class EnvCredentialParams(BaseModel):
     min_length: int = 6  # shorter values under a secret-looking name are settings, not secrets
 
 
-@check("k8s-env-credential", scope="kubernetes.environment", params=EnvCredentialParams)
+@check("k8s-env-credential", scope="kubernetes.environment", params=EnvCredentialParams, subjects=WORKLOAD_KINDS)
 def env_credential(ctx: Context, env: K8sEnvironment, params: EnvCredentialParams) -> Iterator[Hit]:
     """Containers given a credential as a literal `env` value (not `valueFrom` a Secret): a
     secret-looking name with a real value, or a value shaped like a credential (a cloud key, a

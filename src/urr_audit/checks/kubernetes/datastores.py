@@ -109,7 +109,12 @@ def _present(ev: Evidence, seen: _Seen, c: Container) -> tuple[bool | None, Span
     return False, None, ""
 
 
-@check("k8s-datastore-auth", scope="kubernetes.environment", params=DataStoreParams)
+@check(
+    "k8s-datastore-auth",
+    scope="kubernetes.environment",
+    params=DataStoreParams,
+    subjects=lambda p: [f"image:{i}" for s in p.stores for i in s.images],
+)
 def datastore_auth(ctx: Context, env: K8sEnvironment, params: DataStoreParams) -> Iterator[Hit]:
     """Containers running a known data store image with authentication switched off
     (`open`: POSTGRES_HOST_AUTH_METHOD=trust, ALLOW_EMPTY_PASSWORD=yes) or with none of the

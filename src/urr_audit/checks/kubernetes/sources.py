@@ -27,7 +27,7 @@ def _partial(doc: StrayDoc, obj: K8sObject) -> bool:
     return bool(set(shallow_fields(obj.body)) - set(doc.fields))
 
 
-@check("k8s-unreferenced-patch", scope="project", params=NoParams)
+@check("k8s-unreferenced-patch", scope="project", params=NoParams, subjects=("kustomization",))
 def unreferenced_patch(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Patch files inside an overlay's folder that no kustomization lists: kustomize never
     reads them, so the change their author meant is not deployed. A file counts as a patch when
@@ -91,7 +91,7 @@ def _describe(ref: RemoteRef, pinned: re.Pattern[str]) -> tuple[str, str] | None
     )
 
 
-@check("k8s-remote-base", scope="project", params=RemoteParams)
+@check("k8s-remote-base", scope="project", params=RemoteParams, subjects=("remote-ref",))
 def remote_base(ctx: Context, project: Project, params: RemoteParams) -> Iterator[Hit]:
     """Resources, bases and components a kustomization fetches from the network at build time,
     unless pinned to a full commit hash: what they bring in can change (or vanish) without a

@@ -74,7 +74,12 @@ def _public(path: str, method: str, params: OpenRouteParams) -> bool:
     return method.upper() in params.public_methods or any(fnmatch.fnmatchcase(path, p) for p in params.public_paths)
 
 
-@check("tf-api-route-without-authorization", scope="terraform.environment", params=OpenRouteParams)
+@check(
+    "tf-api-route-without-authorization",
+    scope="terraform.environment",
+    params=OpenRouteParams,
+    subjects=("aws_api_gateway_method", "aws_apigatewayv2_route"),
+)
 def api_route_without_authorization(ctx: Context, env: Environment, params: OpenRouteParams) -> Iterator[Hit]:
     """API Gateway REST methods (`authorization = "NONE"`) and HTTP/WebSocket API routes (no
     `authorization_type`, or NONE) that anyone on the internet can call, on paths that are not

@@ -43,7 +43,12 @@ def _first_block(module: ModuleDir) -> Span | None:
     return None
 
 
-@check("tf-remote-backend", scope="terraform.environment", params=RemoteBackendParams)
+@check(
+    "tf-remote-backend",
+    scope="terraform.environment",
+    params=RemoteBackendParams,
+    no_subjects="each root environment as a whole: whether any of its files declares a backend",
+)
 def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams) -> Iterator[Hit]:
     """A root module must keep its state in a remote backend (every file of the directory counts)."""
     backends = env.module.backends
@@ -76,7 +81,11 @@ def remote_backend(ctx: Context, env: Environment, params: RemoteBackendParams) 
     )
 
 
-@check("tf-duplicate-backend", scope="terraform.module")
+@check(
+    "tf-duplicate-backend",
+    scope="terraform.module",
+    no_subjects="each module directory as a whole: the backends its files declare together",
+)
 def duplicate_backend(ctx: Context, module: ModuleDir, params: NoParams) -> Iterator[Hit]:
     """A module may declare its backend (or `cloud {}`) once; Terraform rejects a second one."""
     backends = sorted(module.backends, key=lambda b: (b.span.path, b.span.line))

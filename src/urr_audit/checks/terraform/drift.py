@@ -42,7 +42,7 @@ def _expressions(module: ModuleDir) -> Iterator[Expression]:
         yield from (a.expr for _, a in iter_attributes(r.body))
 
 
-@check("tf-perpetual-diff", scope="terraform.environment", params=PerpetualDiffParams)
+@check("tf-perpetual-diff", scope="terraform.environment", params=PerpetualDiffParams, subjects=("*",))
 def perpetual_diff(ctx: Context, env: Environment, params: PerpetualDiffParams) -> Iterator[Hit]:
     """A managed resource argument that calls an apply-time function (directly or through
     locals and module arguments) and is not under `lifecycle { ignore_changes }`."""

@@ -44,7 +44,12 @@ def block_views(ri: ResourceInstance, path: str) -> list[BlockView]:
     return views
 
 
-@check("tf-blocks-attribute-value", scope="terraform.resource", params=BlocksAttributeParams)
+@check(
+    "tf-blocks-attribute-value",
+    scope="terraform.resource",
+    params=BlocksAttributeParams,
+    subjects=lambda p: p.resource_types,
+)
 def blocks_attribute_value(ctx: Context, ri: ResourceInstance, params: BlocksAttributeParams) -> Iterator[Hit]:
     """An attribute that must not have a bad value in any of a resource's blocks of some types
     (every cache behaviour of a distribution, every origin)."""
@@ -98,7 +103,12 @@ def _load_balancers(env: Environment, listener: ResourceInstance, types: list[st
     return [lb for lb in live_resources(env, *types) if lb.resource_address in targets]
 
 
-@check("tf-lb-http-listener", scope="terraform.environment", params=HttpListenerParams)
+@check(
+    "tf-lb-http-listener",
+    scope="terraform.environment",
+    params=HttpListenerParams,
+    subjects=("aws_lb_listener", "aws_alb_listener"),
+)
 def lb_http_listener(ctx: Context, env: Environment, params: HttpListenerParams) -> Iterator[Hit]:
     """An internet-facing application load balancer listener on plain HTTP whose default
     action serves the application (forward, authenticate) or redirects to HTTP, instead of
@@ -185,7 +195,12 @@ def _arn_region(arn: str) -> str | None:
     return parts[3] if len(parts) > 4 and parts[0] == "arn" and parts[2] == "acm" else None
 
 
-@check("tf-cloudfront-certificate-region", scope="terraform.environment", params=CertificateRegionParams)
+@check(
+    "tf-cloudfront-certificate-region",
+    scope="terraform.environment",
+    params=CertificateRegionParams,
+    subjects=("aws_cloudfront_distribution",),
+)
 def cloudfront_certificate_region(ctx: Context, env: Environment, params: CertificateRegionParams) -> Iterator[Hit]:
     """A CloudFront distribution given an ACM certificate from another region than us-east-1:
     CloudFront only takes certificates from us-east-1, so the apply fails. The region is read

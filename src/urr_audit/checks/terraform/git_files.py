@@ -68,7 +68,7 @@ def _missing_inputs(env: Environment) -> list[str]:
     return [n for n, v in env.module.variables.items() if v.required and n not in loaded]
 
 
-@check("tf-gitignore-terraform", scope="project", params=IgnoreCoverageParams)
+@check("tf-gitignore-terraform", scope="project", params=IgnoreCoverageParams, subjects=("environment",))
 def gitignore_terraform(ctx: Context, project: Project, params: IgnoreCoverageParams) -> Iterator[Hit]:
     """A deployed Terraform root whose state files and `.terraform/` directory no `.gitignore`
     covers (a `git add .` after a local apply commits the state, with every secret in it); and,
@@ -130,7 +130,7 @@ class CommittedSecretParams(BaseModel):
     placeholder_pattern: str = r"^$"
 
 
-@check("tf-secret-in-committed-tfvars", scope="project", params=CommittedSecretParams)
+@check("tf-secret-in-committed-tfvars", scope="project", params=CommittedSecretParams, subjects=("tfvars",))
 def secret_in_committed_tfvars(ctx: Context, project: Project, params: CommittedSecretParams) -> Iterator[Hit]:
     """A variables file in the repository (not an example) that git does not ignore, setting a
     variable its module marks sensitive (or one named like a secret, at lower severity) to a

@@ -225,7 +225,12 @@ def _json_error(text: str) -> str:
     return "not a JSON object"
 
 
-@check("tf-policy-not-json", scope="terraform.resource", params=PolicyJsonParams)
+@check(
+    "tf-policy-not-json",
+    scope="terraform.resource",
+    params=PolicyJsonParams,
+    subjects=lambda p: list(p.policy_attributes),
+)
 def policy_not_json(ctx: Context, ri: ResourceInstance, params: PolicyJsonParams) -> Iterator[Hit]:
     """A policy attribute whose value is not a JSON document: AWS rejects it at apply time
     (`MalformedPolicyDocument`), and no rule can read what it grants. Known strings are parsed;

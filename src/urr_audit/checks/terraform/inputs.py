@@ -26,7 +26,12 @@ def _loaded(env: Environment) -> list[TfvarsFile]:
     return [t for t in env.module.tfvars if t.path in loaded]
 
 
-@check("tf-required-input-without-value", scope="terraform.environment", params=RequiredInputParams)
+@check(
+    "tf-required-input-without-value",
+    scope="terraform.environment",
+    params=RequiredInputParams,
+    subjects=("variable",),
+)
 def required_input_without_value(ctx: Context, env: Environment, params: RequiredInputParams) -> Iterator[Hit]:
     """A root-module variable with no default that no auto-loaded variable file sets.
 

@@ -186,7 +186,13 @@ def _unread_may_create(env: Environment, service: ResourceInstance, names: list[
     return False
 
 
-@check("tf-implicit-log-group", scope="terraform.environment", params=ImplicitLogParams, closed_world="terraform")
+@check(
+    "tf-implicit-log-group",
+    scope="terraform.environment",
+    params=ImplicitLogParams,
+    closed_world="terraform",
+    subjects=lambda p: [s.type for s in p.services],
+)
 def implicit_log_group(ctx: Context, env: Environment, params: ImplicitLogParams) -> Iterator[Hit]:
     """A service that writes logs to a group it creates itself when none exists: that group
     never expires and nothing in the configuration manages it. A log group resource of the

@@ -87,7 +87,7 @@ def _apply_time_sources(env: Environment, inst: ModuleInstance, expr: Expression
     return list(dict.fromkeys(out))
 
 
-@check("tf-unknown-count", scope="terraform.environment", params=UnknownCountParams)
+@check("tf-unknown-count", scope="terraform.environment", params=UnknownCountParams, subjects=("count",))
 def unknown_count(ctx: Context, env: Environment, params: UnknownCountParams) -> Iterator[Hit]:
     """`count` or `for_each` (of a resource, data source or module call) whose value a first
     plan cannot know: it depends on an attribute the provider decides at apply (an id, an

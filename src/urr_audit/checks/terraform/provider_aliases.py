@@ -45,7 +45,7 @@ class ProviderAliasParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@check("tf-provider-alias", scope="project", params=ProviderAliasParams)
+@check("tf-provider-alias", scope="project", params=ProviderAliasParams, subjects=("provider-alias",))
 def provider_alias(ctx: Context, project: Project, params: ProviderAliasParams) -> Iterator[Hit]:
     """A resource, data source or module call referring to an aliased provider configuration
     the module does not declare (no `provider` block with that alias, not in

@@ -209,7 +209,13 @@ def _side(
     return side
 
 
-@check("tf-sg-consumer-blocked", scope="terraform.environment", params=ReachParams, closed_world="terraform")
+@check(
+    "tf-sg-consumer-blocked",
+    scope="terraform.environment",
+    params=ReachParams,
+    closed_world="terraform",
+    subjects=lambda p: list(p.consumers),
+)
 def consumer_blocked(ctx: Context, env: Environment, params: ReachParams) -> Iterator[Hit]:
     """A consumer configured with a data store's endpoint whose traffic to the store's port no
     security group rule admits: the consumer's groups allow no egress to the store, or the

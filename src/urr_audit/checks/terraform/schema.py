@@ -434,7 +434,7 @@ class SchemaParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@check("tf-schema-arguments", scope="project", params=SchemaParams)
+@check("tf-schema-arguments", scope="project", params=SchemaParams, subjects=("*",))
 def schema_arguments(ctx: Context, project: Project, params: SchemaParams) -> Iterator[Hit]:
     """Arguments and blocks a resource or data source type does not accept (unknown names,
     read-only attributes, block/argument syntax swapped, too many blocks), against the provider
@@ -443,7 +443,7 @@ def schema_arguments(ctx: Context, project: Project, params: SchemaParams) -> It
     yield from _findings(ctx, project, "argument")
 
 
-@check("tf-schema-required", scope="project", params=SchemaParams)
+@check("tf-schema-required", scope="project", params=SchemaParams, subjects=("*",))
 def schema_required(ctx: Context, project: Project, params: SchemaParams) -> Iterator[Hit]:
     """Required arguments and blocks missing from a resource or data source, against the
     selected provider schema table(s). A `dynamic` block may create none: what its content
@@ -451,7 +451,7 @@ def schema_required(ctx: Context, project: Project, params: SchemaParams) -> Ite
     yield from _findings(ctx, project, "required")
 
 
-@check("tf-schema-type", scope="project", params=SchemaParams)
+@check("tf-schema-type", scope="project", params=SchemaParams, subjects=("*",))
 def schema_type(ctx: Context, project: Project, params: SchemaParams) -> Iterator[Hit]:
     """Resource and data source types a tabled provider does not offer in the selected major
     version(s) (a typo, or a type removed or not yet added)."""

@@ -182,7 +182,12 @@ class PlaintextEnvParams(SecretSources):
     plaintext_attributes: dict[str, list[str]]
 
 
-@check("tf-secret-in-plaintext-env", scope="terraform.environment", params=PlaintextEnvParams)
+@check(
+    "tf-secret-in-plaintext-env",
+    scope="terraform.environment",
+    params=PlaintextEnvParams,
+    subjects=lambda p: list(p.plaintext_attributes),
+)
 def secret_in_plaintext_env(ctx: Context, env: Environment, params: PlaintextEnvParams) -> Iterator[Hit]:
     """A secret value (sensitive variable or output, generated password, Secrets Manager or
     SecureString value) written into a Lambda's environment variables or an ECS container
@@ -233,7 +238,12 @@ def _repo_path(env: Environment, name: str) -> str | None:
     return None if joined == ".." or joined.startswith("../") else joined
 
 
-@check("tf-secret-local-file-not-ignored", scope="project", params=SecretLocalFileParams)
+@check(
+    "tf-secret-local-file-not-ignored",
+    scope="project",
+    params=SecretLocalFileParams,
+    subjects=lambda p: list(p.file_resources),
+)
 def secret_local_file_not_ignored(ctx: Context, project: Project, params: SecretLocalFileParams) -> Iterator[Hit]:
     """A secret written by `local_file` (or a sensitive file resource) into the repository's
     working tree, at a path git does not ignore: the next `git add .` commits it."""

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.terraform._network import (
+    RULE_TYPES,
     Network,
     NeverWorld,
     SgRule,
@@ -42,7 +43,7 @@ class OpenPortParams(NeverWorld):
     allowed_ports: list[int] = Field(default_factory=lambda: [80, 443])
 
 
-@check("tf-sg-world-open-port", scope="terraform.environment", params=OpenPortParams)
+@check("tf-sg-world-open-port", scope="terraform.environment", params=OpenPortParams, subjects=RULE_TYPES)
 def world_open_port(ctx: Context, env: Environment, params: OpenPortParams) -> Iterator[Hit]:
     """Ingress from the whole internet on a port that is not in the allowed list."""
     net = network(env)
@@ -110,7 +111,7 @@ def _self_only(net: Network, rule: SgRule) -> bool:
     return True
 
 
-@check("tf-sg-all-ports", scope="terraform.environment", params=AllPortsParams)
+@check("tf-sg-all-ports", scope="terraform.environment", params=AllPortsParams, subjects=RULE_TYPES)
 def all_ports(ctx: Context, env: Environment, params: AllPortsParams) -> Iterator[Hit]:
     """A rule spanning every port (protocol -1/all, or 0-65535)."""
     net = network(env)

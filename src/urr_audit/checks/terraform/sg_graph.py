@@ -73,7 +73,13 @@ def peer_rules(net: Network, address: str) -> list[SgRule]:
     ]
 
 
-@check("tf-sg-unattached", scope="terraform.environment", params=UnattachedParams, closed_world="terraform")
+@check(
+    "tf-sg-unattached",
+    scope="terraform.environment",
+    params=UnattachedParams,
+    closed_world="terraform",
+    subjects=("aws_security_group",),
+)
 def sg_unattached(ctx: Context, env: Environment, params: UnattachedParams) -> Iterator[Hit]:
     """A security group no resource of the environment takes. Its rules decide nothing, and
     rules of other groups that admit it as a peer admit nobody. Any attribute matching
@@ -198,7 +204,12 @@ def _unknown_run(x: Any) -> bool:
     return isinstance(x, UnknownElements)
 
 
-@check("tf-sg-none-given", scope="terraform.resource", params=NoGroupParams)
+@check(
+    "tf-sg-none-given",
+    scope="terraform.resource",
+    params=NoGroupParams,
+    subjects=lambda p: list(p.resource_types),
+)
 def sg_none_given(ctx: Context, ri: ResourceInstance, params: NoGroupParams) -> Iterator[Hit]:
     """A resource that takes security groups but is given none: AWS then attaches the VPC's
     default security group, shared with everything else given none."""
@@ -301,7 +312,7 @@ def _absent_everywhere(ri: ResourceInstance, expr: Expression) -> bool:
     return v.is_known and v.value in ([], {}, None)
 
 
-@check("tf-sg-ingress-unset-input", scope="project")
+@check("tf-sg-ingress-unset-input", scope="project", subjects=RULE_TYPES)
 def sg_ingress_unset_input(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Ingress written to exist only when a module input is set, and no environment sets it
     (every caller leaves the default): in every environment the rule does not exist. A reader

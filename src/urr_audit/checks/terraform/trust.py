@@ -112,7 +112,12 @@ def _anyone(principals: dict[str, list[Any]]) -> bool:
     return any(k in ("*", "AWS") and "*" in ids for k, ids in principals.items())
 
 
-@check("tf-policy-public-principal", scope="terraform.environment", params=PublicPrincipalParams)
+@check(
+    "tf-policy-public-principal",
+    scope="terraform.environment",
+    params=PublicPrincipalParams,
+    subjects=lambda p: [*p.policy_attributes, "aws_iam_policy_document"],
+)
 def policy_public_principal(ctx: Context, env: Environment, params: PublicPrincipalParams) -> Iterator[Hit]:
     """A resource or trust policy statement that allows any principal (`"*"`, `{"AWS": "*"}`)
     with no condition: anyone with an AWS account. Read-only grants (a public website bucket)
@@ -176,7 +181,12 @@ def _subject_values(conditions: dict[str, dict[str, Any]]) -> tuple[list[tuple[s
     return out, unknown
 
 
-@check("tf-oidc-trust-without-subject", scope="terraform.environment", params=WebIdentityParams)
+@check(
+    "tf-oidc-trust-without-subject",
+    scope="terraform.environment",
+    params=WebIdentityParams,
+    subjects=lambda p: [*p.policy_attributes, "aws_iam_policy_document"],
+)
 def oidc_trust_without_subject(ctx: Context, env: Environment, params: WebIdentityParams) -> Iterator[Hit]:
     """A role trusting an OIDC provider (GitHub Actions, an EKS cluster) for web identity with no
     condition on the token's subject, or one that pins nothing (`*`, `repo:*`): every

@@ -147,7 +147,7 @@ class InvalidIndexParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@check("tf-invalid-index", scope="terraform.environment", params=InvalidIndexParams)
+@check("tf-invalid-index", scope="terraform.environment", params=InvalidIndexParams, subjects=("*",))
 def invalid_index(ctx: Context, env: Environment, params: InvalidIndexParams) -> Iterator[Hit]:
     """An index past the end of a list whose value is known in this environment
     (`var.subnet_ids[0]` where the list is empty): Terraform stops with "Invalid index". Guarded
@@ -234,7 +234,7 @@ class RequiredNullParams(BaseModel):
     needs_one_of: dict[str, list[str]] = {}
 
 
-@check("tf-required-null", scope="terraform.environment", params=RequiredNullParams)
+@check("tf-required-null", scope="terraform.environment", params=RequiredNullParams, subjects=("*",))
 def required_null(ctx: Context, env: Environment, params: RequiredNullParams) -> Iterator[Hit]:
     """A required argument (per the provider schema table) whose value is null in this
     environment, or an empty string or list where it names objects (`*_id`, `*_ids`, `*_arn`):

@@ -15,8 +15,10 @@ from typing import Any
 from mdit_py_plugins.anchors.index import slugify
 
 from urr_audit import __version__
+from urr_audit.facts.subjects import counted_noun
 from urr_audit.report.review import (
     architecture,
+    argocd,
     assessment,
     cicd,
     inventory,
@@ -29,7 +31,7 @@ from urr_audit.report.review import (
 )
 from urr_audit.report.review.doc import ReviewContext, Section, code, plain
 
-# In reading order. Seed section 7 (Argo CD) slots in after `cicd`.
+# In reading order.
 SECTIONS: tuple[ModuleType, ...] = (
     architecture,
     inventory,
@@ -37,11 +39,17 @@ SECTIONS: tuple[ModuleType, ...] = (
     terraform,
     kubernetes,
     cicd,
+    argocd,
     local,
     monitoring,
     assessment,
     recommendations,
 )
+
+
+# how the header names what an artifact model read (by its field on Project); others are
+# named after the field
+_MODEL_NAMES = {"argocd": "Argo CD", "workflows": "GitHub Actions", "gitignore": "Git"}
 
 
 def build_sections(ctx: ReviewContext, modules: Sequence[ModuleType] = SECTIONS) -> list[Section]:
@@ -94,7 +102,10 @@ def render_markdown(report: Any, environments: Sequence[str] = (), date: str | N
         )
     if ctx.k8s_envs:
         scope.append(
-            "Kubernetes: environments " + ", ".join(f"{code(e.name)} ({len(e.objects)} objects)" for e in ctx.k8s_envs)
+            "Kubernetes: environments "
+            + ", ".join(
+                f"{code(e.name)} ({len(e.objects)} {counted_noun(len(e.objects), 'objects')})" for e in ctx.k8s_envs
+            )
         )
     # what each artifact model read, for the models that say (`inventory()`: Terraform and
     # Kubernetes are described above; workflows, Dockerfiles, Argo CD... as they land)
@@ -104,7 +115,8 @@ def render_markdown(report: Any, environments: Sequence[str] = (), date: str | N
             continue
         counts = {k: v for k, v in inventory().items() if v}
         if counts:
-            scope.append(f"{name.replace('_', ' ').capitalize()}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+            label = _MODEL_NAMES.get(name, name.replace("_", " ").capitalize())
+            scope.append(f"{label}: " + ", ".join(f"{v} {counted_noun(v, k)}" for k, v in counts.items()))
     git = project.git
     if git.commit:
         scope.append(f"Commit: {code(git.commit)}" + (f" on {code(git.branch)}" if git.branch else ""))

@@ -6,21 +6,30 @@ read are listed as such, never as passes or failures."""
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from itertools import groupby
 from typing import Any
 
 from urr_audit.catalog import CatalogError, applies_to
 from urr_audit.engine import SCOPES, _node_type, bind
-from urr_audit.facts.tf import existing
+from urr_audit.facts.subjects import count as count_subjects
+from urr_audit.facts.subjects import counted_noun
 from urr_audit.model.common import Severity
 from urr_audit.registry import load_checks
-from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, plain
+from urr_audit.report.review.doc import ReviewContext, Section, bullets, code, prose
 
 TITLE = "Strengths and weaknesses"
 
 _SCOPE_NOUN = {
     "project": "repository",
+    "github.workflow": "workflows",
+    "github.action": "local actions",
+    "github.file": "workflow and action files",
+    "github.job": "jobs",
+    "github.step": "steps",
+    "argocd.application": "Applications",
+    "argocd.applicationset": "ApplicationSets",
+    "argocd.appproject": "AppProjects",
     "terraform.module": "Terraform module directories",
     "terraform.environment": "Terraform environments",
     "terraform.resource": "Terraform resources",
@@ -32,36 +41,33 @@ _SCOPE_NOUN = {
 def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     """How many things the rule examined in the chosen environments, and what they are.
 
-    What a check examines inside its scope node is declared with the check (`subjects`: object
-    kinds or resource types, possibly from the rule's params); without a declaration, the
-    scope's nodes count (environments, modules, resources of the check's types). The rule's
-    environment scoping (`environments`, `skip_environments`, or `environments` /
-    `environment_pattern` params) narrows them, so a production-database rule counts
-    production databases."""
+    What a check examines is declared with the check (`subjects`: object kinds, resource types,
+    workflow steps using an action, Argo CD kinds..., possibly from the rule's params), counted
+    by `facts.subjects`; a check declaring none (`no_subjects` says why) counts its scope's
+    nodes (environments, modules, resources of the check's types). The rule's environment
+    scoping (`environments`, `skip_environments`, or `environments` / `environment_pattern`
+    params) narrows them, so a production-database rule counts production databases. Nothing
+    is counted for a framework of which the repository holds nothing."""
     checks = load_checks()
     spec = checks.get(rule.check)
-    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec.module):
+    if spec is None or spec.scope not in SCOPES or not _area_exists(ctx, spec):
         return 0, ""
     try:
         _, params = bind(rule, checks)
     except CatalogError:
         return 0, ""
-    kinds = spec.subjects_for(params)
+    declared = spec.subjects_for(params)
+    if declared:
+        counted = count_subjects(
+            ctx.project,
+            _framework(spec.module),
+            declared,
+            [e for e in ctx.tf_envs if _env_applies(rule, e.name, e.path)],
+            [e for e in ctx.k8s_envs if _env_applies(rule, e.name, e.span.path)],
+        )
+        if counted is not None:
+            return counted.total, counted.noun()
     wanted = {e.name for e in ctx.tf_envs} | {e.name for e in ctx.k8s_envs}
-    if kinds and _framework(spec.module) == "kubernetes":
-        found = Counter(
-            o.kind
-            for env in ctx.k8s_envs
-            if _env_applies(rule, env.name, env.span.path)
-            for o in env.objects
-            if o.kind in kinds
-        )
-        return sum(found.values()), "objects (" + ", ".join(f"{n} {k}" for k, n in sorted(found.items())) + ")"
-    if kinds and _framework(spec.module) == "terraform":
-        found = Counter(
-            ri.type for env in ctx.tf_envs if _env_applies(rule, env.name, env.path) for ri in existing(env, *kinds)
-        )
-        return sum(found.values()), "resources (" + ", ".join(f"{n} `{k}`" for k, n in sorted(found.items())) + ")"
     nodes = ctx.scope_nodes(spec.scope)
     if spec.types:
         nodes = [n for n in nodes if _node_type(n) in spec.types]
@@ -69,7 +75,8 @@ def subjects(ctx: ReviewContext, rule: Any) -> tuple[int, str]:
     if spec.types and spec.scope == "terraform.resource":
         noun = " / ".join(f"`{t}`" for t in spec.types) + " resources"
     elif spec.types:
-        noun = " / ".join(spec.types) + " objects"
+        what = {"docker.instruction": "instructions", "github.step": "steps"}.get(spec.scope, "objects")
+        noun = " / ".join(f"`{t}`" if spec.scope != "kubernetes.object" else t for t in spec.types) + f" {what}"
     else:
         noun = _SCOPE_NOUN.get(spec.scope, spec.scope.replace(".", " ") + "s")
     return len(nodes), noun
@@ -89,16 +96,30 @@ def _env_applies(rule: Any, env: str, path: str) -> bool:
     return True
 
 
-def _area_exists(ctx: ReviewContext, module: str) -> bool:
+def _area_exists(ctx: ReviewContext, spec: Any) -> bool:
     """False when the check belongs to a framework (`urr_audit.checks.<framework>...`) of which
-    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository
-    checked nothing, whatever its scope."""
-    framework = _framework(module)
+    the chosen environments hold nothing: a Kubernetes rule in a Terraform-only repository, an
+    Argo CD rule where no Application exists, checked nothing, whatever its scope. A framework
+    not named here (a new artifact kind) exists when its check's scope has nodes."""
+    framework = _framework(spec.module)
+    project = ctx.project
     if framework == "terraform":
-        return bool(ctx.tf_envs or ctx.project.terraform.modules)
+        return bool(ctx.tf_envs or project.terraform.modules)
     if framework == "kubernetes":
         return any(e.objects for e in ctx.k8s_envs)
-    return True
+    if framework == "github":
+        return bool(project.workflows.workflows or project.workflows.actions)
+    if framework == "argocd":
+        argo = project.argocd
+        return bool(argo.applications or argo.application_sets or argo.projects)
+    if framework in ("common", "cross"):
+        return True
+    # another artifact kind (Dockerfiles, ...): its model on Project says what it read
+    model = getattr(project, framework or "", None)
+    inventory = getattr(model, "inventory", None)
+    if callable(inventory):
+        return any(inventory().values())
+    return spec.scope == "project" or bool(ctx.scope_nodes(spec.scope))
 
 
 def _applies(rule: Any, node: Any, wanted: set[str]) -> bool:
@@ -141,7 +162,9 @@ def build(ctx: ReviewContext) -> Section | None:
         n, noun = subjects(ctx, rule)
         if n == 0:
             continue
-        strengths[rule.category].append(f"{code(rule.id)} {plain(rule.title)}: not found in {n} {noun} checked")
+        strengths[rule.category].append(
+            f"{code(rule.id)} {prose(rule.title)}: not found in {n} {counted_noun(n, noun)} checked"
+        )
     if strengths:
         s.sub(
             "Strengths",
@@ -172,7 +195,7 @@ def build(ctx: ReviewContext) -> Section | None:
         s.sub(
             "Suppressed",
             bullets(
-                f"{code(f.rule_id)} {plain(f.message)} ({f.suppressed_by}; {ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                f"{code(f.rule_id)} {prose(f.message)} ({f.suppressed_by}; {ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
                 for f in suppressed
             ),
         )
@@ -181,7 +204,7 @@ def build(ctx: ReviewContext) -> Section | None:
             "Undecided",
             "A rule needed a value only known after apply, or input that was not read: neither a pass nor a failure.",
             bullets(
-                f"{code(f.rule_id)} {plain(f.message)} ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
+                f"{code(f.rule_id)} {prose(f.message)} ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
                 for f in undecided
             ),
         )
@@ -192,7 +215,7 @@ def build(ctx: ReviewContext) -> Section | None:
             "What the model could not read (an error) or deliberately did not (a remote source, "
             "recorded and never fetched): facts that depend on it are missing from this review.",
             bullets(
-                f"{e.level}: {plain(e.message)} ({code(e.kind)}; {ctx.link.span(_line(e), f'{e.path}:{e.line}')})"
+                f"{e.level}: {prose(e.message)} ({code(e.kind)}; {ctx.link.span(_line(e), f'{e.path}:{e.line}')})"
                 for e in errors
             ),
         )
@@ -209,12 +232,12 @@ def _by_rule(ctx: ReviewContext, findings: list[Any], rules: dict[str, Any]) -> 
         rule = rules.get(rule_id)
         title = rule.title if rule else items[0].title
         lines = [
-            f"{plain(f.message)}"
+            f"{prose(f.message)}"
             + (f" [{f.environment}]" if f.environment else "")
             + f" ({ctx.link.span(_span(f), f'{f.path}:{f.line}')})"
             for f in items
         ]
-        block = f"**[{sev.value}] {code(rule_id)} {plain(title)}** ({len(items)})\n\n" + bullets(lines)
+        block = f"**[{sev.value}] {code(rule_id)} {prose(title)}** ({len(items)})\n\n" + bullets(lines)
         if rule is not None:
             block += "\n\n" + quote("**Remediation.** " + rule.remediation.strip())
         blocks.append(block)

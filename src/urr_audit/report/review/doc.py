@@ -21,6 +21,7 @@ from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value
 from urr_audit.model.k8s_facts import EnvironmentFacts, facts
 from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.model.terraform import Environment
+from urr_audit.workspace import Workspace
 
 
 @dataclass
@@ -68,6 +69,15 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 def plain(text: Any) -> str:
     """Repository text shown as prose: markdown syntax characters escaped."""
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+def prose(text: Any) -> str:
+    r"""urr-audit's own sentences that quote repository text in backticks (a model's reason:
+    "\`service\` is an expression"): the code spans kept, the rest escaped as `plain`."""
+    parts = str(text).replace("\n", " ").split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick (text cut short): what follows it is prose
+        return prose("`".join(parts[:-1])) + plain("`" + parts[-1])
+    return "".join(code(p) if i % 2 else plain(p) for i, p in enumerate(parts))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -302,6 +312,12 @@ class ReviewContext:
 
         out: list[Any] = self._memo("scope", scope, lambda: list(SCOPES[scope](self.project)))
         return out
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """The scanned root, for the few facts the model does not hold (whether a file a
+        workflow names exists); reads stay inside the root."""
+        return Workspace(self.report.root)
 
     def tf_env(self, name: str) -> Environment | None:
         return next((e for e in self.tf_envs if e.name == name), None)

@@ -3,6 +3,7 @@ configuration points at, replicas / HPA / PDB, NetworkPolicies, rollouts, securi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from urr_audit.facts.kubernetes import rollout_strategy
@@ -31,6 +32,10 @@ def build(ctx: ReviewContext) -> Section | None:
             [[code(k), *(str(counts[e.name].get(k, "")) or "-" for e in envs)] for k in kinds],
         ),
     )
+
+    structure = _structure(ctx, envs)
+    if structure:
+        s.sub("Kustomize structure", *structure)
 
     for e in envs:
         f = per[e.name]
@@ -90,6 +95,37 @@ def build(ctx: ReviewContext) -> Section | None:
     if security:
         s.sub("Security contexts", security)
     return s
+
+
+def _structure(ctx: ReviewContext, envs: list) -> list[str]:  # type: ignore[type-arg]
+    """Each kustomization the chosen environments build, what it builds on and the files it
+    adds itself; the leaf overlays are the environments."""
+    used = {d for e in envs for d in e.dirs}
+    overlays = [o for o in ctx.project.kubernetes.overlays if o.path in used]
+    if not overlays or all(not o.bases for o in overlays):
+        return []
+    leaf = {e.path: e.name for e in envs}
+    rows = []
+    for o in sorted(overlays, key=lambda o: o.path):
+        # remote resources are listed by the kustomization's remote references, not as paths
+        own = [r for r in o.resources if r not in o.bases and not re.search(r"(https?|ssh|git):/|git@", r)]
+        shown = ", ".join(code(r[len(o.path) + 1 :] if r.startswith(o.path + "/") else r) for r in own[:6])
+        shown += f" and {len(own) - 6} more" if len(own) > 6 else ""
+        remote = sum(1 for r in ctx.project.kubernetes.remote_refs if r.kustomization == o.path)
+        if remote:
+            shown += (", " if shown else "") + f"{remote} remote (not fetched)"
+        rows.append(
+            [
+                ctx.link.span(o.span, o.path),
+                ", ".join(code(b) for b in o.bases) or "-",
+                shown or "-",
+                code(leaf[o.path]) if o.path in leaf else "-",
+            ]
+        )
+    return [
+        "The kustomizations the environments are built from: what each builds on and the files it adds (resources, not patches).",
+        table(["kustomization", "builds on", "its own resources", "environment"], rows),
+    ]
 
 
 def _calls(f: EnvironmentFacts, deps_of: dict[str, list]) -> str:  # type: ignore[type-arg]

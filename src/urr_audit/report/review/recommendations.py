@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from urr_audit.report.review.assessment import first_paragraph
-from urr_audit.report.review.doc import ReviewContext, Section, code, plain, shorten, table
+from urr_audit.report.review.doc import ReviewContext, Section, code, prose, shorten, table
 
 TITLE = "Recommendations"
 
@@ -29,9 +29,9 @@ def build(ctx: ReviewContext) -> Section | None:
             [
                 items[0].severity.value,
                 rule.category if rule else "",
-                plain(items[0].title),
+                prose(items[0].title),
                 where,
-                plain(action),
+                prose(action),
                 code(rule_id),
             ]
         )

@@ -68,7 +68,7 @@ def _pushes(step: Step, params: PersistParams) -> bool:
     return False
 
 
-@check("gha-persisted-credentials", scope="github.file", params=PersistParams)
+@check("gha-persisted-credentials", scope="github.file", params=PersistParams, subjects=("actions/checkout",))
 def persisted_credentials(ctx: Context, node: Workflow | Action, params: PersistParams) -> Iterator[Hit]:
     """`actions/checkout` without `persist-credentials: false`: the job's token stays in
     `.git/config` for every later step (third-party actions, build scripts, dependencies they
@@ -127,7 +127,7 @@ def persisted_credentials(ctx: Context, node: Workflow | Action, params: Persist
 # --- literal registry passwords -----------------------------------------------------------------
 
 
-@check("gha-container-credentials", scope="github.job")
+@check("gha-container-credentials", scope="github.job", subjects=("container",))
 def container_credentials(ctx: Context, job: Job, params: NoParams) -> Iterator[Hit]:
     """`credentials.password` of a job container or service written as text rather than an
     expression (`${{ secrets.X }}`): the password is in the repository for anyone who can read it."""
@@ -159,7 +159,7 @@ def _env_maps(node: Workflow | Action) -> Iterator[tuple[str, object, dict[str, 
         yield f"step `{step.label}`", step, step.env
 
 
-@check("gha-insecure-commands", scope="github.file")
+@check("gha-insecure-commands", scope="github.file", subjects=("workflow", "action"))
 def insecure_commands(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """`ACTIONS_ALLOW_UNSECURE_COMMANDS` set true: the runner again accepts `::set-env` and
     `::add-path` from any step's output, so whoever controls printed text (a PR title echoed in
@@ -226,7 +226,7 @@ def _checks_event(cond: Condition) -> bool:
     return cond.expr is not None and any(r.parts[:2] == ("github", "event_name") for r in cond.expr.refs)
 
 
-@check("gha-bot-conditions", scope="github.file")
+@check("gha-bot-conditions", scope="github.file", subjects=("workflow", "action"))
 def bot_conditions(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """`if:` conditions that trust a bot by actor name (`github.actor == 'dependabot[bot]'`):
     the actor is whoever caused the latest event, which an attacker can arrange to be the bot

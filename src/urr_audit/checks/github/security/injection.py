@@ -53,7 +53,7 @@ def _rating(t: Taint, file: Workflow | Action) -> tuple[str | None, str]:
     return "medium", f"free text: {who}, and a value with a quote, `$(` or a backquote becomes code"
 
 
-@check("gha-template-injection", scope="project", params=TaintParams)
+@check("gha-template-injection", scope="project", params=TaintParams, subjects=("run", "actions/github-script"))
 def template_injection(ctx: Context, project: Project, params: TaintParams) -> Iterator[Hit]:
     """Attacker-controlled text (pull request and issue titles and bodies, comments, head
     branch names, commit messages and author names, free-text inputs, and step outputs or

@@ -37,7 +37,7 @@ class DefaultParams(BaseModel):
     default: Default = "permissive"
 
 
-@check("gha-default-permissions", scope="github.workflow", params=DefaultParams)
+@check("gha-default-permissions", scope="github.workflow", params=DefaultParams, subjects=("job",))
 def default_permissions(ctx: Context, wf: Workflow, params: DefaultParams) -> Iterator[Hit]:
     """Jobs that get the repository's default token because neither the workflow nor the job
     writes `permissions:`. With a permissive default that is write access to the code,
@@ -68,7 +68,7 @@ def default_permissions(ctx: Context, wf: Workflow, params: DefaultParams) -> It
         )
 
 
-@check("gha-broad-permissions", scope="github.workflow")
+@check("gha-broad-permissions", scope="github.workflow", subjects=("workflow",))
 def broad_permissions(ctx: Context, wf: Workflow, params: NoParams) -> Iterator[Hit]:
     """`permissions: write-all` (every scope writable) or `read-all` (every scope readable,
     security alerts and deployments included), at the workflow or a job."""
@@ -225,7 +225,7 @@ class _Analyser:
                 return
 
 
-@check("gha-unused-write-permissions", scope="project", params=UnusedParams)
+@check("gha-unused-write-permissions", scope="project", params=UnusedParams, subjects=("job",))
 def unused_write_permissions(ctx: Context, project: Project, params: UnusedParams) -> Iterator[Hit]:
     """Write scopes granted to jobs that use none of them, decided from what the job's steps do
     (actions of known needs, `git push`, OIDC requests, a local reusable workflow's requests).

@@ -36,7 +36,7 @@ def _what(u: Uses) -> str:
     return "reusable workflow" if u.kind == "reusable-workflow" else "action"
 
 
-@check("gha-unpinned-uses", scope="github.file", params=PinParams)
+@check("gha-unpinned-uses", scope="github.file", params=PinParams, subjects=("uses",))
 def unpinned_uses(ctx: Context, node: Workflow | Action, params: PinParams) -> Iterator[Hit]:
     """Remote actions and reusable workflows not pinned to a full commit SHA. A tag or branch is
     a pointer its owner (or whoever takes over the repository) can move: the new code then runs
@@ -69,7 +69,7 @@ def unpinned_uses(ctx: Context, node: Workflow | Action, params: PinParams) -> I
         )
 
 
-@check("gha-branch-ref", scope="github.file")
+@check("gha-branch-ref", scope="github.file", subjects=("uses",))
 def branch_ref(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """`uses:` refs that are branches (`@main`, `@master`, `@release/v1`) or short SHAs, which
     GitHub resolves as branch or tag names: neither a commit nor a release."""
@@ -134,7 +134,7 @@ def _floating(img: _Image) -> str | None:
     return None
 
 
-@check("gha-unpinned-images", scope="github.file")
+@check("gha-unpinned-images", scope="github.file", subjects=("container",))
 def unpinned_images(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """Job containers, service containers and `docker://` steps on `latest` or without a tag:
     each run pulls whatever the tag points to that day."""
@@ -150,7 +150,7 @@ def unpinned_images(ctx: Context, node: Workflow | Action, params: NoParams) -> 
         )
 
 
-@check("gha-image-digest", scope="github.file")
+@check("gha-image-digest", scope="github.file", subjects=("container",))
 def image_digest(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """Job containers, service containers and `docker://` steps on a version tag without a
     digest: the tag can be pushed again with other content."""

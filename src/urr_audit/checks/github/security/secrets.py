@@ -46,7 +46,7 @@ def _secret_refs(expr: Expr) -> list[ContextRef]:
     return out
 
 
-@check("gha-secrets-in-run", scope="github.file", params=ScriptParams)
+@check("gha-secrets-in-run", scope="github.file", params=ScriptParams, subjects=("run",))
 def secrets_in_run(ctx: Context, node: Workflow | Action, params: ScriptParams) -> Iterator[Hit]:
     """`${{ secrets.X }}` (or `github.token`) expanded into a script: the value is written into
     the script file on the runner and into command lines other processes can read, and a value
@@ -78,7 +78,7 @@ def _whole_secrets(expr: Expr) -> ContextRef | None:
     return None
 
 
-@check("gha-overprovisioned-secrets", scope="github.file")
+@check("gha-overprovisioned-secrets", scope="github.file", subjects=("workflow", "action"))
 def overprovisioned_secrets(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """Expressions that read the whole `secrets` context (`toJSON(secrets)`, `secrets[name]`
     with a computed name): the runner receives every secret of the repository and organisation,
@@ -111,7 +111,7 @@ def _unredacted(expr: Expr) -> str | None:
     return None
 
 
-@check("gha-unredacted-secrets", scope="github.file")
+@check("gha-unredacted-secrets", scope="github.file", subjects=("workflow", "action"))
 def unredacted_secrets(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """`fromJSON(secrets.X).field`: the runner masks the secret's whole text in logs, not the
     fields taken out of it, so `field` can be printed in clear."""
@@ -172,7 +172,7 @@ def _reads_secrets(
     return names
 
 
-@check("gha-secrets-inherit", scope="project")
+@check("gha-secrets-inherit", scope="project", subjects=("call",))
 def secrets_inherit(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """Reusable workflows called with `secrets: inherit`: the callee gets every secret the
     caller can read, not the ones it needs."""

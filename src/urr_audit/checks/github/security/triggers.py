@@ -135,7 +135,12 @@ def _gated(job: Job) -> str:
     return ""
 
 
-@check("gha-untrusted-checkout", scope="project", params=CheckoutParams)
+@check(
+    "gha-untrusted-checkout",
+    scope="project",
+    params=CheckoutParams,
+    subjects=lambda p: [f"on:{e}" for e in p.events],
+)
 def untrusted_checkout(ctx: Context, project: Project, params: CheckoutParams) -> Iterator[Hit]:
     """Workflows started by `pull_request_target`, `workflow_run` or `issue_comment` (which run
     with the base repository's secrets and a write token) that check out the pull request's
@@ -186,7 +191,7 @@ class EnvParams(TaintParams):
     events: list[str] = Field(default_factory=lambda: list(PRIVILEGED))
 
 
-@check("gha-github-env", scope="project", params=EnvParams)
+@check("gha-github-env", scope="project", params=EnvParams, subjects=lambda p: [f"on:{e}" for e in p.events])
 def github_env(ctx: Context, project: Project, params: EnvParams) -> Iterator[Hit]:
     """Writes of run-time values to `GITHUB_ENV` or `GITHUB_PATH` in workflows started by
     privileged triggers: whoever controls the value (a PR title, a file of the PR, an
@@ -321,7 +326,7 @@ def _release_triggers(wf: Workflow) -> list[Trigger]:
     return [t for t in wf.triggers if t.event == "release" or (t.event == "push" and t.tags)]
 
 
-@check("gha-cache-poisoning", scope="project", params=CacheParams)
+@check("gha-cache-poisoning", scope="project", params=CacheParams, subjects=lambda p: [c.action for c in p.caches])
 def cache_poisoning(ctx: Context, project: Project, params: CacheParams) -> Iterator[Hit]:
     """Caches restored in workflows that publish (release triggers, tag pushes, jobs that
     publish packages, images or releases): a cache entry written by any workflow run of the

@@ -162,16 +162,12 @@ def calls(node: Node) -> list[str]:
     return [n.name for n in walk(node) if isinstance(n, Call)]
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """A context path read by an expression: `parts[0]` is the context (lower-cased), the rest
-    are property names as written, `*` for an object filter, `?` for a dynamic index
-    (`secrets[inputs.name]`, then `dynamic` is True), a decimal string for a numeric index."""
+class ContextPath:
+    """What a context path (`parts`: the context, then property names) answers; shared by the
+    parser's `Ref` and the model's located `ContextRef`."""
 
+    __slots__ = ()
     parts: tuple[str, ...]
-    dynamic: bool
-    start: int  # offsets in the expression text
-    end: int
 
     @property
     def dotted(self) -> str:
@@ -184,8 +180,19 @@ class Ref:
     def startswith(self, prefix: str) -> bool:
         """`ref.startswith("github.event.pull_request")`, on whole parts, case-insensitively."""
         want = prefix.lower().split(".")
-        have = [p.lower() for p in self.parts[: len(want)]]
-        return have == want
+        return [p.lower() for p in self.parts[: len(want)]] == want
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(ContextPath):
+    """A context path read by an expression: `parts[0]` is the context (lower-cased), the rest
+    are property names as written, `*` for an object filter, `?` for a dynamic index
+    (`secrets[inputs.name]`, then `dynamic` is True), a decimal string for a numeric index."""
+
+    parts: tuple[str, ...]
+    dynamic: bool
+    start: int  # offsets in the expression text
+    end: int
 
 
 def _chain(node: Node) -> tuple[list[str], bool] | None:

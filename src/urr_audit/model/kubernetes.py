@@ -25,6 +25,38 @@ from urr_audit.model.common import LoadError, Span
 
 Path = tuple[str | int, ...]  # keys and list indices into a plain document
 
+# Cluster-scoped kinds: the built-ins and the common CRD ones (the namespace transformer leaves
+# them alone; an AppProject's clusterResourceWhitelist governs them).
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PriorityClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "RuntimeClass",
+        "PodSecurityPolicy",
+        "IngressClass",
+        "CertificateSigningRequest",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "ComponentStatus",
+        "ClusterIssuer",
+        "ClusterSecretStore",
+    }
+)
+
 
 class SourceDoc:
     """A YAML document as written (plain data) with the line of every key and list item.

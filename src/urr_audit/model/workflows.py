@@ -51,7 +51,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.model.common import Span
-from urr_audit.model.gha_expr import Node
+from urr_audit.model.gha_expr import ContextPath, Node
 from urr_audit.model.gha_images import FileEdit, ImageBuild, RegistryLogin
 from urr_audit.model.gha_permissions import (
     SCOPES,
@@ -67,7 +67,7 @@ __all__ = ["SCOPES", "EffectivePermissions", "Level", "Permissions", "default_pe
 _FROZEN = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
 
-class ContextRef(BaseModel):
+class ContextRef(ContextPath, BaseModel):
     """A context path an expression reads (see `gha_expr.Ref`), located in the file."""
 
     model_config = _FROZEN
@@ -79,19 +79,6 @@ class ContextRef(BaseModel):
     # Whether the value's text can reach the expression's result (`gha_expr.value_refs`): False
     # for `a` in `a == 'x'`, `contains(a, 'x')`, `!a`, `a && b`, a `case()` predicate.
     reaches_value: bool = True
-
-    @property
-    def dotted(self) -> str:
-        return ".".join(self.parts)
-
-    @property
-    def context(self) -> str:
-        return self.parts[0]
-
-    def startswith(self, prefix: str) -> bool:
-        """Whole parts, case-insensitively: `ref.startswith("github.event.issue")`."""
-        want = prefix.lower().split(".")
-        return [p.lower() for p in self.parts[: len(want)]] == want
 
 
 class Expr(BaseModel):

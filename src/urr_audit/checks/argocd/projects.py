@@ -12,6 +12,7 @@ from urr_audit.checks.api import Context, Hit, NoParams, check
 from urr_audit.checks.argocd._common import by_template, verb, where
 from urr_audit.loaders.gitmeta import normalize_repo_url
 from urr_audit.model.argocd import IN_CLUSTER_NAME, IN_CLUSTER_SERVER, Application, AppProject
+from urr_audit.model.kubernetes import CLUSTER_SCOPED
 from urr_audit.model.project import Project
 
 DEFAULT_PROJECT = "default"
@@ -61,30 +62,6 @@ class PermissiveProjectParams(BaseModel):
     # which wildcards to report: sources (sourceRepos '*'), destinations (any cluster and any
     # namespace), cluster-resources (clusterResourceWhitelist '*'/'*')
     report: list[str] = ["sources", "destinations", "cluster-resources"]
-
-
-# Built-in and common cluster-scoped kinds (an AppProject's clusterResourceWhitelist governs these).
-CLUSTER_SCOPED = frozenset(
-    {
-        "Namespace",
-        "PersistentVolume",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "PriorityClass",
-        "APIService",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "CSIDriver",
-        "RuntimeClass",
-        "IngressClass",
-        "ClusterIssuer",
-        "ClusterSecretStore",
-    }
-)
 
 
 def _needs(apps: list[Application]) -> tuple[set[str], list[str]]:

@@ -6,38 +6,7 @@ from dataclasses import dataclass, field
 
 from urr_audit.loaders.kustomize.util import deep_copy
 from urr_audit.model.common import Span
-from urr_audit.model.kubernetes import SourceDoc, field_origin
-
-# Kinds the namespace transformer leaves alone (cluster-scoped built-ins).
-CLUSTER_SCOPED = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "PriorityClass",
-        "APIService",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "CSIDriver",
-        "CSINode",
-        "VolumeAttachment",
-        "RuntimeClass",
-        "PodSecurityPolicy",
-        "IngressClass",
-        "CertificateSigningRequest",
-        "FlowSchema",
-        "PriorityLevelConfiguration",
-        "ComponentStatus",
-        "ClusterIssuer",
-        "ClusterSecretStore",
-    }
-)
+from urr_audit.model.kubernetes import CLUSTER_SCOPED, SourceDoc, field_origin
 
 
 @dataclass

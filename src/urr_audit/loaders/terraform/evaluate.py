@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1290,11 +1290,9 @@ _HOLE = re.compile(r"\x00(\d+)\x00")
 _IN_STRING_HOLE = re.compile("\ue000(\\d+)\ue001")
 
 
-def _json_error(text: str) -> str | None:
-    """Why a JSON template is not valid JSON whatever its interpolations hold, with the line;
-    None when it may be valid. Only templates whose interpolations all sit inside JSON strings
-    are judged (one outside quotes may render any JSON text: a key, several elements)."""
-    out: list[str] = []
+def _split_at_holes(text: str) -> Iterator[tuple[str, re.Match[str] | None, bool]]:
+    """The text of a JSON template cut at its interpolation holes: (text before the hole, the
+    hole, whether it sits inside a JSON string), ending with (the rest, None, ...)."""
     in_string = escaped = False
     pos = 0
     for m in _HOLE.finditer(text):
@@ -1305,12 +1303,23 @@ def _json_error(text: str) -> str | None:
                 escaped = True
             elif ch == '"':
                 in_string = not in_string
+        yield text[pos : m.start()], m, in_string
+        pos = m.end()
+    yield text[pos:], None, in_string
+
+
+def _json_error(text: str) -> str | None:
+    """Why a JSON template is not valid JSON whatever its interpolations hold, with the line;
+    None when it may be valid. Only templates whose interpolations all sit inside JSON strings
+    are judged (one outside quotes may render any JSON text: a key, several elements)."""
+    out: list[str] = []
+    for before, hole, in_string in _split_at_holes(text):
+        out.append(before)
+        if hole is None:
+            break
         if not in_string:
             return None
-        out.append(text[pos : m.start()])
         out.append("x")
-        pos = m.end()
-    out.append(text[pos:])
     try:
         scan_json("".join(out))
     except JsonSyntaxError as e:
@@ -1324,21 +1333,12 @@ def _json_with_holes(ev: Evaluator, text: str, holes: list[Unknown], first_line:
     """A JSON template with unknown interpolations, decoded: a string holding one is an
     `Unknown` (the hole itself when it is the whole value, its document if it has one)."""
     out: list[str] = []
-    in_string = escaped = False
-    pos = 0
-    for m in _HOLE.finditer(text):
-        for ch in text[pos : m.start()]:
-            if escaped:
-                escaped = False
-            elif ch == "\\" and in_string:
-                escaped = True
-            elif ch == '"':
-                in_string = not in_string
-        out.append(text[pos : m.start()])
-        mark = f"\ue000{m.group(1)}\ue001"
+    for before, hole, in_string in _split_at_holes(text):
+        out.append(before)
+        if hole is None:
+            break
+        mark = f"\ue000{hole.group(1)}\ue001"
         out.append(mark if in_string else f'"{mark}"')
-        pos = m.end()
-    out.append(text[pos:])
     try:
         root = scan_json("".join(out))
     except (JsonSyntaxError, ValueError, RecursionError):

@@ -368,27 +368,17 @@ def object_fields(expr: Expression) -> dict[str, Any] | None:
     """The fields of an object expression that can be read without evaluating it: literal
     values, and a tuple of bare references as their texts (`configuration_aliases =
     [aws.us_east_1]` -> `["aws.us_east_1"]`). None when the expression is not an object."""
-    node = expr._node
-    if not isinstance(node, Node):
-        return None
-    while node.type in ("expression", "collection_value") and node.child_count == 1:
-        node = node.child(0)
-    if node.type != "object":
+    elems = _object_elems(expr)
+    if elems is None:
         return None
     out: dict[str, Any] = {}
-    for elem in node.children:
-        if elem.type != "object_elem":
-            continue
-        key_node, value = [c for c in elem.children if c.type == "expression"]
-        key = node_text(key_node).strip().strip('"')
+    for key, value in elems:
         try:
             out[key] = _literal(value)
             continue
         except _NotLiteral:
             pass
-        inner = value
-        while inner.type in ("expression", "collection_value") and inner.child_count == 1:
-            inner = inner.child(0)
+        inner = _unwrap(value)
         if inner.type == "tuple":
             items = [c for c in inner.children if c.type == "expression"]
             if all(c.child_count >= 1 and c.child(0).type == "variable_expr" for c in items):
@@ -403,16 +393,31 @@ def object_texts(expr: Expression) -> dict[str, str] | None:
     lit = expr.literal
     if lit.is_known and isinstance(lit.value, dict):
         return {str(k): v for k, v in lit.value.items() if isinstance(v, str)}
+    elems = _object_elems(expr)
+    if elems is None:
+        return None
+    return {key: node_text(value).strip() for key, value in elems}
+
+
+def _unwrap(node: Node) -> Node:
+    """The node an expression wrapper (`expression`, `collection_value`) holds alone."""
+    while node.type in ("expression", "collection_value") and node.child_count == 1:
+        node = node.child(0)
+    return node
+
+
+def _object_elems(expr: Expression) -> list[tuple[str, Node]] | None:
+    """(key text, value node) of each element of an object expression, read without
+    evaluating it; None when the expression is not an object."""
     node = expr._node
     if not isinstance(node, Node):
         return None
-    while node.type in ("expression", "collection_value") and node.child_count == 1:
-        node = node.child(0)
+    node = _unwrap(node)
     if node.type != "object":
         return None
-    out: dict[str, str] = {}
+    out = []
     for elem in node.children:
         if elem.type == "object_elem":
             key_node, value = [c for c in elem.children if c.type == "expression"]
-            out[node_text(key_node).strip().strip('"')] = node_text(value).strip()
+            out.append((node_text(key_node).strip().strip('"'), value))
     return out

@@ -4,7 +4,7 @@ that the runner does not mask (`fromJSON(secrets.X).y`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,22 +83,29 @@ def overprovisioned_secrets(ctx: Context, node: Workflow | Action, params: NoPar
     """Expressions that read the whole `secrets` context (`toJSON(secrets)`, `secrets[name]`
     with a computed name): the runner receives every secret of the repository and organisation,
     not the ones the step needs."""
+
+    def message(expr: Expr) -> str | None:
+        r = _whole_secrets(expr)
+        if r is None:
+            return None
+        how = "a computed name" if r.dynamic else "the whole context"
+        return (
+            f"`${{{{ {expr.text} }}}}` reads the `secrets` context by {how}: every secret available to "
+            "the workflow is sent to the runner for this job (name each secret the step needs)"
+        )
+
+    yield from _expression_findings(ctx, node, message)
+
+
+def _expression_findings(ctx: Context, node: Workflow | Action, message: Callable[[Expr], str | None]) -> Iterator[Hit]:
+    """A finding at each expression of the file for which `message` has something to say."""
     for address, scalar in iter_scalars(node):
         for expr in scalar.exprs:
-            r = _whole_secrets(expr)
-            if r is None:
-                continue
-            how = "a computed name" if r.dynamic else "the whole context"
-            yield ctx.finding(
-                at=expr.span,
-                column=expr.column,
-                node=node,
-                address=f"{address}/{expr.text}",
-                message=(
-                    f"`${{{{ {expr.text} }}}}` reads the `secrets` context by {how}: every secret available to "
-                    "the workflow is sent to the runner for this job (name each secret the step needs)"
-                ),
-            )
+            text = message(expr)
+            if text is not None:
+                yield ctx.finding(
+                    at=expr.span, column=expr.column, node=node, address=f"{address}/{expr.text}", message=text
+                )
 
 
 def _unredacted(expr: Expr) -> str | None:
@@ -115,22 +122,18 @@ def _unredacted(expr: Expr) -> str | None:
 def unredacted_secrets(ctx: Context, node: Workflow | Action, params: NoParams) -> Iterator[Hit]:
     """`fromJSON(secrets.X).field`: the runner masks the secret's whole text in logs, not the
     fields taken out of it, so `field` can be printed in clear."""
-    for address, scalar in iter_scalars(node):
-        for expr in scalar.exprs:
-            secret = _unredacted(expr)
-            if secret is None:
-                continue
-            yield ctx.finding(
-                at=expr.span,
-                column=expr.column,
-                node=node,
-                address=f"{address}/{expr.text}",
-                message=(
-                    f"`${{{{ {expr.text} }}}}` takes a field out of the structured secret `{secret}`: the runner "
-                    "masks only the secret's whole value, so this field appears unmasked in logs "
-                    "(store each field as its own secret)"
-                ),
-            )
+
+    def message(expr: Expr) -> str | None:
+        secret = _unredacted(expr)
+        if secret is None:
+            return None
+        return (
+            f"`${{{{ {expr.text} }}}}` takes a field out of the structured secret `{secret}`: the runner "
+            "masks only the secret's whole value, so this field appears unmasked in logs "
+            "(store each field as its own secret)"
+        )
+
+    yield from _expression_findings(ctx, node, message)
 
 
 def _callee_secrets(

@@ -11,6 +11,10 @@ A schema using anything not implemented here (another draft, a remote `$ref`, a 
 listed) compiles to None and every document goes to `jsonschema`; so does a document on which a
 predicate raises. The answer is checked against `jsonschema` over every workflow in the fixtures
 and over generated documents in the tests.
+
+Why not `fastjsonschema`: it turns GitHub's workflow schema into 1.4 MB of Python source whose
+generation and compilation cost about 200 ms CPU in every process, more than `jsonschema`'s
+import it would save; these predicates compile in about 5 ms.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def main(roots: list[Path]) -> None:
         steps = sum(1 for _ in project.steps())
         print(
             f"\n{root.relative_to(REPO)}: {len(files)} workflow files ({lines} lines), "
-            f"{len(project.actions)} local actions, {steps} steps, {len(errors)} load errors, {len(rules)} URR-GHA rules"
+            f"{len(project.actions)} local action(s), {steps} steps, {len(errors)} load errors, {len(rules)} URR-GHA rules"
         )
 
         def scan(root: Path = root) -> None:

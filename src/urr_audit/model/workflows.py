@@ -626,10 +626,14 @@ class WorkflowProject(BaseModel):
     def inventory(self) -> dict[str, int]:
         if not self.workflows and not self.actions:
             return {}
+        environments = {j.environment.name.text for _, j in self.jobs() if j.environment and j.environment.name}
         return {
             "workflows": len(self.workflows),
             "local actions": len(self.actions),
             "jobs": sum(len(w.jobs) for w in self.workflows),
+            # GitHub deployment environments (`environment:` of jobs), by name as written
+            "deployment environments": len(environments),
+            "image builds": sum(1 for s in self.steps() for b in s.builds if b.builds),
         }
 
     def workflow(self, path: str) -> Workflow | None:

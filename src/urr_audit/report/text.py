@@ -227,7 +227,11 @@ def render_text(
     if counted:
         w.heading("Findings by rule:")
         per_rule = Counter(f.rule_id for f in counted)
-        meta = {f.rule_id: f for f in counted}
+        # a rule's row shows the most severe of its findings (some are lowered where intent is plausible)
+        meta: dict[str, Finding] = {}
+        for f in counted:
+            if f.rule_id not in meta or f.severity.rank > meta[f.rule_id].severity.rank:
+                meta[f.rule_id] = f
         wid = max(len(r) for r in per_rule)
         wcount = max(len(str(n)) for n in per_rule.values())
         order = sorted(per_rule, key=lambda r: (-meta[r].severity.rank, -per_rule[r], r))
@@ -299,15 +303,17 @@ def _verbose_inputs(w: _Writer, report: Any) -> None:
     w.heading(f"Files read ({len(files)}):")
     for f in files:
         w.line(f"  {f}")
-    w.heading("Directories:")
     dirs = directories(report.project)
+    if dirs:  # Terraform and Kubernetes directories: none in a repository of workflows only
+        w.heading("Directories:")
     wp = max((len(d["path"]) for d in dirs), default=0)
     for d in dirs:
         env = f"environment {d['environment']}" if d["environment"] else "not an environment"
         w.line(f"  {d['path']}{' ' * (wp - len(d['path']))}  {env}: {d['reason']}")
     w.heading("Read:")
     for part, inv in inventories(report.project).items():
-        w.line(f"  {part}: " + ", ".join(counted(n, k) for k, n in inv.items()))
+        if any(inv.values()):  # kinds the repository does not have are not listed as zeros
+            w.line(f"  {part}: " + ", ".join(counted(n, k) for k, n in inv.items()))
     focus = getattr(report, "focus", None)
     if focus is not None and not focus.everything:
         w.heading("Reported about:")

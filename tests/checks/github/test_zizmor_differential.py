@@ -109,6 +109,7 @@ EXAMPLES = {
     "job-level write scope no step uses": [("urr", ".github/workflows/bot-conditions-steps.yml", 11)],
     "cache restore action": [("urr", ".github/workflows/release-binaries.yml", 16)],
     "publishing by command": [("urr", ".github/workflows/publish-on-merge.yml", 17)],
+    "repeated expansion located at its first occurrence": [("urr", ".github/workflows/tag-from-dispatch.yml", 29)],
     "setup-node without a cache input": [("zizmor", ".github/workflows/publish-on-merge.yml", 35)],
 }
 

@@ -239,6 +239,21 @@ def _uses_line(d: Diff, u: U) -> str:
     return d.text(u.path, u.line)
 
 
+_EXPANSION = re.compile(r"`(\$\{\{.*?\}\})`")
+
+
+def _repeated_expansion(d: Diff, u: U) -> bool:
+    """zizmor reports the same expansion twice at an earlier line of the same script, and
+    urr-audit's line holds that expansion again."""
+    m = _EXPANSION.search(u.message)
+    if m is None:
+        return False
+    lines = [z.line for z in d.zs if z.path == u.path and z.audit == u.audit]
+    return any(
+        lines.count(line) > 1 and line < u.line and m.group(1) in d.text(u.path, line) for line in set(lines)
+    ) and m.group(1) in d.text(u.path, u.line)
+
+
 KNOWN: list[Known] = [
     Known(
         "located differently",
@@ -358,6 +373,16 @@ KNOWN: list[Known] = [
             )
             is not None
         ),
+    ),
+    Known(
+        "repeated expansion located at its first occurrence",
+        "urr",
+        "urr-audit",
+        "When a script expands the same `${{ }}` on two lines and an earlier line of the script holds certain "
+        "text (a `41898282+github-actions[bot]@...` e-mail address is enough), zizmor 1.x reports both "
+        "expansions at the first one's line and column. Both are injections and each is fixed where it is "
+        "written; urr-audit reports each at its own line.",
+        lambda d, f: isinstance(f, U) and f.audit == "template-injection" and _repeated_expansion(d, f),
     ),
     Known(
         "setup-node without a cache input",

@@ -30,7 +30,13 @@ def test_all_fourteen_load_without_error_or_schema_violation(loaded):
     assert errors == []
     assert len(project.workflows) == 14
     assert [w.path for w in project.workflows if w.schema_errors] == []
-    assert project.inventory() == {"workflows": 14, "local actions": 0, "jobs": 36}
+    assert project.inventory() == {
+        "workflows": 14,
+        "local actions": 0,
+        "jobs": 36,
+        "deployment environments": 2,
+        "image builds": 3,
+    }
 
 
 def test_workflow_table(project):

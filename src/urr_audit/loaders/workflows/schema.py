@@ -2,9 +2,11 @@
 
 The schemas are the ones the `check-jsonschema` package ships as data (SchemaStore's
 `github-workflows.json` and `github-actions.json`), read from the installed package's files
-without importing it; `jsonschema` validates. Both imports happen on the first workflow, never
-for `--help` or a repository without workflows. When the package is absent, validation is
-skipped and `available()` says so.
+without importing it. `fits` answers whether a document is valid from predicates compiled from
+the schema; only a document that is not is handed to `jsonschema`, which says why (its import
+costs more CPU than validating a dozen workflows, and a valid workflow never pays it). Nothing is
+read or imported for `--help` or a repository without workflows. When the package is absent,
+validation is skipped and `available()` says so.
 
 Messages are the best error of each failing branch (jsonschema's `best_match` descends through
 `anyOf`/`oneOf`), phrased briefly, and anchored at the offending key's line.
@@ -20,6 +22,7 @@ from functools import cache
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
+from urr_audit.loaders.workflows import fits
 from urr_audit.model.workflows import SchemaViolation
 
 if TYPE_CHECKING:
@@ -43,15 +46,26 @@ def available() -> bool:
 
 
 @cache
-def _validator(name: str) -> Any:
+def _schema(name: str) -> Any:
     path = schema_file(name)
-    if path is None:
+    return None if path is None else json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator(name: str) -> Any:
+    schema = _schema(name)
+    if schema is None:
         return None
     import jsonschema
 
-    schema = json.loads(path.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
+
+
+@cache
+def _predicate(name: str) -> fits.Predicate | None:
+    schema = _schema(name)
+    return None if schema is None else fits.compile_schema(schema)
 
 
 def _type_name(v: Any) -> str:
@@ -189,6 +203,9 @@ def _location(path: tuple[Any, ...]) -> str:
 
 
 def validate(data: Any, located: Located, schema: str = WORKFLOW_SCHEMA) -> list[SchemaViolation]:
+    predicate = _predicate(schema)
+    if predicate is not None and fits.fits(predicate, data) is True:
+        return []
     validator = _validator(schema)
     if validator is None:
         return []

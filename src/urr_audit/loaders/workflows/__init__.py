@@ -9,6 +9,8 @@ errors. Errors (kind, level):
 - `workflows.expression` (error): a `${{ }}` (or an `if:`) that does not parse, with its line and
   column: GitHub refuses such a workflow.
 - `workflows.remote` (note): a reusable workflow of another repository, recorded and not fetched.
+- `workflows.nested` (note): a `.github/workflows` folder below the root (a vendored or example
+  repository): GitHub runs only the root's, so its files are not read as workflows of this one.
 
 A local `uses: ./path` that names nothing is not a load error: the model records it
 (`Uses.target is None`) and rule URR-GHA-002 reports it. Schema violations are on the model
@@ -30,6 +32,7 @@ from urr_audit.model.workflows import Action, CallSite, Workflow, WorkflowProjec
 from urr_audit.workspace import FileTooLarge, OutsideRoot, Workspace
 
 WORKFLOW_FILE = re.compile(r"\.github/workflows/[^/]+\.ya?ml")
+NESTED_WORKFLOW_FILE = re.compile(r"(.+?)/\.github/workflows/[^/]+\.ya?ml")
 MAX_ACTIONS = 500
 
 
@@ -96,6 +99,24 @@ def load_workflows(ws: Workspace) -> tuple[WorkflowProject, list[LoadError]]:
     errors: list[LoadError] = []
     files = [f for f in ws.files if WORKFLOW_FILE.fullmatch(f)]
     workflows = [w for f in files if (w := load_workflow_file(ws, f, errors)) is not None]
+    nested: dict[str, list[str]] = {}
+    for f in ws.files:
+        if (m := NESTED_WORKFLOW_FILE.fullmatch(f)) is not None:
+            nested.setdefault(m.group(1), []).append(f)
+    for repo, found in sorted(nested.items()):
+        errors.append(
+            LoadError(
+                kind="workflows.nested",
+                path=found[0],
+                line=1,
+                level="note",
+                message=(
+                    f"{len(found)} workflow file{'s' if len(found) > 1 else ''} under `{repo}/.github/workflows` "
+                    "not read: GitHub runs only the workflows of the repository root (scan that folder as "
+                    f"its own root, `--root {repo}`, to audit them)"
+                ),
+            )
+        )
 
     # Local actions reached by `uses: ./dir`, from workflows and from composite actions.
     actions: dict[str, Action] = {}

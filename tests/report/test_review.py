@@ -501,3 +501,13 @@ def test_kustomize_structure(urr):
         rows["[k8s/argo-rollouts](k8s/argo-rollouts/kustomization.yaml#L1)"][2]
         == "`namespace.yaml`, 1 remote (not fetched)"
     )
+
+
+def test_recommended_action_is_a_sentence_never_flattened_code():
+    from urr_audit.catalog import load_rules
+    from urr_audit.report.review.assessment import first_paragraph
+
+    assert first_paragraph("```hcl\nx = 1\n```\n") == "See the example in the weaknesses section."
+    assert first_paragraph("Do this:\n\n```hcl\nx = 1\n```") == "Do this (example in the weaknesses section)."
+    for rule in load_rules():
+        assert not rule.remediation.lstrip().startswith("```"), f"{rule.id}: remediation opens with code"

@@ -138,6 +138,8 @@ def first_paragraph(text: str) -> str:
     """The remediation's first paragraph, on one line; an introduction to an example that
     follows (ending with a colon) says where the example is."""
     first = " ".join(text.strip().split("\n\n", 1)[0].split())
+    if first.startswith("```"):
+        return "See the example in the weaknesses section."
     return first[:-1] + " (example in the weaknesses section)." if first.endswith(":") else first
 
 

@@ -111,6 +111,28 @@ class RunDomains:
 
     values: dict[str, list[Any]] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
+    # a workflow on the way up the callers (or this one) is reusable and called by nothing in
+    # the repository: another repository may call it with any event, so the event is open
+    open_callers: bool = False
+    # the inputs come from the callers in this repository (a reusable workflow)
+    called: bool = False
+
+
+def _open_callers(project: WorkflowProject, wf: Workflow) -> bool:
+    seen: set[str] = set()
+    todo = [wf]
+    while todo:
+        w = todo.pop()
+        if w.path in seen:
+            continue
+        seen.add(w.path)
+        if w.trigger("workflow_call") is None:
+            continue
+        callers = project.callers_of(w.path)
+        if not callers:
+            return True
+        todo.extend(c for c, _ in callers)
+    return False
 
 
 _GLOB = re.compile(r"[*?\[\]!]")
@@ -124,11 +146,13 @@ def run_domains(project: WorkflowProject, wf: Workflow) -> RunDomains:
     out = RunDomains()
     events = project.triggering_events(wf.path)
     out.events = events
-    if events:
+    out.open_callers = _open_callers(project, wf)
+    if events and not out.open_callers:
         out.values["github.event_name"] = list(events)
     refs = _push_refs(project, wf)
     if refs:
         out.values["github.ref"] = refs
+    out.called = wf.trigger("workflow_call") is not None
     own = [t.event for t in wf.triggers]
     no_inputs = any(e not in ("workflow_call", "workflow_dispatch") for e in own)
     for name, values in input_values(project, wf).items():

@@ -224,8 +224,8 @@ def git_push_targets(cmd: ShellCommand) -> tuple[bool, list[str | None]] | None:
         if w in _OPTS_WITH_VALUE:
             skip = True
             continue
-        if w in ("--tags", "--follow-tags") and not words:
-            tags_only = w == "--tags"
+        if w == "--tags":
+            tags_only = True
             continue
         if w in ("-d", "--delete", "--mirror", "--all", "--prune"):
             return (False, []) if w in ("-d", "--delete") else (True, [])
@@ -254,3 +254,297 @@ def git_push_targets(cmd: ShellCommand) -> tuple[bool, list[str | None]] | None:
 
 def literal(s: Scalar | None) -> str | None:
     return s.text if s is not None and s.is_literal else None
+
+
+# --- where a job's commits go ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushSite:
+    """A step writing commits to a branch: `branch` as named, or None for the branch the job
+    has checked out; `checked_out` that branch when known (`actions/checkout` `ref:`, a `git
+    checkout`/`git switch` earlier in the job)."""
+
+    job: Job
+    step: Step
+    span: Any
+    column: int
+    branch: str | None
+    checked_out: str | None
+    how: str
+
+
+@dataclass(frozen=True)
+class CommitSite:
+    """A `git commit -m` (or a committing action's message input) and its message as written."""
+
+    step: Step
+    span: Any
+    column: int
+    message: str
+
+
+def _checkout_ref(step: Step) -> tuple[bool, str | None]:
+    """(changes the branch, the branch when known) for an `actions/checkout` step or a run
+    step switching branches."""
+    if step.uses is not None and step.uses.action == "actions/checkout":
+        ref = step.with_.get("ref")
+        if ref is None:
+            return True, None
+        text = literal(ref)
+        return True, text.removeprefix("refs/heads/") if text else None
+    if step.run is not None:
+        changed, branch = False, None
+        for cmd in step.run.commands:
+            argv = normalized(cmd.argv)
+            if len(argv) >= 3 and argv[0] == "git" and argv[1] in ("checkout", "switch"):
+                names = [a for a in argv[2:] if not a.startswith("-")]
+                changed, branch = True, (names[0] if len(names) == 1 else None)
+        return changed, branch
+    return False, None
+
+
+def _action_entry(action: str, table: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The entry of `table` for an action (`owner/repo[/path]`, case-insensitive, `*` globs)."""
+    from fnmatch import fnmatchcase
+
+    want = action.lower()
+    return next((v for k, v in table.items() if fnmatchcase(want, k.lower())), None)
+
+
+def branch_pushes(job: Job, push_actions: dict[str, tuple[str, str]]) -> list[PushSite]:
+    """Every push of commits in the job's steps: `git push` command lines (tag-only and delete
+    pushes left out) and actions that commit and push (`push_actions`: action -> (input naming
+    the branch, input turning the push off), either may be '')."""
+    out: list[PushSite] = []
+    checked_out: str | None = None
+    for step in job.steps:
+        changed, branch = _checkout_ref(step)
+        if changed:
+            checked_out = branch
+        if step.run is not None:
+            for cmd in step.run.commands:
+                targets = git_push_targets(cmd)
+                if targets is None or not targets[0]:
+                    continue
+                for dest in targets[1]:
+                    shown = " ".join(cmd.argv)
+                    out.append(PushSite(job, step, cmd.span, cmd.column, dest, checked_out, f"`{shown}`"))
+        if step.uses is not None and step.uses.action:
+            spec = _action_entry(step.uses.action, push_actions)
+            if spec is None:
+                continue
+            branch_input, off_input = spec
+            if off_input and literal(step.with_.get(off_input)) in ("false", "False"):
+                continue
+            named = literal(step.with_.get(branch_input)) if branch_input else None
+            if branch_input and branch_input in step.with_ and named is None:
+                continue  # the branch is an expression: not known
+            out.append(
+                PushSite(
+                    job,
+                    step,
+                    step.uses.span,
+                    step.uses.column,
+                    named.removeprefix("refs/heads/") if named else None,
+                    checked_out,
+                    f"`{step.uses.action}`",
+                )
+            )
+    return out
+
+
+def commit_messages(job: Job, message_inputs: dict[str, tuple[str, str]]) -> list[CommitSite]:
+    """`git commit -m/--message` messages in the job's scripts, and the commit-message input
+    of committing actions (`message_inputs`: action -> (input, ''))."""
+    out: list[CommitSite] = []
+    for step in job.steps:
+        if step.run is not None:
+            for cmd in step.run.commands:
+                argv = normalized(cmd.argv)
+                if len(argv) < 2 or argv[0] != "git" or argv[1] != "commit":
+                    continue
+                msgs: list[str] = []
+                for i, a in enumerate(argv[2:], 2):
+                    if a.startswith("--message="):
+                        msgs.append(a.split("=", 1)[1])
+                    elif (
+                        a == "--message" or (a.startswith("-") and not a.startswith("--") and a.endswith("m"))
+                    ) and i + 1 < len(argv):
+                        msgs.append(argv[i + 1])
+                if msgs:
+                    out.append(CommitSite(step, cmd.span, cmd.column, "\n".join(msgs)))
+        if step.uses is not None and step.uses.action:
+            spec = _action_entry(step.uses.action, message_inputs)
+            if spec is not None and spec[0] in step.with_:
+                v = step.with_[spec[0]]
+                out.append(CommitSite(step, v.span, v.column, v.text))
+    return out
+
+
+def runs_on_branch(project: WorkflowProject, wf: Workflow, names: list[str]) -> str | None:
+    """How runs of `wf` can be on one of the branches `names` (the default branch): a push
+    trigger whose branch filter lets it through (or has none), a schedule (which runs on the
+    default branch); for a reusable workflow, the same of a caller. None when no trigger does."""
+    from fnmatch import fnmatchcase
+
+    seen: set[str] = set()
+    todo = [wf]
+    while todo:
+        w = todo.pop()
+        if w.path in seen:
+            continue
+        seen.add(w.path)
+        for t in w.triggers:
+            if t.event == "schedule":
+                return f"`{w.path}` runs on a schedule, on the default branch"
+            if t.event != "push":
+                continue
+            if t.branches is None and (t.tags is not None or t.tags_ignore is not None):
+                continue  # tag pushes only
+            if t.branches is not None:
+                hit = next(
+                    (n for n in names if any(fnmatchcase(n, b) for b in t.branches if not b.startswith("!"))), None
+                )
+            else:
+                hit = next((n for n in names if not any(fnmatchcase(n, b) for b in t.branches_ignore or [])), None)
+            if hit is not None:
+                return f"`{w.path}` runs on pushes to `{hit}`"
+        if w.trigger("workflow_call") is not None:
+            todo.extend(c for c, _ in project.callers_of(w.path))
+    return None
+
+
+# --- deployments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """A step that changes what runs in an environment, and what names its target: a deploy
+    command (`kubectl apply`, `helm upgrade`, `argocd app sync`, `terraform apply`...) or
+    action, or a rewrite of a manifest the job then pushes (GitOps)."""
+
+    step: Step
+    span: Any
+    column: int
+    what: str  # the command or action and its target, as resolved for the run
+    target: str  # the resolved word or path naming the environment
+
+
+_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+def _env_value(scalar: Scalar, inputs: dict[str, Any]) -> str | None:
+    from urr_audit.model.gha_expr import Unknown, evaluate, to_string
+
+    if scalar.is_literal:
+        return scalar.text
+    if not scalar.is_expression:
+        return None
+    v = evaluate(scalar.exprs[0].node, {"inputs": dict(inputs)})
+    return None if isinstance(v, Unknown) else to_string(v)
+
+
+def resolve_word(word: str, step: Step, job: Job, wf: Workflow, inputs: dict[str, Any]) -> str | None:
+    """A command-line word with its `${{ }}` (evaluated with the run's inputs) and `$VAR`
+    (from `env:` of the step, job or workflow) replaced; None when a part is not known."""
+    from urr_audit.model.gha_expr import Unknown, evaluate, to_string
+
+    exprs = {e.text.strip(): e for e in (step.run.script.exprs if step.run is not None else ())}
+    failed = False
+
+    def expr(m: re.Match[str]) -> str:
+        nonlocal failed
+        e = exprs.get(m.group(1).strip())
+        v = evaluate(e.node, {"inputs": dict(inputs)}) if e is not None else Unknown("not parsed")
+        if isinstance(v, Unknown):
+            failed = True
+            return ""
+        return to_string(v)
+
+    def var(m: re.Match[str]) -> str:
+        nonlocal failed
+        name = m.group(1)
+        for env in (step.env, job.env, wf.env):
+            if name in env:
+                v = _env_value(env[name], inputs)
+                if v is None:
+                    failed = True
+                    return ""
+                return v
+        failed = True
+        return ""
+
+    out = _VAR.sub(var, _EXPR.sub(expr, word))
+    return None if failed else out
+
+
+def deploys(
+    project: WorkflowProject,
+    wf: Workflow,
+    job: Job,
+    inputs: dict[str, Any],
+    push_actions: dict[str, tuple[str, str]],
+) -> list[Deploy]:
+    """What the job deploys in a run with these inputs: deploy commands and actions (as
+    `facts.activities` recognises them) with their words resolved, and the files it rewrites
+    when it also pushes commits."""
+    from urr_audit.facts.activities import step_activities
+
+    out: list[Deploy] = []
+    pushes = bool(branch_pushes(job, push_actions))
+    for step in job.steps:
+        acts = [a for a in step_activities(step) if a.kind == "deploy"]
+        if step.run is not None:
+            lines = {(a.span.line) for a in acts}
+            for cmd in step.run.commands:
+                if cmd.span.line not in lines:
+                    continue
+                words = [resolve_word(w, step, job, wf, inputs) for w in normalized(cmd.argv)]
+                what = "`" + " ".join(w if w is not None else "…" for w in words) + "`"
+                wd = step.run.working_directory
+                if wd is not None:  # `terraform apply` in `terraform/environments/prod`
+                    where = resolve_word(wd.text, step, job, wf, inputs)
+                    words.append(where)
+                    what += f" (in `{where}`)" if where is not None else ""
+                known = [w for w in words if w is not None]
+                out += [Deploy(step, cmd.span, cmd.column, what, k) for k in known]
+        elif step.uses is not None and acts:
+            for key, v in step.with_.items():
+                value = _env_value(v, inputs)
+                if value is not None:
+                    out.append(
+                        Deploy(step, step.uses.span, step.uses.column, f"`{step.uses.action}` ({key}: {value})", value)
+                    )
+        if pushes:
+            from urr_audit.model.gha_expr import Closed
+
+            for edit in step.edits:
+                bound = edit.path.bind({"inputs": Closed(inputs)}) if edit.path.holes else edit.path
+                if bound.is_known and bound.value:
+                    out.append(
+                        Deploy(
+                            step,
+                            edit.span,
+                            edit.column,
+                            f"rewrites `{bound.value}` ({edit.tool}) and pushes it",
+                            bound.value,
+                        )
+                    )
+    return out
+
+
+def gated(wf: Workflow, job: Job) -> Job | None:
+    """The job itself or a job it needs (directly or not) that has an `environment:`."""
+    seen: set[str] = set()
+    todo = [job]
+    while todo:
+        j = todo.pop()
+        if j.id in seen:
+            continue
+        seen.add(j.id)
+        if j.environment is not None:
+            return j
+        todo.extend(wf.jobs[n.job] for n in j.needs if n.job in wf.jobs)
+    return None

@@ -480,6 +480,11 @@ def resolve_word(word: str, step: Step, job: Job, wf: Workflow, inputs: dict[str
     return None if failed else out
 
 
+def _dry_run(argv: list[str]) -> bool:
+    """`kubectl apply --dry-run=client`, `helm upgrade --dry-run`: a check, not a deployment."""
+    return any(a == "--dry-run" or (a.startswith("--dry-run=") and a != "--dry-run=none") for a in argv)
+
+
 def deploys(
     project: WorkflowProject,
     wf: Workflow,
@@ -499,7 +504,7 @@ def deploys(
         if step.run is not None:
             lines = {(a.span.line) for a in acts}
             for cmd in step.run.commands:
-                if cmd.span.line not in lines:
+                if cmd.span.line not in lines or _dry_run(cmd.argv):
                     continue
                 words = [resolve_word(w, step, job, wf, inputs) for w in normalized(cmd.argv)]
                 what = "`" + " ".join(w if w is not None else "…" for w in words) + "`"

@@ -7,6 +7,7 @@ action writes to."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,7 +119,9 @@ class RunDomains:
     called: bool = False
 
 
-def _open_callers(project: WorkflowProject, wf: Workflow) -> bool:
+def upstream(project: WorkflowProject, wf: Workflow) -> Iterator[Workflow]:
+    """`wf`, then (for a reusable workflow) every workflow calling it, up the chains of calls,
+    each once."""
     seen: set[str] = set()
     todo = [wf]
     while todo:
@@ -126,13 +129,13 @@ def _open_callers(project: WorkflowProject, wf: Workflow) -> bool:
         if w.path in seen:
             continue
         seen.add(w.path)
-        if w.trigger("workflow_call") is None:
-            continue
-        callers = project.callers_of(w.path)
-        if not callers:
-            return True
-        todo.extend(c for c, _ in callers)
-    return False
+        yield w
+        if w.trigger("workflow_call") is not None:
+            todo.extend(c for c, _ in project.callers_of(w.path))
+
+
+def _open_callers(project: WorkflowProject, wf: Workflow) -> bool:
+    return any(w.trigger("workflow_call") is not None and not project.callers_of(w.path) for w in upstream(project, wf))
 
 
 _GLOB = re.compile(r"[*?\[\]!]")
@@ -388,13 +391,7 @@ def runs_on_branch(project: WorkflowProject, wf: Workflow, names: list[str]) -> 
     default branch); for a reusable workflow, the same of a caller. None when no trigger does."""
     from fnmatch import fnmatchcase
 
-    seen: set[str] = set()
-    todo = [wf]
-    while todo:
-        w = todo.pop()
-        if w.path in seen:
-            continue
-        seen.add(w.path)
+    for w in upstream(project, wf):
         for t in w.triggers:
             if t.event == "schedule":
                 return f"`{w.path}` runs on a schedule, on the default branch"
@@ -410,8 +407,6 @@ def runs_on_branch(project: WorkflowProject, wf: Workflow, names: list[str]) -> 
                 hit = next((n for n in names if not any(fnmatchcase(n, b) for b in t.branches_ignore or [])), None)
             if hit is not None:
                 return f"`{w.path}` runs on pushes to `{hit}`"
-        if w.trigger("workflow_call") is not None:
-            todo.extend(c for c, _ in project.callers_of(w.path))
     return None
 
 

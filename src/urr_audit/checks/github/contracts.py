@@ -9,15 +9,15 @@ is never fetched, so its contract is not known.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, NoParams, check
-from urr_audit.facts.gha_calls import RANK, Default, job_grants, local_calls, requested, shortfall
+from urr_audit.facts.gha_calls import RANK, Call, Default, job_grants, local_calls, requested, shortfall
 from urr_audit.model.project import Project
-from urr_audit.model.workflows import WorkflowInput
+from urr_audit.model.workflows import Scalar, WorkflowInput
 
 
 class CallPermissionParams(BaseModel):
@@ -83,6 +83,47 @@ def call_permissions(ctx: Context, project: Project, params: CallPermissionParam
             )
 
 
+def _undeclared_and_missing(
+    ctx: Context,
+    call: Call,
+    what: str,
+    passed: dict[str, Scalar],
+    declared: dict[str, Any],
+    required: Callable[[Any], bool],
+    why: str,
+) -> Iterator[Hit]:
+    """The `with:` inputs or `secrets:` a call passes that the callee does not declare under
+    `on.workflow_call.<what>s`, and those it declares required that the call does not pass."""
+    job, key = call.job, {"input": "with", "secret": "secrets"}[what]
+    assert job.uses is not None
+    names = {n.casefold() for n in declared}
+    for name, scalar in passed.items():
+        if name.casefold() not in names:
+            known = ", ".join(f"`{n}`" for n in declared) or "none"
+            yield ctx.finding(
+                at=scalar,
+                node=job,
+                address=f"{job.address}/{key}/{name}",
+                message=(
+                    f"job `{job.id}` passes {what} `{name}` to `{call.callee.path}`, which does not declare it "
+                    f"under `on.workflow_call.{what}s` (declared: {known}): GitHub refuses the workflow"
+                ),
+            )
+    given = {n.casefold() for n in passed}
+    for name, spec in declared.items():
+        if required(spec) and name.casefold() not in given:
+            yield ctx.finding(
+                at=job.uses,
+                node=job,
+                address=f"{job.address}/{key}/{name}",
+                related=[spec.span],
+                message=(
+                    f"job `{job.id}` calls `{call.callee.path}` without {what} `{name}`, which it declares {why}: "
+                    f"GitHub refuses the workflow; pass it under `{key}:`"
+                ),
+            )
+
+
 @check("gha-call-secrets", scope="project", subjects=("call",))
 def call_secrets(ctx: Context, project: Project, params: NoParams) -> Iterator[Hit]:
     """A call of a local reusable workflow that does not pass a secret the callee declares
@@ -90,36 +131,12 @@ def call_secrets(ctx: Context, project: Project, params: NoParams) -> Iterator[H
     `on.workflow_call.secrets`: GitHub refuses the workflow. `secrets: inherit` passes every
     secret, and passes none that could be undeclared."""
     for call in local_calls(project.workflows):
-        job, trig = call.job, call.callee.trigger("workflow_call")
-        if trig is None or job.uses is None or job.secrets_inherit is not None:
+        trig = call.callee.trigger("workflow_call")
+        if trig is None or call.job.uses is None or call.job.secrets_inherit is not None:
             continue
-        declared = {n.casefold(): n for n in trig.secrets}
-        passed = {n.casefold() for n in job.secrets}
-        for name, scalar in job.secrets.items():
-            if name.casefold() not in declared:
-                known = ", ".join(f"`{n}`" for n in trig.secrets) or "none"
-                yield ctx.finding(
-                    at=scalar,
-                    node=job,
-                    address=f"{job.address}/secrets/{name}",
-                    related=[trig.span],
-                    message=(
-                        f"job `{job.id}` passes secret `{name}` to `{call.callee.path}`, which does not declare it "
-                        f"under `on.workflow_call.secrets` (declared: {known}): GitHub refuses the workflow"
-                    ),
-                )
-        for key, spec in trig.secrets.items():
-            if spec.required and key.casefold() not in passed:
-                yield ctx.finding(
-                    at=job.uses,
-                    node=job,
-                    address=f"{job.address}/secrets/{key}",
-                    related=[spec.span],
-                    message=(
-                        f"job `{job.id}` calls `{call.callee.path}` without secret `{key}`, which it declares "
-                        f"`required: true`: GitHub refuses the workflow; pass it under `secrets:`"
-                    ),
-                )
+        yield from _undeclared_and_missing(
+            ctx, call, "secret", call.job.secrets, trig.secrets, lambda s: s.required, "`required: true`"
+        )
 
 
 @check("gha-call-inputs", scope="project", subjects=("call",))
@@ -132,25 +149,20 @@ def call_inputs(ctx: Context, project: Project, params: NoParams) -> Iterator[Hi
         job, trig = call.job, call.callee.trigger("workflow_call")
         if trig is None or job.uses is None:
             continue
+        yield from _undeclared_and_missing(
+            ctx,
+            call,
+            "input",
+            job.with_,
+            trig.inputs,
+            lambda s: s.required and s.default is None,
+            "`required: true` with no default",
+        )
         declared = {n.casefold(): spec for n, spec in trig.inputs.items()}
-        given = {n.casefold() for n in job.with_}
         for name, scalar in job.with_.items():
             spec = declared.get(name.casefold())
-            if spec is None:
-                known = ", ".join(f"`{n}`" for n in trig.inputs) or "none"
-                yield ctx.finding(
-                    at=scalar,
-                    node=job,
-                    address=f"{job.address}/with/{name}",
-                    related=[trig.span],
-                    message=(
-                        f"job `{job.id}` gives input `{name}` to `{call.callee.path}`, which does not declare it "
-                        f"under `on.workflow_call.inputs` (declared: {known}): GitHub refuses the workflow"
-                    ),
-                )
-                continue
-            wrong = _wrong_type(spec, scalar.value) if scalar.is_literal else None
-            if wrong is not None:
+            wrong = _wrong_type(spec, scalar.value) if spec is not None and scalar.is_literal else None
+            if spec is not None and wrong is not None:
                 yield ctx.finding(
                     at=scalar,
                     node=job,
@@ -159,18 +171,6 @@ def call_inputs(ctx: Context, project: Project, params: NoParams) -> Iterator[Hi
                     message=(
                         f"job `{job.id}` gives {wrong} to input `{name}` of `{call.callee.path}`, declared "
                         f"`type: {spec.type}`: GitHub refuses the workflow"
-                    ),
-                )
-        for key, spec in trig.inputs.items():
-            if spec.required and spec.default is None and key.casefold() not in given:
-                yield ctx.finding(
-                    at=job.uses,
-                    node=job,
-                    address=f"{job.address}/with/{key}",
-                    related=[spec.span],
-                    message=(
-                        f"job `{job.id}` calls `{call.callee.path}` without input `{key}`, which is `required: true` "
-                        "with no default: GitHub refuses the workflow; give it under `with:`"
                     ),
                 )
 

@@ -265,8 +265,8 @@ def literal(s: Scalar | None) -> str | None:
 @dataclass(frozen=True)
 class PushSite:
     """A step writing commits to a branch: `branch` as named, or None for the branch the job
-    has checked out; `checked_out` that branch when known (`actions/checkout` `ref:`, a `git
-    checkout`/`git switch` earlier in the job)."""
+    has checked out; `checked_out` that branch (`actions/checkout` `ref:`, a `git checkout`/`git
+    switch` earlier in the job): None when the run's own, '' when not known before the run."""
 
     job: Job
     step: Step
@@ -288,23 +288,27 @@ class CommitSite:
 
 
 def _checkout_ref(step: Step) -> tuple[bool, str | None]:
-    """(changes the branch, the branch when known) for an `actions/checkout` step or a run
-    step switching branches."""
+    """(changes the branch, which): for `actions/checkout` or a `git checkout`/`git switch` in a
+    script. The branch is None for the run's own branch (a checkout without `ref:`), '' when
+    it is not known before the run."""
     if step.uses is not None and step.uses.action == "actions/checkout":
         ref = step.with_.get("ref")
         if ref is None:
             return True, None
         text = literal(ref)
-        return True, text.removeprefix("refs/heads/") if text else None
-    if step.run is not None:
-        changed, branch = False, None
-        for cmd in step.run.commands:
-            argv = normalized(cmd.argv)
-            if len(argv) >= 3 and argv[0] == "git" and argv[1] in ("checkout", "switch"):
-                names = [a for a in argv[2:] if not a.startswith("-")]
-                changed, branch = True, (names[0] if len(names) == 1 else None)
-        return changed, branch
-    return False, None
+        return True, text.removeprefix("refs/heads/") if text else ""
+    changed, branch = False, None
+    for cmd in step.run.commands if step.run is not None else ():
+        argv = normalized(cmd.argv)
+        if len(argv) < 3 or argv[0] != "git" or argv[1] not in ("checkout", "switch"):
+            continue
+        if "--" in argv:
+            continue  # `git checkout main -- file` restores a file
+        args = argv[2:]
+        new = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-b", "-B", "-c", "-C", "--orphan")), None)
+        names = [a for a in args if not a.startswith("-")]
+        changed, branch = True, new if new is not None else (names[0] if len(names) == 1 else "")
+    return changed, branch
 
 
 def _action_entry(action: str, table: dict[str, tuple[str, str]]) -> tuple[str, str] | None:

@@ -326,3 +326,42 @@ def test_urr_production_is_gated_by_approval_jobs(tmp_path):
 def test_urr_fixed_is_silent():
     findings = scan(FIXTURES / "repos" / "urr-fixed", select=PIPELINE).result.findings
     assert [(f.rule_id, f.path, f.line) for f in findings] == []
+
+
+def test_push_of_a_branch_switched_to_is_not_the_default(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            f"{WF}/bump.yml": """
+                on:
+                  push:
+                    branches: [main]
+                jobs:
+                  new-branch:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/checkout@v4
+                      - run: |
+                          git checkout -b bump/deps origin/main
+                          git commit -am "bump"
+                          git push
+                  head-ref:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/checkout@v4
+                        with:
+                          ref: ${{ github.event.inputs.branch }}
+                      - run: git push
+                  restored-file:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/checkout@v4
+                      - run: |
+                          git checkout origin/main -- VERSION
+                          git commit -am "restore"
+                          git push
+            """,
+        },
+    )
+    # the last job is still on main (a file was restored, no branch changed)
+    assert [(p, n) for p, n, _ in _found(root, "URR-GHA-045")] == [(f"{WF}/bump.yml", 27)]

@@ -66,13 +66,8 @@ def _to_default(project: Project, wf: Workflow, site: PushSite, names: list[str]
     """Why the push lands on a default branch, or None when it is not known to."""
     if site.branch is not None:
         return f"it names `{site.branch}`" if site.branch in names else None
-    if site.checked_out is not None:
+    if site.checked_out is not None:  # '' (not known before the run) is in no list of names
         return f"the job checked out `{site.checked_out}`" if site.checked_out in names else None
-    if any(
-        s.uses is not None and s.uses.action == "actions/checkout" and "ref" in s.with_
-        for s in site.job.steps[: site.step.index]
-    ):
-        return None  # checked out a ref not known before the run
     how = runs_on_branch(project.workflows, wf, names)
     return f"it pushes the branch the run is on, and {how}" if how else None
 
@@ -112,7 +107,6 @@ def skip_ci_commit(ctx: Context, project: Project, params: SkipParams) -> Iterat
     """A commit made in a job that pushes to the default branch whose message carries
     `[skip ci]` (or another marker in `markers`): the commit lands on the default branch and
     no workflow runs on it, so nothing checks what CI wrote there."""
-    markers = [m.lower() for m in params.markers]
     seen: set[str] = set()
     for _wf, job, site, _why in _default_pushes(project, params):
         if job.address in seen:
@@ -120,7 +114,7 @@ def skip_ci_commit(ctx: Context, project: Project, params: SkipParams) -> Iterat
         seen.add(job.address)
         for c in commit_messages(job, params.message_inputs):
             hit = next((m for m in params.markers if m.lower() in c.message.lower()), None)
-            if hit is None or not markers:
+            if hit is None:
                 continue
             yield ctx.finding(
                 at=c.span,

@@ -35,7 +35,24 @@ def read_git_meta(ws: Workspace) -> GitMeta:
             remotes[section[1]] = m.group(2).strip('"')
     branch, commit = _head(ws)
     branches, tags = _refs(ws, set(remotes))
-    return GitMeta(remotes=remotes, branch=branch, commit=commit, branches=branches, tags=tags)
+    return GitMeta(
+        remotes=remotes,
+        branch=branch,
+        commit=commit,
+        branches=branches,
+        tags=tags,
+        default_branch=_remote_head(ws, remotes),
+    )
+
+
+def _remote_head(ws: Workspace, remotes: dict[str, str]) -> str | None:
+    """The default branch `git clone` recorded: `refs/remotes/origin/HEAD` (a symbolic ref)."""
+    name = "origin" if "origin" in remotes else (next(iter(remotes)) if len(remotes) == 1 else None)
+    if name is None:
+        return None
+    head = (_read(ws, f".git/refs/remotes/{name}/HEAD") or "").strip()
+    prefix = f"ref: refs/remotes/{name}/"
+    return head[len(prefix) :] or None if head.startswith(prefix) else None
 
 
 def _ref_files(ws: Workspace, rel: str, depth: int = 0) -> list[str]:

@@ -24,6 +24,9 @@ class GitMeta(BaseModel):
     # loose and packed: tell an Argo CD targetRevision naming a branch from one naming a tag
     branches: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    # the remote's default branch, from `refs/remotes/<origin or the only remote>/HEAD` (set by
+    # `git clone`); None when not recorded
+    default_branch: str | None = None
 
 
 class Project(BaseModel):

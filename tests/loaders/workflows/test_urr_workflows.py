@@ -81,7 +81,13 @@ def test_eight_callers_pass_their_service(project):
         service = caller.path.rsplit("/", 1)[-1].removesuffix("-ci-cd.yml")
         assert job.with_["service-name"].text == service
         assert job.secrets_inherit is not None
-        assert call_input_values(caller, job) == {"service-name": [service], "environment": ["staging", "prod"]}
+        # community-service still passes an input the callee renamed (URR-GHA-042 reports it)
+        extra = {"skip-integration-tests": [True]} if service == "community-service" else {}
+        assert call_input_values(caller, job) == {
+            "service-name": [service],
+            "environment": ["staging", "prod"],
+            **extra,
+        }
 
 
 def test_builds_platforms_and_tags(project):

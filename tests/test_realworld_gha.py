@@ -36,11 +36,13 @@ EXPECTED: dict[str, dict[str, list[int]]] = {
     ".github/workflows/lint.yml": {"URR-GHA-010": [12, 13, 16, 21], "URR-GHA-012": [1, 9, 18], "URR-GHA-018": [12, 21]},
     # `title="${{ github.event.pull_request.title }}"` under pull_request_target
     ".github/workflows/pr-title.yml": {"URR-GHA-016": [16]},
-    # the free-text `version` input in three script lines; the checkout's token is used by `git push` (low)
+    # the free-text `version` input in three script lines; the checkout's token is used by `git push` (low);
+    # the release commit is pushed straight to main
     ".github/workflows/prepare-release.yml": {
         "URR-GHA-010": [22, 26],
         "URR-GHA-016": [31, 37, 38],
         "URR-GHA-018": [22],
+        "URR-GHA-045": [39],
     },
     # `pypa/gh-action-pypi-publish@release/v1` is a branch; `cache: pip` in the tag-triggered build
     ".github/workflows/release.yml": {

@@ -32,6 +32,9 @@ class ScannerAction(BaseModel):
 
     action: str  # `owner/repo[/path]`
     image_inputs: list[str] = Field(default_factory=list)  # the image scanned (first given wins)
+    # inputs naming an image archive (`input: /tmp/image.tar`): an image scan whose image is
+    # whatever the job wrote there, not a name
+    archive_inputs: list[str] = Field(default_factory=list)
     # the input choosing what is scanned, and its values that mean a container image
     # (trivy-action's `scan-type`, default `image`); other values scan files, not images
     kind_input: str | None = None
@@ -60,6 +63,7 @@ class ScannerCommand(BaseModel):
     pass_values: list[str] = Field(default_factory=list)
     fails_by_default: bool = False
     report_flags: list[str] = Field(default_factory=list)  # `-o`, `--output`
+    archive_flags: list[str] = Field(default_factory=list)  # `--input image.tar`
     # flags that take a value (so the image is the first word that is neither a flag nor one)
     value_flags: list[str] = Field(default_factory=list)
 
@@ -161,6 +165,11 @@ def word_template(word: str, contexts: dict[str, Any]) -> Template:
 # --- scans ---------------------------------------------------------------------------------------
 
 
+def _archive(path: str) -> Template:
+    """An image scanned from an archive: an image, but which one is not a name."""
+    return Template(parts=(Hole(source=path, reason="an image archive written by the job"),))
+
+
 def _words_match(argv: list[str], words: list[str]) -> int | None:
     """How many leading words of `argv` (first one by basename, flags between subcommands
     skipped) match `words`; None when they do not."""
@@ -228,8 +237,12 @@ def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: Scanner
             fails = spec.fails_by_default
             reason = f"no `{spec.fail_flags[0]}`" if spec.fail_flags else ""
         _present, report = _flag_value(args, spec.report_flags)
+        _present, archive = _flag_value(args, spec.archive_flags)
+        name: Template | None = word_template(image, contexts) if image else None
         if image is not None and image.startswith(("docker-archive:", "oci-archive:", "dir:", "file:", "sbom:")):
-            image = None  # an archive or a directory: not a registry image
+            name = _archive(image)
+        elif image is None and archive is not None:
+            name = _archive(archive)
         line = Span(path=cmd.span.path, line=cmd.span.line, end_line=cmd.span.line)
         out.append(
             Scan(
@@ -240,7 +253,7 @@ def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: Scanner
                 spec.command,
                 line,
                 cmd.column,
-                image=word_template(image, contexts) if image else None,
+                image=name,
                 image_at=line,
                 fails=fails,
                 fail_reason=reason,
@@ -267,8 +280,11 @@ def _action_scan(wf: Workflow, job: Job, step: Step, index: int, spec: ScannerAc
         return None
     if is_image:
         given = next((step.with_[i] for i in spec.image_inputs if i in step.with_), None)
+        archive = next((step.with_[i] for i in spec.archive_inputs if i in step.with_), None)
         if given is not None:
             image, image_at = template_of(given, contexts), given.span
+        elif archive is not None:
+            image, image_at = _archive(archive.text), archive.span
     fail = step.with_.get(spec.fail_input) if spec.fail_input else None
     fails: bool | None
     if fail is None:
@@ -385,3 +401,219 @@ def reads_file(step: Step, path: str) -> bool:
             if entry in (".", "*", "**") or norm.startswith(entry + "/") or fnmatchcase(norm, entry):
                 return True
     return False
+
+
+# --- build contexts ------------------------------------------------------------------------------
+
+
+class Tree:
+    """The repository's files and directories (repo-relative), for existence questions."""
+
+    def __init__(self, files: list[str]):
+        self.files = set(files)
+        self.dirs: set[str] = {"."}
+        for f in files:
+            d = posixpath.dirname(f)
+            while d and d not in self.dirs:
+                self.dirs.add(d)
+                d = posixpath.dirname(d)
+
+    def exists(self, path: str) -> bool:
+        return path in self.files or path in self.dirs
+
+    def is_dir(self, path: str) -> bool:
+        return path in self.dirs
+
+    def under(self, directory: str) -> list[str]:
+        """Files below a directory, relative to it."""
+        if directory == ".":
+            return sorted(self.files)
+        prefix = directory.rstrip("/") + "/"
+        return sorted(f[len(prefix) :] for f in self.files if f.startswith(prefix))
+
+
+def clean(path: str) -> str | None:
+    """A repository-relative path, normalised; None when it leaves the repository or is a URL."""
+    if "://" in path or "{{" in path or path.startswith(("git@", "/")):
+        return None
+    p = posixpath.normpath(path)
+    if p == ".." or p.startswith("../"):
+        return None
+    return p
+
+
+class WorkspaceParams(BaseModel):
+    """What steps leave the workspace as the checkout made it."""
+
+    model_config = _STRICT
+
+    checkout: list[str] = Field(default_factory=lambda: ["actions/checkout"])
+    # actions that write nothing into the workspace (setup, login, metadata)
+    inert_actions: list[str] = Field(
+        default_factory=lambda: [
+            "actions/setup-*",
+            "docker/setup-*",
+            "docker/login-action",
+            "docker/metadata-action",
+            "aws-actions/configure-aws-credentials",
+            "aws-actions/amazon-ecr-login",
+            "azure/login",
+            "google-github-actions/auth",
+            "google-github-actions/setup-gcloud",
+            "gradle/actions/setup-gradle",
+            "gradle/gradle-build-action",
+        ]
+    )
+    # commands that write no files (unless redirected into one)
+    inert_commands: list[str] = Field(
+        default_factory=lambda: ["echo", "printf", "true", ":", "sleep", "env", "printenv", "ls", "pwd", "test", "["]
+    )
+
+
+_SHELL_OUT = ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_PATH", "GITHUB_STATE", "/dev/")
+
+
+def _writes_files(cmd: ShellCommand, params: WorkspaceParams) -> bool:
+    for op, target in cmd.redirects:
+        if op in (">", ">>", ">|", "&>", "&>>") and not any(t in target for t in _SHELL_OUT):
+            return True
+    if cmd.name in params.inert_commands:
+        return False
+    if cmd.name == "git" and len(cmd.argv) > 1 and cmd.argv[1] in ("config", "rev-parse", "log", "describe", "status"):
+        return False
+    docker_only = ("login", "logout", "buildx", "build", "push", "tag")
+    return not (cmd.name == "docker" and len(cmd.argv) > 1 and cmd.argv[1] in docker_only)
+
+
+def may_write(job: Job, index: int, params: WorkspaceParams, before_line: int | None = None) -> Step | None:
+    """The first step before step `index` of the job (or command of that step before
+    `before_line`) that may write files into the workspace: a build, an artifact download, a
+    script. None when every earlier step leaves the checkout as it was."""
+    for step in job.steps[:index]:
+        if step.uses is not None:
+            action = step.uses.action
+            if any(fnmatchcase(action, p) for p in params.checkout + params.inert_actions):
+                continue
+            return step
+        if step.run is not None and (not step.run.commands or any(_writes_files(c, params) for c in step.run.commands)):
+            return step
+    step = job.steps[index]
+    earlier = (
+        [c for c in step.run.commands if before_line is not None and c.span.line < before_line] if step.run else []
+    )
+    if any(_writes_files(c, params) for c in earlier):
+        return step
+    return None
+
+
+@dataclass
+class BuildSite:
+    """One image build of a job, with its context and Dockerfile resolved for one way it runs
+    (a matrix combination, a caller's inputs)."""
+
+    workflow: Workflow
+    job: Job
+    step: Step
+    index: int
+    build: Any  # ImageBuild
+    context: str  # repository-relative directory ('.' the root)
+    dockerfile: str
+    git_context: bool  # build-push-action without `context:`: the commit's tree, not the workspace
+    matrix: dict[str, Any] = field(default_factory=dict)  # the combination, when the paths read it
+    caller: Workflow | None = None
+    caller_job: Job | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    written: str = ""  # the context as written, for messages
+    reads_matrix: bool = False
+    reads_inputs: bool = False
+
+
+def _checkout_ok(job: Job, index: int, params: WorkspaceParams) -> bool | None:
+    """Whether the workspace holds this repository at its root when step `index` runs: True
+    (checked out at the root), None (no checkout), False (another repository or a sub-path)."""
+    seen: bool | None = None
+    for step in job.steps[:index]:
+        if step.uses is None or not any(fnmatchcase(step.uses.action, p) for p in params.checkout):
+            continue
+        repo = step.with_.get("repository")
+        path = step.with_.get("path")
+        other_repo = repo is not None and not (repo.exprs and "github.repository" in repo.text)
+        sub_path = path is not None and (not path.is_literal or path.text.strip().strip("/") not in ("", "."))
+        seen = not (other_repo or sub_path)
+    return seen
+
+
+def build_sites(project: Project, params: WorkspaceParams) -> list[BuildSite]:
+    """Every image build of a workflow job whose context and Dockerfile are known, once per
+    matrix combination and caller binding that decides them. Builds whose paths hold run-time
+    values (a step output, free-text input) or whose workspace is not this repository's
+    checkout are left out."""
+    from urr_audit.model.workflows import run_bindings
+
+    out: list[BuildSite] = []
+    for wf in project.workflows.workflows:
+        bindings = [b for b in run_bindings(project.workflows, wf) if not (b[0] is None and wf.callers)]
+        for job in wf.jobs.values():
+            matrix = job.matrix
+            combos: list[dict[str, Any]] = (
+                list(matrix.combinations) if matrix is not None and matrix.combinations is not None else []
+            )
+            for i, step in enumerate(job.steps):
+                for build in step.builds:
+                    if not build.builds:
+                        continue
+                    git_context = build.tool == "docker/build-push-action" and build.context is None
+                    if build.context is None and not git_context:
+                        continue  # `docker build -` reads stdin
+                    checkout = _checkout_ok(job, i, params)
+                    if not git_context and checkout is not True:
+                        continue
+                    templates = [t for t in (build.context, build.file) if t is not None]
+                    holes = [h for t in templates for h in t.holes]
+                    sources = " ".join(h.source for h in holes)
+                    reads_matrix = "matrix." in sources
+                    reads_inputs = "inputs." in sources
+                    for caller, caller_job, inputs in bindings:
+                        for combo in (combos or [{}]) if reads_matrix else [{}]:
+                            contexts: dict[str, Any] = {
+                                "inputs": inputs,
+                                "matrix": combo,
+                                "github": {"workspace": "."},
+                            }
+                            ctx_t = build.context.bind(contexts) if build.context is not None else Template.literal(".")
+                            if ctx_t.value is None:
+                                continue
+                            context = clean(ctx_t.value or ".")
+                            if context is None:
+                                continue
+                            if build.file is not None:
+                                f = build.file.bind(contexts).value
+                                if f is None:
+                                    continue
+                                dockerfile = clean(posixpath.join(context, f) if git_context else f)
+                            else:
+                                dockerfile = clean(posixpath.join(context, "Dockerfile"))
+                            if dockerfile is None:
+                                continue
+                            out.append(
+                                BuildSite(
+                                    wf,
+                                    job,
+                                    step,
+                                    i,
+                                    build,
+                                    context,
+                                    dockerfile,
+                                    git_context,
+                                    combo if reads_matrix else {},
+                                    caller,
+                                    caller_job,
+                                    dict(inputs),
+                                    str(build.context) if build.context is not None else "",
+                                    reads_matrix,
+                                    reads_inputs,
+                                )
+                            )
+                        if not reads_inputs:
+                            break  # the same paths for every binding
+    return out

@@ -37,6 +37,7 @@ DEFAULT_ACTIONS = [
     ScannerAction(
         action="aquasecurity/trivy-action",
         image_inputs=["image-ref"],
+        archive_inputs=["input"],
         kind_input="scan-type",
         kind_default="image",
         image_kinds=["image"],
@@ -80,6 +81,7 @@ DEFAULT_COMMANDS = [
         pass_values=["0"],
         fails_by_default=False,
         report_flags=["-o", "--output"],
+        archive_flags=["--input", "-i"],
         value_flags=_IMAGE_FLAGS,
     ),
     ScannerCommand(

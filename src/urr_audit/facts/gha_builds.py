@@ -48,6 +48,12 @@ class ScannerAction(BaseModel):
     fails_by_default: bool = True  # with `fail_input` not given
     report_input: str | None = None  # where the report is written
     report_default: str | None = None  # the file written when `report_input` is not given
+    # where else the failing behaviour can be set: inputs naming a config file, environment
+    # variables the scanner reads (`TRIVY_EXIT_CODE`), config files it reads from the working
+    # directory by default (`trivy.yaml`)
+    config_inputs: list[str] = Field(default_factory=list)
+    fail_env: list[str] = Field(default_factory=list)
+    config_files: list[str] = Field(default_factory=list)
 
 
 class ScannerCommand(BaseModel):
@@ -66,6 +72,9 @@ class ScannerCommand(BaseModel):
     archive_flags: list[str] = Field(default_factory=list)  # `--input image.tar`
     # flags that take a value (so the image is the first word that is neither a flag nor one)
     value_flags: list[str] = Field(default_factory=list)
+    config_flags: list[str] = Field(default_factory=list)  # `--config FILE`
+    fail_env: list[str] = Field(default_factory=list)
+    config_files: list[str] = Field(default_factory=list)
 
 
 class ScannerParams(BaseModel):
@@ -92,6 +101,9 @@ class Scan:
     fails: bool | None = True
     fail_reason: str = ""  # why it cannot (or may not) fail
     fail_at: Span | None = None
+    # when `fails` is False: what else may make it fail, unseen here (a config file, an env var)
+    configured: str = ""
+    config_files: list[str] = field(default_factory=list)  # read from the working directory
     report: str | None = None  # the report file, when literal
     report_at: Span | None = None
     command: ShellCommand | None = None
@@ -201,6 +213,16 @@ def _flag_value(argv: list[str], flags: list[str], takes_value: bool = True) -> 
     return found, value
 
 
+def _configured(wf: Workflow, job: Job, step: Step, env_names: list[str], config: str | None) -> str:
+    """Why a scan's failing behaviour may be set where this step does not show it: an
+    environment variable the scanner reads, a config file given to it; '' when neither."""
+    for layer, where in ((step.env, "step"), (job.env, "job"), (wf.env, "workflow")):
+        for name in env_names:
+            if name in layer:
+                return f"`{name}: {layer[name].text}` in the {where} `env:`"
+    return f"its config file `{config}`" if config else ""
+
+
 def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: ScannerCommand) -> list[Scan]:
     out: list[Scan] = []
     if step.run is None:
@@ -244,6 +266,7 @@ def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: Scanner
         elif image is None and archive is not None:
             name = _archive(archive)
         line = Span(path=cmd.span.path, line=cmd.span.line, end_line=cmd.span.line)
+        _present, config = _flag_value(args, spec.config_flags)
         out.append(
             Scan(
                 wf,
@@ -261,6 +284,8 @@ def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: Scanner
                 report=report if report and "$" not in report else None,
                 report_at=line,
                 command=cmd,
+                configured=_configured(wf, job, step, spec.fail_env, config),
+                config_files=list(spec.config_files),
             )
         )
     return out
@@ -316,6 +341,14 @@ def _action_scan(wf: Workflow, job: Job, step: Step, index: int, spec: ScannerAc
         fail_at=fail.span if fail is not None else step.uses.span,
         report=report,
         report_at=report_at,
+        configured=_configured(
+            wf,
+            job,
+            step,
+            spec.fail_env,
+            next((step.with_[i].text for i in spec.config_inputs if i in step.with_), None),
+        ),
+        config_files=list(spec.config_files),
     )
 
 

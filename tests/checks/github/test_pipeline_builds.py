@@ -262,3 +262,52 @@ def test_a_generated_copy_source_is_undecided_and_the_git_context_is_not(tmp_pat
     found, undecided = _found(_repo(tmp_path, files), "URR-GHA-058")
     assert len(found) == 1 and "Git context" in found[0][1]
     assert len(undecided) == 1 and "mvn -B package" in undecided[0][1]
+
+
+def test_a_scanner_configured_out_of_sight_is_undecided(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/scan.yml": """
+            on: push
+            jobs:
+              env:
+                runs-on: ubuntu-latest
+                env:
+                  TRIVY_EXIT_CODE: "1"
+                steps:
+                  - uses: aquasecurity/trivy-action@0.28.0
+                    with:
+                      image-ref: app:ci
+              config:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: trivy image app:ci
+            """,
+            "trivy.yaml": "exit-code: 1\nseverity:\n  - CRITICAL\n",
+        },
+    )
+    found, undecided = _found(root, "URR-GHA-054")
+    assert found == []
+    assert len(undecided) == 2 and any("TRIVY_EXIT_CODE" in m for _, m in undecided)
+    assert any("trivy.yaml" in m for _, m in undecided)
+
+
+def test_a_build_that_skips_its_tests_is_not_a_test_run(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """
+            on: push
+            jobs:
+              b:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: ./gradlew build -x test || true
+                  - run: mvn -B -DskipTests verify || true
+                  - run: ./gradlew build || true
+            """,
+        },
+    )
+    found, _ = _found(root, "URR-GHA-050")
+    assert [line for line, _ in found] == [8]

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.github.security._common import is_true, matches
-from urr_audit.checks.github.testing import _ignored_in_script
+from urr_audit.checks.github.testing import ignored_in_script
 from urr_audit.facts.gha_builds import (
     Scan,
     ScannerAction,
@@ -45,6 +45,9 @@ DEFAULT_ACTIONS = [
         pass_values=["0"],
         fails_by_default=False,
         report_input="output",
+        config_inputs=["trivy-config"],
+        fail_env=["TRIVY_EXIT_CODE"],
+        config_files=["trivy.yaml"],
     ),
     ScannerAction(
         action="anchore/scan-action",
@@ -53,6 +56,8 @@ DEFAULT_ACTIONS = [
         pass_values=["false"],
         fails_by_default=True,
         report_input="output-file",
+        fail_env=["GRYPE_FAIL_ON_SEVERITY"],
+        config_files=[".grype.yaml", ".grype/config.yaml"],
     ),
     ScannerAction(
         action="docker/scout-action",
@@ -83,13 +88,19 @@ DEFAULT_COMMANDS = [
         report_flags=["-o", "--output"],
         archive_flags=["--input", "-i"],
         value_flags=_IMAGE_FLAGS,
+        config_flags=["--config", "-c"],
+        fail_env=["TRIVY_EXIT_CODE"],
+        config_files=["trivy.yaml"],
     ),
     ScannerCommand(
         command="grype",
         fail_flags=["--fail-on", "-f"],
         fails_by_default=False,
         report_flags=["--file"],
-        value_flags=["-o", "--output", "-c", "--config", "--platform", "--scope", "-s", "--exclude", "--name"],
+        value_flags=["-o", "--output", "--platform", "--scope", "-s", "--exclude", "--name"],
+        config_flags=["--config", "-c"],
+        fail_env=["GRYPE_FAIL_ON_SEVERITY"],
+        config_files=[".grype.yaml", ".grype/config.yaml"],
     ),
     ScannerCommand(
         command="docker scout cves",
@@ -214,7 +225,7 @@ def pushed_unscanned(ctx: Context, project: Project, params: ScanParams) -> Iter
     not make scan on push (ECR `scan_on_push`, a registry scanning configuration). Registry
     scanning configured elsewhere (GHCR, Docker Hub, another repository) is not visible here:
     hence low severity."""
-    all_scans = [s for s in scans(project, params) if s.image is not None]
+    named = [(s, ImageName.parse(s.image)) for s in scans(project, params) if s.image is not None]
     registry_all, registry_names = _registry_scans(project)
     for group in _pushes_by_build(project).values():
         push = group[0]
@@ -224,11 +235,16 @@ def pushed_unscanned(ctx: Context, project: Project, params: ScanParams) -> Iter
                 registry_all or any(p.repository and same_repository(p.repository, n) for n in registry_names)
             ):
                 covered = True  # the registry scans it on push
-            for s in all_scans:
+                break
+            for s, name in named:
                 assert s.image is not None
-                inputs = p.inputs if s.workflow.path == p.workflow.path else {}
-                if same_image(p.name, ImageName.parse(s.image.bind({"inputs": inputs}))) is not False:
+                if s.workflow.path == p.workflow.path and p.inputs and s.image.holes:
+                    name = ImageName.parse(s.image.bind({"inputs": p.inputs}))
+                if same_image(p.name, name) is not False:
                     covered = True
+                    break
+            if covered:
+                break
         if covered:
             continue
         yield ctx.finding(
@@ -242,13 +258,32 @@ def pushed_unscanned(ctx: Context, project: Project, params: ScanParams) -> Iter
         )
 
 
-@check("gha-scanner-cannot-fail", scope="github.workflow", params=ScanParams, subjects=_scan_subjects)
-def scanner_cannot_fail(ctx: Context, wf: Workflow, params: ScanParams) -> Iterator[Hit]:
+def _config_file(s: Scan, files: set[str]) -> str | None:
+    """A config file the scanner reads by default from its working directory (the repository
+    root, or the step's literal `working-directory`) that is in the repository."""
+    dirs = [""]
+    wd = s.step.run.working_directory if s.step.run is not None else None
+    if wd is not None and wd.is_literal and wd.text.strip("./"):
+        dirs.insert(0, wd.text.strip("/").removeprefix("./") + "/")
+    return next((d + f for d in dirs for f in s.config_files if d + f in files), None)
+
+
+@check("gha-scanner-cannot-fail", scope="project", params=ScanParams, subjects=_scan_subjects)
+def scanner_cannot_fail(ctx: Context, project: Project, params: ScanParams) -> Iterator[Hit]:
     """A vulnerability scanner whose findings cannot fail the step: trivy with `exit-code` 0 or
     unset (trivy's default), grype without `--fail-on`, anchore `fail-build: false`, docker
     scout without `exit-code`, `continue-on-error: true` on the scan step or its job, `|| true`
     after the command. When the job hands the report to code scanning (upload-sarif), the
-    findings are at least shown: severity low, the code-scanning merge rule may be the gate."""
+    findings are at least shown: severity low, the code-scanning merge rule may be the gate.
+    Where the failing behaviour may be set out of sight (an environment variable such as
+    `TRIVY_EXIT_CODE`, a config file given to the scanner or read by default from its working
+    directory, `trivy.yaml`), the scan is undecided."""
+    files = set(project.files or ())
+    for wf in project.workflows.workflows:
+        yield from _cannot_fail(ctx, wf, files, params)
+
+
+def _cannot_fail(ctx: Context, wf: Workflow, files: set[str], params: ScanParams) -> Iterator[Hit]:
     for job in wf.jobs.values():
         found = job_scans(wf, job, params)
         job_ignores = is_true(job.continue_on_error)
@@ -275,7 +310,7 @@ def scanner_cannot_fail(ctx: Context, wf: Workflow, params: ScanParams) -> Itera
                 )
                 continue
             if s.command is not None:
-                ignored = [how for c, _p, how in _ignored_in_script(s.step, [s.tool.split()]) if c is s.command]
+                ignored = [how for c, _p, how in ignored_in_script(s.step, [s.tool.split()]) if c is s.command]
                 if ignored:
                     yield ctx.finding(
                         at=s.span,
@@ -288,6 +323,14 @@ def scanner_cannot_fail(ctx: Context, wf: Workflow, params: ScanParams) -> Itera
             if s.fails is None:
                 yield ctx.undecided(
                     at=s.fail_at or s.span, node=s.step, message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}"
+                )
+                continue
+            configured = s.configured or (f"`{c}` in the repository" if (c := _config_file(s, files)) else "")
+            if s.fails is False and configured:
+                yield ctx.undecided(
+                    at=s.fail_at or s.span,
+                    node=s.step,
+                    message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}, but {configured} may make findings fail it",
                 )
                 continue
             if s.fails is False:

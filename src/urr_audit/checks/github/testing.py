@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.github.security._common import is_true, matches
-from urr_audit.model.workflows import Job, Scalar, ShellCommand, Step
+from urr_audit.model.workflows import Job, ShellCommand, Step
 
 
 class IgnoredFailureParams(BaseModel):
@@ -26,28 +27,34 @@ class IgnoredFailureParams(BaseModel):
     commands: list[str] = Field(default_factory=list)
     # actions whose step runs the commands (`owner/repo[/path]`, `owner/*`)
     actions: list[str] = Field(default_factory=list)
+    # arguments that make a matching command run none of them (`-DskipTests`), and tasks that
+    # `-x` excludes (`./gradlew build -x test`)
+    skip_args: list[str] = Field(default_factory=lambda: ["-DskipTests", "-Dmaven.test.skip=true", "--no-run"])
+    skip_tasks: list[str] = Field(default_factory=lambda: ["test", "check"])
 
 
 _FALLBACKS = frozenset({"true", ":"})
 _STATUS = re.compile(r"\$\?|\$\{\?\}|PIPESTATUS|pipestatus")
 
 
-def _runs(cmd: ShellCommand, patterns: list[list[str]]) -> str | None:
+def _runs(cmd: ShellCommand, patterns: list[list[str]], params: IgnoredFailureParams | None = None) -> str | None:
     """The pattern `cmd` matches, as written, else None."""
     if not cmd.argv:
         return None
     name = cmd.argv[0].rsplit("/", 1)[-1]
     args = cmd.argv[1:]
+    if params is not None:
+        if any(a in params.skip_args for a in args):
+            return None
+        excluded = {b for a, b in pairwise(args) if a in ("-x", "--exclude-task")}
+        if excluded & set(params.skip_tasks):
+            return None
     for words in patterns:
         if not fnmatchcase(name, words[0]):
             continue
         if all(any(fnmatchcase(a, w) for a in args) for w in words[1:]):
             return " ".join(words)
     return None
-
-
-def _true(s: Scalar | None) -> bool:
-    return is_true(s)
 
 
 def _pipefail(shell: str | None, before: list[ShellCommand]) -> bool | None:
@@ -83,14 +90,16 @@ def _reads_status(script: str, cmd: ShellCommand) -> bool:
     return _STATUS.search(script[at + len(cmd.source) :] if at >= 0 else script) is not None
 
 
-def _ignored_in_script(step: Step, patterns: list[list[str]]) -> Iterator[tuple[ShellCommand, str, str]]:
+def ignored_in_script(
+    step: Step, patterns: list[list[str]], params: IgnoredFailureParams | None = None
+) -> Iterator[tuple[ShellCommand, str, str]]:
     """(command, pattern, how its failure is ignored) for the commands of a `run:` script."""
     run = step.run
     if run is None:
         return
     cmds = run.commands
     for i, c in enumerate(cmds):
-        pattern = _runs(c, patterns)
+        pattern = _runs(c, patterns, params)
         if pattern is None or c.guard:
             continue  # `if pytest; then`, `! pytest`: the script decides what a failure means
         nxt = cmds[i + 1] if i + 1 < len(cmds) else None
@@ -144,8 +153,8 @@ def ignored_failures(ctx: Context, job: Job, params: IgnoredFailureParams) -> It
         return  # PowerShell by default: scripts are not split
     running: list[tuple[Step, str]] = []
     for step in job.steps:
-        found = list(_ignored_in_script(step, patterns))
-        runs = [(_runs(c, patterns), c) for c in (step.run.commands if step.run else [])]
+        found = list(ignored_in_script(step, patterns, params))
+        runs = [(_runs(c, patterns, params), c) for c in (step.run.commands if step.run else [])]
         first = next(((p, c) for p, c in runs if p is not None), None)
         if step.uses is not None and matches(step.uses.action, params.actions):
             running.append((step, f"`{step.uses.raw}`"))
@@ -153,7 +162,7 @@ def ignored_failures(ctx: Context, job: Job, params: IgnoredFailureParams) -> It
             running.append((step, f"`{' '.join(first[1].argv)}`"))
         else:
             continue
-        if _true(step.continue_on_error):
+        if is_true(step.continue_on_error):
             assert step.continue_on_error is not None
             yield ctx.finding(
                 at=step.continue_on_error,
@@ -172,7 +181,7 @@ def ignored_failures(ctx: Context, job: Job, params: IgnoredFailureParams) -> It
                 column=cmd.column,
                 message=f"`{' '.join(cmd.argv)}` in step `{step.label}` cannot fail the job: {how}",
             )
-    if running and _true(job.continue_on_error):
+    if running and is_true(job.continue_on_error):
         assert job.continue_on_error is not None
         step, what = running[0]
         yield ctx.finding(

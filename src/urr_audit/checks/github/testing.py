@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import pairwise
 from fnmatch import fnmatchcase
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field
 

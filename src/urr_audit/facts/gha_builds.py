@@ -417,11 +417,14 @@ def same_image(a: ImageName, b: ImageName) -> bool | None:
 
 
 def reads_file(step: Step, path: str) -> bool:
-    """Whether a step names the file `path` (or a directory or glob taking it in): an
-    upload, a `sarif_file:`, a script reading it."""
+    """Whether a step may read the file `path`: it names it (or a directory or glob taking it
+    in) in an input, its `env:` or its script (an upload, a `sarif_file:`, a script reading it),
+    or one of its inputs is known only at run time."""
     base = posixpath.basename(path)
     norm = path.removeprefix("./")
-    texts: list[str] = [v.text for v in step.with_.values()]
+    if any(not v.is_literal for v in step.with_.values()):
+        return True  # a path known at run time may be it
+    texts: list[str] = [v.text for v in (*step.with_.values(), *step.env.values())]
     if step.run is not None:
         texts.append(step.run.text)
     for text in texts:

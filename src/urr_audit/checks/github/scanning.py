@@ -18,12 +18,13 @@ from urr_audit.facts.gha_builds import (
     ScannerCommand,
     ScannerParams,
     job_scans,
+    project_pushes,
     reads_file,
     runs_before,
     same_image,
     scans,
 )
-from urr_audit.facts.pipeline import Push, ecr_registry, pushes, same_repository
+from urr_audit.facts.pipeline import Push, ecr_registry, same_repository
 from urr_audit.facts.tf import existing, setting
 from urr_audit.model.gha_images import ImageName
 from urr_audit.model.project import Project
@@ -139,15 +140,16 @@ def _where(s: Scan) -> str:
     return f"step `{s.step.label}` of job `{s.job.id}`"
 
 
-def _relations(push: Push, wf_scans: list[Scan]) -> tuple[list[Scan], list[Scan], list[Scan]]:
+def _relations(push: Push, wf_scans: list[tuple[Scan, ImageName]]) -> tuple[list[Scan], list[Scan], list[Scan]]:
     """(scans of the pushed image that finish before the push, those that do not, scans whose
-    image cannot be told) among the scans of the push's workflow."""
+    image cannot be told) among the scans of the push's workflow (each with its name)."""
     before: list[Scan] = []
     after: list[Scan] = []
     unknown: list[Scan] = []
-    for s in wf_scans:
+    for s, name in wf_scans:
         assert s.image is not None
-        name = ImageName.parse(s.image.bind({"inputs": push.inputs}))
+        if push.inputs and any("inputs." in h.source for h in s.image.holes):
+            name = ImageName.parse(s.image.bind({"inputs": push.inputs}))
         same = same_image(push.name, name)
         if same is False:
             continue
@@ -162,7 +164,7 @@ def _relations(push: Push, wf_scans: list[Scan]) -> tuple[list[Scan], list[Scan]
 def _pushes_by_build(project: Project) -> dict[tuple[str, int, int, str], list[Push]]:
     """Pushes grouped per build (step, build, caller): one finding per push instruction."""
     out: dict[tuple[str, int, int, str], list[Push]] = {}
-    for p in pushes(project):
+    for p in project_pushes(project):
         key = (p.step.address, p.build.span.line, p.build.column, p.caller.path if p.caller else "")
         out.setdefault(key, []).append(p)
     return out
@@ -174,10 +176,10 @@ def push_before_scan(ctx: Context, project: Project, params: ScanParams) -> Iter
     vulnerability scan of the same image (an earlier step of the scanning job, a job the scan
     job `needs`, or a job running in parallel with it): whatever the scan finds is already in
     the registry, where a deploy or an image updater can take it."""
-    all_scans = [s for s in scans(project, params) if s.image is not None]
+    all_scans = [(s, ImageName.parse(s.image)) for s in scans(project, params) if s.image is not None]
     for group in _pushes_by_build(project).values():
         push = group[0]
-        wf_scans = [s for s in all_scans if s.workflow.path == push.workflow.path]
+        wf_scans = [(s, n) for s, n in all_scans if s.workflow.path == push.workflow.path]
         late: list[Scan] = []
         gated = False
         for p in group:
@@ -238,7 +240,11 @@ def pushed_unscanned(ctx: Context, project: Project, params: ScanParams) -> Iter
                 break
             for s, name in named:
                 assert s.image is not None
-                if s.workflow.path == p.workflow.path and p.inputs and s.image.holes:
+                if (
+                    s.workflow.path == p.workflow.path
+                    and p.inputs
+                    and any("inputs." in h.source for h in s.image.holes)
+                ):
                     name = ImageName.parse(s.image.bind({"inputs": p.inputs}))
                 if same_image(p.name, name) is not False:
                     covered = True

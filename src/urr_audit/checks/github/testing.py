@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
+from functools import lru_cache
 from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,11 +38,19 @@ _FALLBACKS = frozenset({"true", ":"})
 _STATUS = re.compile(r"\$\?|\$\{\?\}|PIPESTATUS|pipestatus")
 
 
+@lru_cache(maxsize=64)
+def _first_words(patterns: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    """One regex for the command names of all patterns: most commands match none."""
+    return re.compile("|".join(f"(?:{translate(p[0])})" for p in patterns) or "(?!)")
+
+
 def _runs(cmd: ShellCommand, patterns: list[list[str]], params: IgnoredFailureParams | None = None) -> str | None:
     """The pattern `cmd` matches, as written, else None."""
     if not cmd.argv:
         return None
     name = cmd.argv[0].rsplit("/", 1)[-1]
+    if not _first_words(tuple(tuple(p) for p in patterns)).match(name):
+        return None
     args = cmd.argv[1:]
     if params is not None:
         if any(a in params.skip_args for a in args):

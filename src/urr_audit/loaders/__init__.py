@@ -46,4 +46,5 @@ def load_project(root: Path | str, workspace: Workspace | None = None) -> Projec
         gitignore=gitignore,
         docker=docker,
         errors=errors,
+        files=list(ws.files),
     )

@@ -40,3 +40,6 @@ class Project(BaseModel):
     argocd: ArgoCDProject = Field(default_factory=ArgoCDProject)
     docker: DockerProject = Field(default_factory=DockerProject)
     errors: list[LoadError] = Field(default_factory=list)
+    # every regular file under the root (repo-relative, sorted), for rules asking whether a path a
+    # build or a script names is in the repository; None when the project was not listed
+    files: list[str] | None = None

@@ -280,6 +280,12 @@ class ShellCommand(BaseModel):
     source: str = ""  # the whole script line (continuations joined), as written
     # (operator, target as written): `(">>", "$GITHUB_ENV")`, a `{ ...; } >> f` group's included
     redirects: list[tuple[str, str]] = Field(default_factory=list)
+    # the shell operators between the previous command of the same script line and this one:
+    # `("||",)` for `true` in `pytest || true`, `("|",)` for `tee` in `pytest | tee log`,
+    # `("||", "{")` for `echo` in `make || { echo failed; exit 1; }`; () at the start of a line
+    before: tuple[str, ...] = ()
+    # reserved words that introduced it (`if`, `!`, `while`, `until`): the script tests its status
+    guard: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

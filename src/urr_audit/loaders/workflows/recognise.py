@@ -349,6 +349,8 @@ class Recogniser:
                     column=column,
                     source=cmd.source,
                     redirects=[(op, w.text(inners)) for op, w in cmd.redirects],
+                    before=cmd.before,
+                    guard=cmd.guard,
                 )
             )
             writes.extend(files.of(cmd, span, column))

@@ -85,6 +85,12 @@ class Command:
     # `>>`, `>`, ... and their target, its own and those of a `{ ...; }` / `( ... )` group it is in
     redirects: list[tuple[str, Word]] = field(default_factory=list)
     heredoc: tuple[int, int] | None = None  # 0-based script lines [first, last) of its `<<EOF` body
+    # the operators between the previous command of the same logical line and this one
+    # (`||` in `pytest || true`, `|` in `pytest | tee log`, `|| {` in `make || { echo; exit 1; }`);
+    # empty for the first command of a line
+    before: tuple[str, ...] = ()
+    # the reserved words that introduced it (`if`, `!`, `while`...): its status is tested
+    guard: tuple[str, ...] = ()
 
     @property
     def argv(self) -> list[str]:
@@ -271,6 +277,7 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
         heredoc: tuple[int, int] | None = None
         heredocs = list(bodies)
         op: str | None = None
+        seps: list[str] = []
         for tok in [*tokens, ";"]:
             if op is not None:
                 target = _word(tok, state.subs)
@@ -296,9 +303,11 @@ def commands(script: str, exprs: list[tuple[int, int]] | None = None) -> Iterato
                 cmd = state.simple([_word(t, state.subs) for t in current], line, restored)
                 current = []
                 if cmd is not None:
-                    cmd.redirects, cmd.heredoc = redirects, heredoc
+                    cmd.redirects, cmd.heredoc, cmd.before = redirects, heredoc, tuple(seps)
                     found.append(cmd)
+                seps = []
                 redirects, heredoc = [], None
+            seps.append(tok)
             if tok in ("(", "{"):
                 groups.append(len(found))
                 if tok == "(":
@@ -325,7 +334,9 @@ class _State:
 
     def simple(self, words: list[Word], line: int, source: str) -> Command | None:
         # reserved words around the command: `if git push; then`, `while read x; do`, `! grep`
+        guard: list[str] = []
         while words and words[0].raw in _RESERVED:
+            guard.append(words[0].raw)
             words = words[1:]
         if not words or words[0].raw in _HEADERS:
             return None  # `for x in a b`, `case $x in`, `done`, `fi`: no command of their own
@@ -349,4 +360,4 @@ class _State:
             k += 1
         if not words[k:]:
             return None
-        return Command(words[k:], line, source, list(self.cwd), dict(self.assigned))
+        return Command(words[k:], line, source, list(self.cwd), dict(self.assigned), guard=tuple(guard))

@@ -83,3 +83,12 @@ def test_yaml_1_2_rule_file_still_loads(tmp_path):
         "cidrs": ["0.0.0.0/0", "::/0"],
         "refs": ["https://a.example/x", "https://b.example/y"],
     }
+
+
+def test_selection_by_leading_digits_as_ruff_does():
+    rules = RULES
+    picked = {r.id for r in rules if matches(r, ["urr-gha-05"])}
+    assert picked and all(i.startswith("URR-GHA-05") for i in picked)
+    assert "URR-GHA-050" in picked and "URR-GHA-005" not in picked
+    assert not any(matches(r, ["URR-T"]) for r in rules)  # letters select whole parts only
+    assert {r.id for r in rules if matches(r, ["URR-TF"])} == {r.id for r in rules if r.id.startswith("URR-TF-")}

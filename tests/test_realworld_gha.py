@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "realworld" / "inkw
 EXPECTED: dict[str, dict[str, list[int]]] = {
     # `inputs.extras` pasted into `pip install -e ".[...]"`; callers pass literals today (low)
     ".github/actions/setup-inkwell/action.yml": {"URR-GHA-010": [13], "URR-GHA-016": [20]},
-    ".github/workflows/ci.yml": {"URR-GHA-010": [35, 43, 56, 57], "URR-GHA-018": [35, 56]},
+    # the GHCR image is pushed (on push, and on release) and nothing scans it (low: GHCR does not scan on push)
+    ".github/workflows/ci.yml": {"URR-GHA-010": [35, 43, 56, 57], "URR-GHA-018": [35, 56], "URR-GHA-053": [70]},
     ".github/workflows/codeql.yml": {"URR-GHA-010": [34, 37, 43], "URR-GHA-018": [33]},
     # `if: github.actor == 'dependabot[bot]'`, GitHub's own older example
     ".github/workflows/dependabot-auto-merge.yml": {"URR-GHA-010": [16], "URR-GHA-026": [12]},
@@ -50,6 +51,7 @@ EXPECTED: dict[str, dict[str, list[int]]] = {
         "URR-GHA-011": [44],
         "URR-GHA-018": [15, 56],
         "URR-GHA-020": [18],
+        "URR-GHA-053": [72],
     },
     ".github/workflows/stale.yml": {"URR-GHA-010": [16]},
     ".github/workflows/welcome.yml": {"URR-GHA-010": [16]},

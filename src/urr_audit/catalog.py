@@ -166,7 +166,10 @@ def applies_to(rule: Rule, environment: str | None, path: str = "") -> bool:
 
 
 def matches(rule: Rule, patterns: list[str]) -> bool:
-    """`URR-TF` selects every URR-TF-* rule; ids and aliases match exactly or by prefix."""
+    """`URR-TF` selects every URR-TF-* rule, and `URR-GHA-05` every URR-GHA-05x one (as ruff's
+    `E5` selects E501): ids and aliases match exactly, by whole parts, or by leading digits."""
     keys = (rule.id.upper(), *(a.upper() for a in rule.aliases))
     ups = [p.upper() for p in patterns]
-    return any(k == p or k.startswith(p.rstrip("-") + "-") for p in ups for k in keys)
+    return any(
+        k == p or k.startswith(p.rstrip("-") + "-") or (p[-1:].isdigit() and k.startswith(p)) for p in ups for k in keys
+    )

@@ -108,7 +108,17 @@ def test_delivery_rules(urr):
     assert job.path == f"{PROD}/db-migrate.yaml" and "urr/db-migrate" in job.message
     (pdb,) = _of(urr, "URR-X-014")
     assert pdb.path == f"{PROD}/pdb.yaml" and "kind" in pdb.message
-    assert _of(urr, "URR-X-011") == [] and _of(urr, "URR-X-013") == []  # every service CI builds is deployed
+    assert _of(urr, "URR-X-011") == []  # every image CI pushes is run by a workload
+    # the rollback's dispatch choices still list a service that was removed: rolling it back edits nothing
+    edits = _of(urr, "URR-X-013")
+    assert sorted(f.message.split(" of ")[1].split(" ")[0] for f in edits) == [
+        "k8s/spring/overlays/prod/kustomization.yaml",
+        "k8s/spring/overlays/staging/kustomization.yaml",
+    ]
+    assert {(f.path, f.line) for f in edits} == {
+        (".github/workflows/rollback.yml", _lines(".github/workflows/rollback.yml", 'sed -i "/- name: urr')[0])
+    }
+    assert all("urr/notification-service" in f.message for f in edits)
 
 
 def test_kind_maps_postgresql_to_every_interface(urr):

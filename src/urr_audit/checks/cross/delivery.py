@@ -241,7 +241,8 @@ def edit_target_missing(ctx: Context, project: Project, params: EditParams) -> I
     the workflow runs (its dispatch choices, each caller's inputs), target a kustomization file
     that does not exist, or select an `images:` entry the kustomization does not have: the edit
     changes nothing and the deploy or rollback silently does not happen. An entry for an image
-    no workload runs is URR-X-011's (the service has no manifests at all)."""
+    that a workflow pushes and no workload runs is URR-X-011's (the service has no manifests at
+    all); one for an image nothing pushes or runs (a stale dispatch choice) is this rule's."""
     if not project.kubernetes.overlays:
         return
     patterns = [re.compile(p) for p in params.entry_patterns]
@@ -252,6 +253,12 @@ def edit_target_missing(ctx: Context, project: Project, params: EditParams) -> I
         for c in w.all_containers
         if c.image is not None
     }
+    pushed = {p.repository for p in pushes(project) if p.repository}
+
+    def elsewhere(name: str) -> bool:
+        """URR-X-011 reports the entry: the image is pushed and no workload runs it."""
+        return not any(same_repository(name, r) for r in running) and any(same_repository(r, name) for r in pushed)
+
     dirs = {o.path for o in project.kubernetes.overlays}
     cases: dict[tuple[str, int, str], _EditCase] = {}
     for wf in project.workflows.workflows:
@@ -281,7 +288,7 @@ def edit_target_missing(ctx: Context, project: Project, params: EditParams) -> I
                     if not names:
                         continue
                     have = {e.name for e in overlay.images}
-                    missing = [n for n in names if n not in have and any(same_repository(n, r) for r in running)]
+                    missing = [n for n in names if n not in have and not elsewhere(n)]
                     if missing:
                         case = cases.setdefault(
                             (anchor.path, anchor.line, path), _EditCase(anchor, edit, path, missing_file=False)

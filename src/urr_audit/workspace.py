@@ -40,6 +40,9 @@ class Workspace:
             self._exclude = pathspec.PathSpec.from_lines("gitignore", exclude)
         # every file read through this workspace (repo-relative), for the report's inputs
         self.read_paths: set[str] = set()
+        # `_real` of each path asked for: resolving follows every symlink of the path, a few
+        # system calls per component, and the loaders ask about the same paths many times
+        self._resolved: dict[str, Path] = {}
 
     def excluded(self, rel: str) -> bool:
         """Whether `rel` (a file or directory, repo-relative) is excluded by configuration."""
@@ -78,10 +81,13 @@ class Workspace:
         """Absolute path for `rel`, refusing symlinks that lead outside the root."""
         if self._exclude is not None and any(self.excluded(a) for a in _self_and_parents(rel)):
             raise FileNotFoundError(errno.ENOENT, "excluded by the urr-audit configuration (exclude)", rel)
-        p = self.root / rel if rel not in ("", ".") else self.root
-        real = p.resolve()
-        if real != self.root and self.root not in real.parents:
-            raise OutsideRoot(rel)
+        real = self._resolved.get(rel)
+        if real is None:
+            p = self.root / rel if rel not in ("", ".") else self.root
+            real = p.resolve()
+            if real != self.root and self.root not in real.parents:
+                raise OutsideRoot(rel)
+            self._resolved[rel] = real
         return real
 
     # --- queries -----------------------------------------------------------------------

@@ -141,46 +141,46 @@ class Workspace:
     @cached_property
     def files(self) -> list[str]:
         """Every regular file under the root (sorted, relative), symlinks escaping it excluded."""
-        out: list[str] = []
+        return self._walked[0]
+
+    @cached_property
+    def escaping_symlinks(self) -> list[str]:
+        """Symlinks under the root whose target lies outside it (recorded, never followed)."""
+        return self._walked[1]
+
+    @cached_property
+    def _walked(self) -> tuple[list[str], list[str]]:
+        """(files, escaping symlinks), from one walk of the tree. Entries are named relative to
+        the directory's own relative path (what `rel` of the joined path gives, without
+        normalising every path again)."""
+        files: list[str] = []
+        escaping: list[str] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             here = self.rel(dirpath)
             dirnames[:] = sorted(
                 d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
             )
             for name in filenames:
-                full = Path(dirpath) / name
-                rel = self.rel(full)
+                rel = name if here == "." else f"{here}/{name}"
                 if self.excluded(rel):
                     continue
-                if full.is_symlink():
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
                     try:
                         self._real(rel)
                     except OutsideRoot:
+                        escaping.append(rel)
                         continue
-                if full.is_file():
-                    out.append(rel)
-        out.sort()
-        return out
-
-    @cached_property
-    def escaping_symlinks(self) -> list[str]:
-        """Symlinks under the root whose target lies outside it (recorded, never followed)."""
-        out = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            here = self.rel(dirpath)
-            dirnames[:] = [
-                d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
-            ]
-            for name in list(filenames) + list(dirnames):
-                full = Path(dirpath) / name
-                if self.excluded(self.rel(full)):
-                    continue
-                if full.is_symlink():
+                if os.path.isfile(full):
+                    files.append(rel)
+            for name in dirnames:  # not excluded (filtered above); a link to a directory is not walked
+                rel = name if here == "." else f"{here}/{name}"
+                if os.path.islink(os.path.join(dirpath, name)):
                     try:
-                        self._real(self.rel(full))
+                        self._real(rel)
                     except OutsideRoot:
-                        out.append(self.rel(full))
-        return sorted(out)
+                        escaping.append(rel)
+        return sorted(files), sorted(escaping)
 
     def glob(self, suffixes: tuple[str, ...]) -> list[str]:
         return [f for f in self.files if f.endswith(suffixes)]

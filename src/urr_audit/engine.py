@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,10 +258,12 @@ def run(
     *,
     catalog: list[Rule] | None = None,
     comments: list[SuppressionComment] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> RunResult:
     """Run `rules` over `project`. `catalog`: every rule loaded (default: `rules`), for the
     catch-all input rule and unknown ids in suppressions; `comments`: the suppression comments
-    of the files read (else suppressions are looked up with `read_line`, and not judged)."""
+    of the files read (else suppressions are looked up with `read_line`, and not judged);
+    `timings`: filled with each rule's CPU seconds (benchmarks/bench_rules.py prints them)."""
     catalog = rules if catalog is None else catalog
     result = RunResult(errors=list(project.errors), comments=list(comments or []))
     bound = bind_all(rules, checks)  # configuration errors surface before any work
@@ -277,6 +280,7 @@ def run(
     }
 
     def run_rule(rule: Rule, spec: CheckSpec, params: Any) -> None:
+        started = time.process_time()
         result.rules_run.append(rule.id)
         ctx = Context(rule.id, catalog)
         hits: list[Hit] = []
@@ -312,6 +316,8 @@ def run(
                 f.suppressed, f.suppressed_by = True, "comment"
                 f.justification = comment.justification or None
             (result.undecided if undecided else result.findings).append(f)
+        if timings is not None:
+            timings[rule.id] = time.process_time() - started
 
     for rule, spec, params in bound:
         run_rule(rule, spec, params)

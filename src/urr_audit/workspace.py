@@ -40,6 +40,9 @@ class Workspace:
             self._exclude = pathspec.PathSpec.from_lines("gitignore", exclude)
         # every file read through this workspace (repo-relative), for the report's inputs
         self.read_paths: set[str] = set()
+        # `_real` of each path asked for: resolving follows every symlink of the path, a few
+        # system calls per component, and the loaders ask about the same paths many times
+        self._resolved: dict[str, Path] = {}
 
     def excluded(self, rel: str) -> bool:
         """Whether `rel` (a file or directory, repo-relative) is excluded by configuration."""
@@ -78,10 +81,13 @@ class Workspace:
         """Absolute path for `rel`, refusing symlinks that lead outside the root."""
         if self._exclude is not None and any(self.excluded(a) for a in _self_and_parents(rel)):
             raise FileNotFoundError(errno.ENOENT, "excluded by the urr-audit configuration (exclude)", rel)
-        p = self.root / rel if rel not in ("", ".") else self.root
-        real = p.resolve()
-        if real != self.root and self.root not in real.parents:
-            raise OutsideRoot(rel)
+        real = self._resolved.get(rel)
+        if real is None:
+            p = self.root / rel if rel not in ("", ".") else self.root
+            real = p.resolve()
+            if real != self.root and self.root not in real.parents:
+                raise OutsideRoot(rel)
+            self._resolved[rel] = real
         return real
 
     # --- queries -----------------------------------------------------------------------
@@ -135,46 +141,46 @@ class Workspace:
     @cached_property
     def files(self) -> list[str]:
         """Every regular file under the root (sorted, relative), symlinks escaping it excluded."""
-        out: list[str] = []
+        return self._walked[0]
+
+    @cached_property
+    def escaping_symlinks(self) -> list[str]:
+        """Symlinks under the root whose target lies outside it (recorded, never followed)."""
+        return self._walked[1]
+
+    @cached_property
+    def _walked(self) -> tuple[list[str], list[str]]:
+        """(files, escaping symlinks), from one walk of the tree. Entries are named relative to
+        the directory's own relative path (what `rel` of the joined path gives, without
+        normalising every path again)."""
+        files: list[str] = []
+        escaping: list[str] = []
         for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
             here = self.rel(dirpath)
             dirnames[:] = sorted(
                 d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
             )
             for name in filenames:
-                full = Path(dirpath) / name
-                rel = self.rel(full)
+                rel = name if here == "." else f"{here}/{name}"
                 if self.excluded(rel):
                     continue
-                if full.is_symlink():
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
                     try:
                         self._real(rel)
                     except OutsideRoot:
+                        escaping.append(rel)
                         continue
-                if full.is_file():
-                    out.append(rel)
-        out.sort()
-        return out
-
-    @cached_property
-    def escaping_symlinks(self) -> list[str]:
-        """Symlinks under the root whose target lies outside it (recorded, never followed)."""
-        out = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            here = self.rel(dirpath)
-            dirnames[:] = [
-                d for d in dirnames if d not in SKIPPED_DIRS and not self.excluded(d if here == "." else f"{here}/{d}")
-            ]
-            for name in list(filenames) + list(dirnames):
-                full = Path(dirpath) / name
-                if self.excluded(self.rel(full)):
-                    continue
-                if full.is_symlink():
+                if os.path.isfile(full):
+                    files.append(rel)
+            for name in dirnames:  # not excluded (filtered above); a link to a directory is not walked
+                rel = name if here == "." else f"{here}/{name}"
+                if os.path.islink(os.path.join(dirpath, name)):
                     try:
-                        self._real(self.rel(full))
+                        self._real(rel)
                     except OutsideRoot:
-                        out.append(self.rel(full))
-        return sorted(out)
+                        escaping.append(rel)
+        return sorted(files), sorted(escaping)
 
     def glob(self, suffixes: tuple[str, ...]) -> list[str]:
         return [f for f in self.files if f.endswith(suffixes)]

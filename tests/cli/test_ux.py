@@ -53,8 +53,8 @@ def test_every_option_in_the_readme_exists():
     known = {opt for cmd in _commands().values() for p in cmd.params for opt in getattr(p, "opts", [])}
     mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", readme))
     # options of other tools the README shows in examples
-    # benchmark scripts' options (bench_scale.py, bench_report.py); --help is click's own
-    foreign = {"--copies", "--screenshot", "--help"}
+    # benchmark scripts' options (bench_scale.py, bench_report.py, bench_rules.py); --help is click's own
+    foreign = {"--copies", "--screenshot", "--profile", "--help"}
     foreign |= {"--offline"}  # zizmor's, in the differential oracle's description
     foreign |= {"--build-arg", "--checksum", "--from", "--mount"}  # Dockerfile and docker build syntax
     assert mentioned - known - foreign == set()

@@ -373,24 +373,6 @@ def job_scans(wf: Workflow, job: Job, params: ScannerParams) -> list[Scan]:
     return out
 
 
-# id(project) -> (project, its pushes): three rules read them; the project is kept so that its
-# id is not reused while the entry lives
-_PUSHES: dict[int, tuple[Project, list[Any]]] = {}
-
-
-def project_pushes(project: Project) -> list[Any]:
-    """`facts.pipeline.pushes(project)`, computed once per project."""
-    from urr_audit.facts.pipeline import pushes
-
-    hit = _PUSHES.get(id(project))
-    if hit is None or hit[0] is not project:
-        if len(_PUSHES) > 4:
-            _PUSHES.clear()
-        hit = (project, pushes(project))
-        _PUSHES[id(project)] = hit
-    return hit[1]
-
-
 # --- order ---------------------------------------------------------------------------------------
 
 

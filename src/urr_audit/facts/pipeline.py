@@ -67,6 +67,10 @@ class Push:
 def pushes(project: Project) -> list[Push]:
     """Every image name pushed (`push: true`, `docker push`, `--push`; a push not known to be
     off counts), once per way its workflow runs; names a caller's inputs decide are bound."""
+    return list(project.fact(pushes, lambda: _pushes(project)))
+
+
+def _pushes(project: Project) -> list[Push]:
     out: list[Push] = []
     for wf in project.workflows.workflows:
         bindings = run_bindings(project.workflows, wf)

@@ -127,9 +127,9 @@ def resource_type(address: str) -> str:
     return parts[1] if parts[0] == "data" and len(parts) > 1 else parts[0]
 
 
-# id(environment) -> (environment, its existing resource instances); the environment is kept
+# id(environment) -> (environment, its existing resource instances, those of some types); the environment is kept
 # so that its id is not reused while the entry lives
-_EXISTING: dict[int, tuple[Environment, list[ResourceInstance]]] = {}
+_EXISTING: dict[int, tuple[Environment, list[ResourceInstance], dict[tuple[str, ...], list[ResourceInstance]]]] = {}
 
 
 def existing(env: Environment, *types: str) -> Iterator[ResourceInstance]:
@@ -139,7 +139,12 @@ def existing(env: Environment, *types: str) -> Iterator[ResourceInstance]:
     if hit is None or hit[0] is not env:
         if len(_EXISTING) > 16:
             _EXISTING.clear()
-        hit = (env, list(live_resources(env)))
+        hit = (env, list(live_resources(env)), {})
         _EXISTING[id(env)] = hit
-    wanted = set(types)
-    return iter([ri for ri in hit[1] if not wanted or ri.type in wanted])
+    if not types:
+        return iter(list(hit[1]))
+    by_types = hit[2]
+    if types not in by_types:
+        wanted = set(types)
+        by_types[types] = [ri for ri in hit[1] if ri.type in wanted]
+    return iter(list(by_types[types]))

@@ -8,6 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 
+def private(model: BaseModel) -> dict[str, Any]:
+    """The private attributes (`PrivateAttr`) of a model, by name. Reading `model._x` goes
+    through pydantic's `__getattr__` after a failed lookup (about 2.5 µs, 30 times a field's):
+    hot paths that read one thousands of times per scan read it here."""
+    found = model.__pydantic_private__
+    assert found is not None, f"{type(model).__name__} has no private attributes"
+    return found
+
+
 class Span(BaseModel):
     """Where something is written: a path relative to the scanned root ('/' separators)."""
 

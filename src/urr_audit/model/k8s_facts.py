@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Value
+from urr_audit.model.common import Value, private
 from urr_audit.model.k8s_endpoints import DEFAULT_HOST_KEYS, parse_endpoints
 from urr_audit.model.k8s_parse import _config_map, _hpa, _network_policy, _ns, _pdb, _secret, _service, _workload
 from urr_audit.model.k8s_types import (
@@ -139,6 +139,9 @@ class EnvironmentFacts(BaseModel):
     # Namespaces where another Application deploys something not read (a Helm chart, another
     # repository); "" when one deploys to a namespace not known
     _unread: frozenset[str] = PrivateAttr(default=frozenset())
+    # what `resolved_env` / `endpoints` found, by the identity of their arguments (kept beside
+    # the result, so an id is never reused): several rules ask the same of every workload
+    _memo: dict[tuple[Any, ...], tuple[Any, ...]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         self._workload_index = {w.key: w for w in self.workloads}
@@ -147,7 +150,8 @@ class EnvironmentFacts(BaseModel):
     def scope(self) -> EnvironmentFacts:
         """What is deployed where this environment is: itself and what other Applications of
         the repository deploy to the same cluster (itself alone when no Application deploys it)."""
-        return self._scope or self
+        scope: EnvironmentFacts | None = private(self)["_scope"]
+        return scope or self
 
     @property
     def shared(self) -> bool:
@@ -318,6 +322,13 @@ class EnvironmentFacts(BaseModel):
     # --- configuration -----------------------------------------------------------------------
     def resolved_env(self, w: Workload, c: Container) -> list[ResolvedEnv]:
         """What `c` sees in its environment: envFrom sources in order, then env entries."""
+        key = ("env", id(w), id(c))
+        hit = private(self)["_memo"].get(key)
+        if hit is None:
+            hit = private(self)["_memo"][key] = (w, c, self._resolved_env(w, c))
+        return list(hit[2])
+
+    def _resolved_env(self, w: Workload, c: Container) -> list[ResolvedEnv]:
         seen: dict[str, ResolvedEnv] = {}
         for ref in c.env_from:
             if ref.kind == "ConfigMap":
@@ -371,6 +382,13 @@ class EnvironmentFacts(BaseModel):
         """Hosts (and ports) the configuration of `w`'s containers names.
 
         A bare host variable `X_HOST` takes its port from a sibling `X_PORT`."""
+        key = ("endpoints", id(w), host_keys, tuple(sorted(scheme_ports.items())) if scheme_ports is not None else None)
+        hit = private(self)["_memo"].get(key)
+        if hit is None:
+            hit = private(self)["_memo"][key] = (w, self._endpoints(w, host_keys, scheme_ports))
+        return list(hit[1])
+
+    def _endpoints(self, w: Workload, host_keys: str, scheme_ports: Mapping[str, int] | None) -> list[Endpoint]:
         out: list[Endpoint] = []
         for c in w.containers:
             env = self.resolved_env(w, c)
@@ -625,7 +643,8 @@ def build_facts(env: K8sEnvironment) -> EnvironmentFacts:
 
 def facts(env: K8sEnvironment) -> EnvironmentFacts:
     """The facts of `env`, built once and kept with it (every rule of a scan shares them)."""
-    if env._facts is None:
-        env._facts = build_facts(env)
-    built: EnvironmentFacts = env._facts
+    mine = private(env)
+    if mine["_facts"] is None:
+        mine["_facts"] = build_facts(env)
+    built: EnvironmentFacts = mine["_facts"]
     return built

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, PrivateAttr
 
 from urr_audit.model.argocd import ArgoCDProject
 from urr_audit.model.common import LoadError
@@ -12,6 +15,8 @@ from urr_audit.model.kubernetes import KubernetesProject
 from urr_audit.model.localcluster import LocalClusters
 from urr_audit.model.terraform import TerraformProject
 from urr_audit.model.workflows import WorkflowProject
+
+_T = TypeVar("_T")
 
 
 class GitMeta(BaseModel):
@@ -43,3 +48,14 @@ class Project(BaseModel):
     # every regular file under the root (repo-relative, sorted), for rules asking whether a path a
     # build or a script names is in the repository; None when the project was not listed
     files: list[str] | None = None
+
+    _facts: dict[Any, Any] = PrivateAttr(default_factory=dict)
+
+    def fact(self, key: Any, build: Callable[[], _T]) -> _T:
+        """What `build` derives from the whole project, built on the first call with `key` and
+        kept with the project: every rule of a scan that asks shares it. The model is not
+        changed once loaded, so a fact never goes stale; callers must not mutate what they get."""
+        if key not in self._facts:
+            self._facts[key] = build()
+        value: _T = self._facts[key]
+        return value

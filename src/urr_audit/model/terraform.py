@@ -63,11 +63,12 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value
+from urr_audit.model.common import Span, UnknownElements, UnknownLeaf, Value, private
 
 
 class Expression(BaseModel):
@@ -224,6 +225,19 @@ class ModuleDir(BaseModel):
     tfvars: list[TfvarsFile] = Field(default_factory=list)
     # `.terraform.lock.hcl` of the directory (meaningful in root modules), by source as written
     locked_providers: dict[str, LockedProvider] = Field(default_factory=dict)
+    # `resource`'s index: (resources indexed, first resource of each address)
+    _by_address: tuple[int, dict[str, Resource]] = PrivateAttr(default=(-1, {}))
+
+    def resource(self, address: str) -> Resource | None:
+        """The first resource (managed `t.n` or `data.t.n`) declared with this module-relative address."""
+        n, index = private(self)["_by_address"]
+        if n != len(self.resources):  # built on first use, again if the loader added more since
+            index = {}
+            for r in self.resources:
+                index.setdefault(r.address, r)
+            self._by_address = (len(self.resources), index)
+        found: Resource | None = index.get(address)
+        return found
 
     @property
     def name(self) -> str:
@@ -256,16 +270,21 @@ class ModuleInstance(BaseModel):
     _evaluate: Callable[..., Value] | None = PrivateAttr(default=None)
     _structured: Callable[..., Value] | None = PrivateAttr(default=None)
     _keys_read: Callable[..., dict[str, frozenset[str] | None]] | None = PrivateAttr(default=None)
+    # `expand` per resource (by id; the resource is kept beside its instances, so the id is
+    # never reused): every rule of a scan walks the same instances, built once
+    _expanded: dict[int, tuple[Resource, list[ResourceInstance]]] = PrivateAttr(default_factory=dict)
 
     def eval(self, expr: Expression | None, symbols: Symbols | None = None) -> Value:
         """Evaluate in this module instance; `symbols` binds per-instance names (`each`, `count`,
         dynamic block iterators) for expressions of an expanded resource."""
         if expr is None:
             return Value.absent()
-        if self._evaluate is None:
+        evaluate = private(self)["_evaluate"]
+        if evaluate is None:
             return expr.literal if expr.literal.is_known else Value.unknown("not evaluated", expr.span)
         try:
-            return self._evaluate(expr, symbols)
+            value: Value = evaluate(expr, symbols)
+            return value
         except RecursionError:  # hostile or generated input: say so rather than crash the rule
             return Value.unknown("expression nested too deeply to evaluate", expr.span)
 
@@ -293,6 +312,15 @@ class ModuleInstance(BaseModel):
                 yield from self.expand(r)
 
     def expand(self, resource: Resource) -> list[ResourceInstance]:
+        mine = private(self)
+        if mine["_evaluate"] is None:  # not wired to its evaluator yet: nothing to keep
+            return self._expand(resource)
+        hit = mine["_expanded"].get(id(resource))
+        if hit is None:
+            hit = mine["_expanded"][id(resource)] = (resource, self._expand(resource))
+        return list(hit[1])
+
+    def _expand(self, resource: Resource) -> list[ResourceInstance]:
         keys = instance_keys(self, resource.count, resource.for_each)
         if keys:
             return [ResourceInstance(instance=self, resource=resource, key=k, symbols=s) for k, s in keys]
@@ -343,17 +371,20 @@ def _join_steps(steps: list[tuple[str, str]]) -> str:
     return ".".join(f"module.{n}{k}" for n, k in steps)
 
 
+@lru_cache(maxsize=4096)
 def parent_address(address: str) -> str:
     """`module.a["x.module.y"].module.b[0]` -> `module.a["x.module.y"]`; `module.a` -> ""."""
     return _join_steps(module_steps(address)[:-1])
 
 
+@lru_cache(maxsize=4096)
 def call_address(address: str) -> str:
     """The address without its last key: `module.a["k"].module.b[0]` -> `module.a["k"].module.b`."""
     steps = module_steps(address)
     return _join_steps([*steps[:-1], (steps[-1][0], "")]) if steps else ""
 
 
+@lru_cache(maxsize=4096)
 def static_address(address: str) -> str:
     """Every key removed: `module.a["k"].module.b[0]` -> `module.a.module.b`."""
     return _join_steps([(n, "") for n, _ in module_steps(address)])
@@ -514,6 +545,7 @@ class ResourceInstance(BaseModel):
     # the for_each key or count index of an expanded instance; None when not expanded
     key: str | int | None = None
     symbols: Symbols = Field(default=NO_SYMBOLS)  # `each`/`count` for an expanded instance
+    _exists: Value | None = PrivateAttr(default=None)
 
     @property
     def address(self) -> str:
@@ -584,6 +616,13 @@ class ResourceInstance(BaseModel):
     def exists(self) -> Value:
         """Known False when `count` is known to be 0 or `for_each` known to be empty in this
         environment; unknown when they (or the module instance's) cannot be resolved."""
+        mine = private(self)
+        if mine["_exists"] is None:  # the model does not change once loaded: worked out once
+            mine["_exists"] = self._existence()
+        exists: Value = mine["_exists"]
+        return exists
+
+    def _existence(self) -> Value:
         own = (
             Value.known(True)
             if self.key is not None
@@ -705,6 +744,29 @@ class Environment(BaseModel):
     tfvars_ignored: list[str] = Field(default_factory=list)  # *.tfvars.example and the like
     skipped_modules: list[SkippedModule] = Field(default_factory=list)
     _planned: Callable[[], Environment] | None = PrivateAttr(default=None)
+    # instance indexes: (instances indexed, by address, by (calling instance address, call name))
+    _index: tuple[int, dict[str, ModuleInstance], dict[tuple[str, str], list[ModuleInstance]]] = PrivateAttr(
+        default=(-1, {}, {})
+    )
+
+    def _indexes(self) -> tuple[dict[str, ModuleInstance], dict[tuple[str, str], list[ModuleInstance]]]:
+        n, by_address, by_call = private(self)["_index"]
+        if n != len(self.instances):  # built on first use, again if the loader added more since
+            by_address, by_call = {}, {}
+            for i in self.instances:
+                by_address[i.address] = i
+                if i.call is not None:
+                    by_call.setdefault((i.parent_address, i.call.name), []).append(i)
+            self._index = (len(self.instances), by_address, by_call)
+        return by_address, by_call
+
+    def instance(self, address: str) -> ModuleInstance | None:
+        """The module instance at this address (the last one built there, as a dict of them keeps)."""
+        return self._indexes()[0].get(address)
+
+    def call_instances(self, parent: ModuleInstance, name: str) -> list[ModuleInstance]:
+        """The instances of `parent`'s module call `name`: one, or one per key of an expanded call."""
+        return list(self._indexes()[1].get((parent.address, name), ()))
 
     def planned(self) -> Environment | None:
         """This environment as `terraform plan` sees it before anything exists (a first

@@ -21,10 +21,9 @@ from urr_audit.facts.gha_builds import (
     clean,
     env_of,
     may_write,
-    project_pushes,
     template_of,
 )
-from urr_audit.facts.pipeline import Push
+from urr_audit.facts.pipeline import Push, pushes
 from urr_audit.model.common import Span
 from urr_audit.model.dockerignore import DockerIgnore
 from urr_audit.model.gha_expr import refs
@@ -122,7 +121,7 @@ def mutable_tag_beside_immutable(ctx: Context, project: Project, params: Mutable
     cannot tell which one that is. A reusable workflow's tags are bound with each caller's
     inputs (an `inputs.environment` tag is `staging` for the caller passing it)."""
     groups: dict[tuple[str, str, str], list[tuple[Push, str, str]]] = {}
-    for p in project_pushes(project):
+    for p in pushes(project):
         kind = _tag_kind(p.name.tag, p, params)
         if kind is None:
             continue

@@ -18,13 +18,12 @@ from urr_audit.facts.gha_builds import (
     ScannerCommand,
     ScannerParams,
     job_scans,
-    project_pushes,
     reads_file,
     runs_before,
     same_image,
     scans,
 )
-from urr_audit.facts.pipeline import Push, ecr_registry, same_repository
+from urr_audit.facts.pipeline import Push, ecr_registry, pushes, same_repository
 from urr_audit.facts.tf import existing, setting
 from urr_audit.model.gha_images import ImageName
 from urr_audit.model.project import Project
@@ -164,7 +163,7 @@ def _relations(push: Push, wf_scans: list[tuple[Scan, ImageName]]) -> tuple[list
 def _pushes_by_build(project: Project) -> dict[tuple[str, int, int, str], list[Push]]:
     """Pushes grouped per build (step, build, caller): one finding per push instruction."""
     out: dict[tuple[str, int, int, str], list[Push]] = {}
-    for p in project_pushes(project):
+    for p in pushes(project):
         key = (p.step.address, p.build.span.line, p.build.column, p.caller.path if p.caller else "")
         out.setdefault(key, []).append(p)
     return out

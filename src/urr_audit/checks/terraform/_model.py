@@ -55,7 +55,7 @@ class EnvironmentFilter(BaseModel):
 
 def call_instances(env: Environment, inst: ModuleInstance, name: str) -> list[ModuleInstance]:
     """The instances of `inst`'s call `name`: one, or one per key of an expanded call."""
-    return [i for i in env.instances if i.call is not None and i.call.name == name and i.parent_address == inst.address]
+    return env.call_instances(inst, name)
 
 
 def resource_exists(ri: ResourceInstance) -> bool:
@@ -124,13 +124,11 @@ def trace(
     if expr is None:
         return
     seen: set[tuple[str, str, str]] = set()
-    by_addr = {i.address: i for i in env.instances}
-    yield from _trace(env, by_addr, inst, expr, (), seen, 0, prune or (lambda r: False))
+    yield from _trace(env, inst, expr, (), seen, 0, prune or (lambda r: False))
 
 
 def _trace(
     env: Environment,
-    by_addr: dict[str, ModuleInstance],
     inst: ModuleInstance,
     expr: Expression,
     chain: tuple[str, ...],
@@ -153,16 +151,16 @@ def _trace(
             yield reach
             if inst.call is not None and not prune(reach):
                 arg = inst.call.arguments.get(parts[1])
-                parent = by_addr.get(inst.parent_address)
+                parent = env.instance(inst.parent_address)
                 if arg is not None and parent is not None:
-                    yield from _trace(env, by_addr, parent, arg.expr, here, seen, depth + 1, prune)
+                    yield from _trace(env, parent, arg.expr, here, seen, depth + 1, prune)
         elif parts[0] == "local" and len(parts) >= 2:
             loc = inst.module.locals.get(parts[1])
             if loc is not None:
                 reach = Reach("local", parts[1], inst, loc.span, here, loc)
                 yield reach
                 if not prune(reach):
-                    yield from _trace(env, by_addr, inst, loc.expr, here, seen, depth + 1, prune)
+                    yield from _trace(env, inst, loc.expr, here, seen, depth + 1, prune)
         elif parts[0] == "module" and len(parts) >= 2:
             # every instance of an expanded call: which key the expression picks is not followed
             for child in call_instances(env, inst, parts[1]):
@@ -174,7 +172,7 @@ def _trace(
                     reach = Reach("output", name, child, out.span, here, out)
                     yield reach
                     if not prune(reach):
-                        yield from _trace(env, by_addr, child, out.expr, here, seen, depth + 1, prune)
+                        yield from _trace(env, child, out.expr, here, seen, depth + 1, prune)
         elif parts[0] == "data" and len(parts) >= 3:
             name = ".".join(parts[:3])
             res = _resource(inst, name)
@@ -188,10 +186,7 @@ def _trace(
 
 
 def _resource(inst: ModuleInstance, address: str) -> Resource | None:
-    for r in inst.module.resources:
-        if r.address == address:
-            return r
-    return None
+    return inst.module.resource(address)
 
 
 def resource_targets(env: Environment, inst: ModuleInstance, expr: Expression | None) -> set[str]:

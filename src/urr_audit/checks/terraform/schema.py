@@ -16,6 +16,7 @@ is read the way Terraform reads it, with the schema deciding what is a block.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 from collections import Counter
@@ -422,12 +423,26 @@ def _hit(
 
 
 def _findings(ctx: Context, project: Project, rule: str) -> Iterator[Hit]:
-    roots = roots_of(project.terraform)
-    for path in sorted(project.terraform.modules):
-        mod = project.terraform.modules[path]
-        for found in _module_findings(ctx, mod, roots.get(path, [])):
-            if found.rule in (rule, "all"):
-                yield found.hit
+    # The three rules validate the same resources against the same tables: done once per
+    # scan, each rule taking its part (copies: the engine may amend a hit). A failure is
+    # replayed after the hits found before it, as the rule would have met it.
+    found, failure = project.fact(_findings, lambda: _all_findings(ctx, project))
+    for f in found:
+        if f.rule in (rule, "all"):
+            yield dataclasses.replace(f.hit, related=list(f.hit.related))
+    if failure is not None:
+        raise failure
+
+
+def _all_findings(ctx: Context, project: Project) -> tuple[list[_Found], Exception | None]:
+    found: list[_Found] = []
+    try:
+        roots = roots_of(project.terraform)
+        for path in sorted(project.terraform.modules):
+            found.extend(_module_findings(ctx, project.terraform.modules[path], roots.get(path, [])))
+    except Exception as exc:  # noqa: BLE001 -- replayed to each rule (see _findings)
+        return found, exc
+    return found, None
 
 
 class SchemaParams(BaseModel):

@@ -102,7 +102,15 @@ class Res:
         return self.history[0][0] if self.history else self.namespace
 
     def cur_key(self) -> tuple[str, str, str, str, str]:
-        return (self.group, self.version, self.kind, self.effective_ns(self.namespace), self.name)
+        # (group, version, kind, effective_ns(namespace), name), read in one pass: every
+        # resource added to a build is compared with all those before it
+        av = self.api_version
+        group, version = av.split("/", 1) if "/" in av else ("", av)
+        kind = self.kind
+        meta = self.meta
+        ns = meta.get("namespace")
+        namespace = "" if kind in CLUSTER_SCOPED else (str(ns) if ns else "") or "default"
+        return (group, version, kind, namespace, str(meta.get("name") or ""))
 
     def remember(self) -> None:
         self.history.append((self.namespace, self.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, Literal
 
@@ -251,3 +252,34 @@ class LoadError(BaseModel):
     def at(cls, span: Span, kind: str, message: str, **kw: Any) -> LoadError:
         """An error located at a model node's span."""
         return cls(kind=kind, path=span.path, line=span.line, message=message, **kw)
+
+
+def go_glob(pattern: str) -> re.Pattern[str] | None:
+    """Go's `path.Match` pattern (Docker's COPY sources, Argo CD's git generator paths) as a
+    regex to full-match: `*` and `?` never cross `/`, `[...]` classes (negated by `^`, never
+    matching `/`), `\\` escapes. None for a malformed pattern (Go's ErrBadPattern)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                return None
+            cls = pattern[i + 1 : end]
+            out.append("[^/" + cls[1:] + "]" if cls.startswith("^") else "[" + cls + "]")
+            i = end
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error:
+        return None

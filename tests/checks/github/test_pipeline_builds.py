@@ -9,10 +9,10 @@ from textwrap import dedent
 
 import pytest
 
-from urr_audit.checks.github.builds import _glob_regex
 from urr_audit.checks.github.testing import _pipefail
 from urr_audit.facts.gha_builds import Tree, clean, same_image
 from urr_audit.loaders.workflows.shell import commands
+from urr_audit.model.common import go_glob
 from urr_audit.model.gha_images import Hole, ImageName, Template
 from urr_audit.scan import scan
 
@@ -222,11 +222,18 @@ def test_tags_from_a_tag_triggered_workflow_are_versions(tmp_path):
         ("*.jar", "libs/app.jar", False),  # `*` never crosses `/`
         ("build/libs/*.jar", "build/libs/app-1.0.jar", True),
         ("src/[a-c]*.go", "src/b.go", True),
-        ("src/[!a-c]*.go", "src/b.go", False),
+        ("src/[^a-c]*.go", "src/b.go", False),  # Go negates a class with `^` (a `!` is itself)
+        ("src/[!a-c]*.go", "src/b.go", True),
+        ("src[^a]b.go", "src/b.go", False),  # a negated class never matches `/`
     ],
 )
 def test_docker_source_globs(pattern, path, hit):
-    assert bool(_glob_regex(pattern).match(path)) is hit
+    rx = go_glob(pattern)
+    assert rx is not None and bool(rx.match(path)) is hit
+
+
+def test_malformed_glob_is_refused_not_matched():
+    assert go_glob("src/[a-c") is None
 
 
 def test_tree_and_clean():

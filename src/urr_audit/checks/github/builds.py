@@ -5,7 +5,6 @@ context, matrix values naming directories that do not exist."""
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
@@ -24,7 +23,7 @@ from urr_audit.facts.gha_builds import (
     template_of,
 )
 from urr_audit.facts.pipeline import Push, pushes
-from urr_audit.model.common import Span
+from urr_audit.model.common import Span, go_glob
 from urr_audit.model.dockerignore import DockerIgnore
 from urr_audit.model.gha_expr import refs
 from urr_audit.model.gha_images import Hole, Template
@@ -155,30 +154,6 @@ def mutable_tag_beside_immutable(ctx: Context, project: Project, params: Mutable
 # --- build contexts, Dockerfiles and COPY sources -------------------------------------------------
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Docker's source globs (Go `filepath.Match`): `*` and `?` never cross `/`."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                out.append("[" + ("^" + body[1:] if body.startswith(("!", "^")) else body) + "]")
-                i = j
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def _matches_in(tree: Tree, context: str, source: str, ignore: DockerIgnore | None) -> bool:
     """Whether a COPY source (relative to the context, maybe a glob) names something the
     builder sees: a file or directory of the context not excluded by its .dockerignore."""
@@ -187,7 +162,9 @@ def _matches_in(tree: Tree, context: str, source: str, ignore: DockerIgnore | No
     if not any(ch in source for ch in "*?["):
         full = source if context == "." else f"{context}/{source}"
         return tree.exists(full) and not (ignore is not None and ignore.excludes(source))
-    rx = _glob_regex(source)
+    rx = go_glob(source)
+    if rx is None:
+        return True  # a malformed pattern: the builder refuses it, not a missing source
     for f in tree.under(context):
         parts = f.split("/")
         for n in range(1, len(parts) + 1):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import fnmatch
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ from urr_audit.loaders.argocd.templates import (
 )
 from urr_audit.loaders.kustomize.yamlsrc import YamlError, load_docs
 from urr_audit.model.argocd import IN_CLUSTER_NAME, IN_CLUSTER_SERVER, ClusterSecret, Expansion, Generator
-from urr_audit.model.common import Span
+from urr_audit.model.common import Span, go_glob
 from urr_audit.workspace import OutsideRoot, Workspace
 
 Params = dict[str, Any]
@@ -82,29 +81,8 @@ class Context:
 
 
 def _go_match(pattern: str, name: str) -> bool:
-    """Go's path.Match: `*` and `?` do not cross `/`."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end < 0:
-                return False
-            cls = pattern[i + 1 : end]
-            out.append("[" + ("^" + cls[1:] if cls.startswith("^") else cls) + "]")
-            i = end
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.fullmatch("".join(out), name) is not None
+    rx = go_glob(pattern)
+    return rx is not None and rx.match(name) is not None
 
 
 def _selector_matches(selector: Any, labels: dict[str, str]) -> bool:

@@ -199,3 +199,17 @@ def test_inventory_labels_are_singular_for_one():
     assert counted(1, "local cluster configurations") == "1 local cluster configuration"
     assert counted(1, "policies") == "1 policy"
     assert counted(3, "build stages") == "3 build stages"
+
+
+def test_every_output_counts_findings_and_notes_alike(tmp_path):
+    """One definition everywhere: findings are above `info`, notes are the `info` ones."""
+    repo = FIXTURES / "realworld" / "eks-gitops-platform"
+    out = {f: tmp_path / f"out.{f}" for f in ("json", "markdown", "junit")}
+    args = [a for f, p in out.items() for a in ("--output-file", f"{f}={p}")]
+    text = run("scan", str(repo), "--root", str(repo), "--fail-on", "none", "--color", "never", *args).output
+    s = json.loads(out["json"].read_text())["summary"]
+    assert s["notes"] == s["by_severity"]["info"] and s["notes"] > 0
+    assert s["findings"] == sum(n for sev, n in s["by_severity"].items() if sev != "info")
+    assert f"{s['findings']} findings (" in text and f"{s['notes']} notes" in text
+    assert f"**{s['findings']} findings**" in out["markdown"].read_text()
+    assert f'failures="{s["findings"]}"' in out["junit"].read_text()

@@ -13,14 +13,17 @@ SCHEMA_VERSION = 1
 
 
 def summary(report) -> dict:
+    """The counts every output states: `findings` are the unsuppressed findings above `info`,
+    `notes` the unsuppressed `info` ones (facts for the record, and input deliberately not read),
+    `errors` the inputs that could not be read."""
     findings = [f for f in report.result.findings if not f.suppressed]
     by_sev = Counter(f.severity.value for f in findings)
     return {
-        "findings": len(findings),
+        "findings": len(findings) - by_sev.get(Severity.INFO.value, 0),
         "suppressed": sum(1 for f in [*report.result.findings, *report.result.undecided] if f.suppressed),
         "undecided": sum(1 for f in report.result.undecided if not f.suppressed),
         "errors": sum(1 for e in report.result.errors if e.level == "error"),
-        "notes": sum(1 for e in report.result.errors if e.level == "note"),
+        "notes": by_sev.get(Severity.INFO.value, 0),
         "fixed": len(getattr(report.result, "fixed", [])),
         "by_severity": {s.value: by_sev.get(s.value, 0) for s in Severity},
         "rules_run": len(report.rules),

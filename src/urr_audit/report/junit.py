@@ -1,8 +1,9 @@
 """JUnit XML, for CI systems that show test reports (GitLab, Jenkins, Azure DevOps...).
 
 One test suite per rule that ran; one failing test case per finding (its name is the
-location, so a CI shows where); a rule without findings is one passing case. Undecided and
-suppressed items are skipped cases, with the reason."""
+location, so a CI shows where); a note (an `info` finding) is a passing case whose output says
+it; a rule without findings is one passing case. Undecided and suppressed items are skipped
+cases, with the reason."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def render_junit(report: Any) -> str:
         for f, state in items:
             case = _case(suite, f)
             text = f.message + (f" [{f.environment}]" if f.environment else "")
-            if state == "finding":
+            if state == "finding" and f.severity.value == "info":
+                ET.SubElement(case, "system-out").text = f"note: {f.path}:{f.line}: {text}"
+            elif state == "finding":
                 failure = ET.SubElement(case, "failure", message=f"{f.rule_id} {f.title}", type=f.severity.value)
                 failure.text = f"{f.path}:{f.line}: {text}"
                 counts["failures"] += 1

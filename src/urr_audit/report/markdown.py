@@ -27,10 +27,17 @@ def render_markdown(report: Any) -> str:
         lines.append("No findings.")
     else:
         counts = ", ".join(
-            f"{s['by_severity'][sev.value]} {sev.value}" for sev in Severity if s["by_severity"][sev.value]
+            f"{s['by_severity'][sev.value]} {sev.value}"
+            for sev in Severity
+            if s["by_severity"][sev.value] and sev is not Severity.INFO
         )
-        lines.append(f"**{len(shown)} finding{'s' if len(shown) != 1 else ''}** ({counts}).")
-    extra = [f"{s['undecided']} undecided", f"{s['suppressed']} suppressed"]
+        n = s["findings"]
+        lines.append(f"**{n} finding{'s' if n != 1 else ''}**" + (f" ({counts})." if counts else "."))
+    extra = [
+        f"{s['undecided']} undecided",
+        f"{s['suppressed']} suppressed",
+        f"{s['notes']} note{'s' if s['notes'] != 1 else ''}",
+    ]
     if s["fixed"]:
         extra.append(f"{s['fixed']} fixed since the baseline")
     lines += ["", " · ".join(extra), ""]

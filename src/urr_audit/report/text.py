@@ -268,7 +268,7 @@ def _errors_without_finding(report: Any) -> list[Any]:
 def _summary_line(report: Any, paint: _Paint) -> str:
     s = summary(report)
     by_sev = s["by_severity"]
-    n_findings = s["findings"] - by_sev["info"]
+    n_findings = s["findings"]
     parts = [sev.value for sev in Severity if sev is not Severity.INFO and by_sev[sev.value]]
     counts = ", ".join(paint(f"{by_sev[p]} {p}", SEVERITY_STYLE[Severity(p)]) for p in parts)
     head = paint(plural(n_findings, "finding"), "bold") + (f" ({counts})" if counts else "")
@@ -277,7 +277,7 @@ def _summary_line(report: Any, paint: _Paint) -> str:
         plural(s["errors"], "input error"),
         f"{s['undecided']} undecided",
         f"{s['suppressed']} suppressed",
-        plural(by_sev["info"], "note"),
+        plural(s["notes"], "note"),
     ]
     if s["fixed"]:
         bits.append(f"{s['fixed']} fixed since the baseline")

@@ -120,8 +120,10 @@ def render_markdown(report: Any, environments: Sequence[str] = (), date: str | N
     git = project.git
     if git.commit:
         scope.append(f"Commit: {code(git.commit)}" + (f" on {code(git.branch)}" if git.branch else ""))
+    shown = [f for f in ctx.findings if not f.suppressed]
+    notes = sum(1 for f in shown if f.severity.value == "info")
     scope.append(
-        f"Rules run: {len(report.rules)}; findings: {sum(1 for f in ctx.findings if not f.suppressed)}; "
+        f"Rules run: {len(report.rules)}; findings: {len(shown) - notes}; notes: {notes}; "
         f"undecided: {len(ctx.undecided)}"
     )
     head = [f"# Infrastructure review: {root}", ""]

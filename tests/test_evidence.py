@@ -24,6 +24,19 @@ def test_every_finding_points_at_an_existing_line(repo):
         n_lines = len(target.read_text(encoding="utf-8").splitlines())
         assert 0 < f.line <= max(n_lines, 1), f"{f.rule_id}: {f.path}:{f.line} beyond {n_lines} lines"
         assert f.end_line >= f.line
+    prints = [f.fingerprint for f in report.result.findings + report.result.undecided]
+    assert len(prints) == len(set(prints)), "two findings share a fingerprint"
+
+
+def test_one_expression_twice_on_a_line_is_two_fingerprints(tmp_path):
+    wf = tmp_path / ".github" / "workflows" / "t.yml"
+    wf.parent.mkdir(parents=True)
+    wf.write_text(
+        "on: pull_request_target\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: echo "${{ github.head_ref }}" > a; echo "${{ github.head_ref }}" > b\n'
+    )
+    found = [f for f in scan(tmp_path).result.findings if f.rule_id == "URR-GHA-016"]
+    assert len(found) == 2 and found[0].fingerprint != found[1].fingerprint
 
 
 @pytest.mark.parametrize("repo", REPOS, ids=lambda p: p.name)

@@ -367,7 +367,24 @@ def _merge(rule: Rule, hits: list[Hit]) -> list[tuple[Finding, bool]]:
             confidence=first.confidence or rule.confidence,
         )
         out.append((finding, undecided))
-    return out
+    return _distinct_fingerprints(out)
+
+
+def _distinct_fingerprints(found: list[tuple[Finding, bool]]) -> list[tuple[Finding, bool]]:
+    """Two findings of a rule at different places with one address and message (the same
+    expression written twice on a line) would share a fingerprint, and a baseline or code
+    scanning would take them for one: the second and later, in file order, get their
+    occurrence number in the key."""
+    by_print: dict[str, list[Finding]] = {}
+    for f, _ in found:
+        by_print.setdefault(f.fingerprint, []).append(f)
+    for group in by_print.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda f: (f.line, f.column or 0))
+        for n, f in enumerate(group[1:], 2):
+            f.fingerprint = _fingerprint(f.rule_id, f.path, f"{f.address or f.message}#{n}", f.message)
+    return found
 
 
 def apply_baseline(

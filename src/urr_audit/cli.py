@@ -627,8 +627,11 @@ def render(
     objects, errors = do_render(ws, rel)
     for e in errors:
         typer.echo(f"{e.path}:{e.line}: {e.level}: {e.kind}: {e.message}", err=True)
+    if any(e.level == "error" for e in errors):
+        # as `kustomize build`: nothing on stdout, so `render | kubectl apply -f -` never applies half an overlay
+        raise typer.Exit(EXIT_FINDINGS)
     sys.stdout.write(to_yaml_stream(objects))
-    raise typer.Exit(EXIT_FINDINGS if any(e.level == "error" for e in errors) else EXIT_OK)
+    raise typer.Exit(EXIT_OK)
 
 
 class ReportFormat(str, Enum):

@@ -41,3 +41,11 @@ def test_render_refuses_a_base_outside_the_root():
     r = CliRunner().invoke(app, ["render", str(PROD), "--root", str(PROD)])
     assert r.exit_code == 1
     assert "outside" in r.output
+
+
+def test_render_prints_nothing_when_the_overlay_does_not_build(tmp_path):
+    """As `kustomize build`: no half overlay on stdout for `render | kubectl apply -f -`."""
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - deploy.yaml\npatches:\n  - path: missing.yaml\n")
+    (tmp_path / "deploy.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
+    r = CliRunner().invoke(app, ["render", str(tmp_path), "--root", str(tmp_path)])
+    assert r.exit_code == 1 and r.stdout == "" and "missing.yaml" in r.stderr

@@ -168,10 +168,9 @@ def test_graph_only_env_labels_and_relative_paths():
     assert run("graph", str(URR), "--env", "nope").exit_code == 2
 
 
+REALWORLD = sorted(p for p in (FIXTURES / "realworld").iterdir() if p.is_dir())
 KUSTOMIZATIONS = sorted(
-    p.parent
-    for base in (FIXTURES / "kustomize", URR / "k8s", FIXTURES / "realworld" / "gitops-monorepo")
-    for p in base.rglob("kustomization.yaml")
+    p.parent for base in (FIXTURES / "kustomize", URR / "k8s", *REALWORLD) for p in base.rglob("kustomization.yaml")
 )
 
 
@@ -183,13 +182,13 @@ def test_render_is_byte_identical_to_kubectl_kustomize():
         returncode, expected, _ = kubectl_build(d)
         if returncode != 0:
             continue  # a deliberately broken case: kustomize refuses it
-        root = next((p for p in (URR, FIXTURES / "realworld" / "gitops-monorepo") if p in d.parents), d)
+        root = next((p for p in (URR, *REALWORLD) if p in d.parents), d)
         if root is d and (FIXTURES / "kustomize") in d.parents:
             root = FIXTURES / "kustomize" / d.relative_to(FIXTURES / "kustomize").parts[0]
         ours = run("render", str(d), "--root", str(root))
         assert ours.stdout == expected, d
         compared += 1
-    assert compared >= 100
+    assert compared >= 160
 
 
 def test_inventory_labels_are_singular_for_one():

@@ -92,6 +92,55 @@ def _str(representer: SafeRepresenter, data: str) -> Any:
 _Representer.add_representer(str, _str)
 
 
+class _GoEmitter(Emitter):
+    """ruamel's emitter with libyaml's folding of plain scalars (go-yaml's too): break at a
+    single space once the column is past the width. ruamel breaks one word earlier when the
+    next word would cross it, and leaves the space at the end of the line."""
+
+    def write_plain(self, text: Any, split: Any = True) -> None:
+        if self.root_context:
+            self.open_ended = True
+        if not text:
+            return
+        if not self.whitespace:
+            self.column += 1
+            self.stream.write(" ")
+        self.whitespace = False
+        self.indention = False
+        spaces = breaks = False
+        start = end = 0
+        while end <= len(text):
+            ch = text[end] if end < len(text) else None
+            if spaces:
+                if ch != " ":
+                    if start + 1 == end and self.column > self.best_width and split:
+                        self.write_indent()
+                        self.whitespace = False
+                        self.indention = False
+                    else:
+                        self.column += end - start
+                        self.stream.write(text[start:end])
+                    start = end
+            elif breaks:
+                if ch not in "\n\x85\u2028\u2029":
+                    if text[start] == "\n":
+                        self.write_line_break()
+                    for br in text[start:end]:
+                        self.write_line_break(None if br == "\n" else br)
+                    self.write_indent()
+                    self.whitespace = False
+                    self.indention = False
+                    start = end
+            elif ch is None or ch in " \n\x85\u2028\u2029":
+                self.column += end - start
+                self.stream.write(text[start:end])
+                start = end
+            if ch is not None:
+                spaces = ch == " "
+                breaks = ch in "\n\x85\u2028\u2029"
+            end += 1
+
+
 def _sorted(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _sorted(value[k]) for k in sorted(value, key=str)}
@@ -103,8 +152,9 @@ def _sorted(value: Any) -> Any:
 def _yaml() -> YAML:
     y = YAML(typ="safe", pure=True)
     y.Representer = _Representer
+    y.Emitter = _GoEmitter
     y.default_flow_style = False
-    y.width = 1 << 16
+    y.width = 80  # go-yaml's best_width: kustomize folds long plain and quoted strings there
     y.indent(mapping=2, sequence=2, offset=0)
     return y
 

@@ -18,6 +18,7 @@ from urr_audit.engine import (
     apply_min_severity,
     apply_per_path_ignores,
     bind,
+    check_patterns,
     run,
     select_rules,
     suppression_comments,
@@ -77,6 +78,8 @@ def scan(
     if ignore is None and cfg.ignore is not None and (select is cfg.select or select is None):
         ignore, where = cfg.ignore, (where[0], f"{cfg.where('ignore')}: ignore")
     rules = select_rules(catalog, select or [], ignore or [], where)
+    for glob, ids in cfg.per_path_ignores.items():
+        check_patterns(catalog, ids, f"{cfg.where('per-path-ignores', glob)}: per-path-ignores {glob!r}:")
     if skip_paths:
         rules = [r.model_copy(update={"skip_paths": [*r.skip_paths, *skip_paths]}) for r in rules]
     with _fewer_collections():

@@ -212,3 +212,10 @@ def test_every_output_counts_findings_and_notes_alike(tmp_path):
     assert f"{s['findings']} findings (" in text and f"{s['notes']} notes" in text
     assert f"**{s['findings']} findings**" in out["markdown"].read_text()
     assert f'failures="{s["findings"]}"' in out["junit"].read_text()
+
+
+def test_per_path_ignores_naming_no_rule_is_a_configuration_error(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "a" {}\n')
+    (tmp_path / ".urr-audit.toml").write_text('[per-path-ignores]\n"modules/**" = ["URR-FOO-001"]\n')
+    r = run("scan", str(tmp_path))
+    assert r.exit_code == 2 and ".urr-audit.toml:2: per-path-ignores 'modules/**': URR-FOO-001" in r.output

@@ -82,7 +82,7 @@ def test_text_report_layout_quiet_and_verbose():
         r"\d+ findings \(.*high.*\) · 0 input errors · \d+ undecided · \d+ suppressed", summary[0]
     )
     # notes collapsed: one line per rule unless --verbose
-    assert "Notes (input recorded but not audited; --verbose lists each)" in out
+    assert "Notes (facts for the record, input not audited; --verbose lists each)" in out
     by_path = run("scan", str(URR), "--sort", "path").stdout.split("\n\n")[0].splitlines()
     locs = [line.split()[0].rsplit(":", 1) for line in by_path if re.match(r"^\S+:\d+ ", line)]
     assert len({p for p, _ in locs}) > 10 and locs == sorted(locs, key=lambda x: (x[0], int(x[1])))

@@ -184,10 +184,10 @@ def render_text(
 
     if notes:
         if verbose:
-            w.heading("Notes (input recorded but not audited):")
+            w.heading("Notes (facts for the record, input not audited):")
             _finding_rows(w, notes)
         else:
-            w.heading("Notes (input recorded but not audited; --verbose lists each):")
+            w.heading("Notes (facts for the record, input not audited; --verbose lists each):")
             groups: dict[str, list[Finding]] = defaultdict(list)
             for f in notes:
                 groups[f.rule_id].append(f)

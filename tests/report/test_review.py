@@ -511,3 +511,20 @@ def test_recommended_action_is_a_sentence_never_flattened_code():
     assert first_paragraph("Do this:\n\n```hcl\nx = 1\n```") == "Do this (example in the weaknesses section)."
     for rule in load_rules():
         assert not rule.remediation.lstrip().startswith("```"), f"{rule.id}: remediation opens with code"
+
+
+def test_readme_excerpt_is_what_the_review_says():
+    """The README quotes the review of the bundled repository: every quoted line, links
+    rewritten back to the repository root, is a line of today's review."""
+    import re
+
+    from tests.conftest import ROOT
+    from urr_audit.report.review import render_markdown
+    from urr_audit.scan import scan
+
+    readme = (ROOT / "README.md").read_text()
+    quoted = [line[2:] for line in readme.splitlines() if line.startswith("> ") and line[2:].startswith(("|", "###"))]
+    assert len(quoted) >= 10
+    review = set(render_markdown(scan(FIXTURES / "repos" / "urr")).splitlines())
+    for line in quoted:
+        assert re.sub(r"\]\(fixtures/repos/urr/", "](", line) in review, line[:120]

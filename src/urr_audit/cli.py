@@ -602,9 +602,12 @@ def graph(
     if only is not GraphPart.all:
         g = restrict(g, only.value)
     if env:
+        known = sorted(
+            {str(d["label"]) for _, d in g.nodes(data=True) if str(d.get("kind", "")).endswith("_environment")}
+        )
         g, unknown = only_environments(g, env)
         if unknown:
-            _usage_error(f"--env {', '.join(unknown)}: no such environment")
+            _usage_error(f"--env {', '.join(unknown)}: no such environment (known: {', '.join(known) or 'none'})")
     _emit(export(g, format.value), output)
 
 

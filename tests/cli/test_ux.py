@@ -219,3 +219,11 @@ def test_per_path_ignores_naming_no_rule_is_a_configuration_error(tmp_path):
     (tmp_path / ".urr-audit.toml").write_text('[per-path-ignores]\n"modules/**" = ["URR-FOO-001"]\n')
     r = run("scan", str(tmp_path))
     assert r.exit_code == 2 and ".urr-audit.toml:2: per-path-ignores 'modules/**': URR-FOO-001" in r.output
+
+
+def test_graph_only_argocd_shows_what_applications_deploy():
+    r = run("graph", str(URR), "--format", "json", "--only", "argocd")
+    edges = {(e["source"].split(":")[0], e["target"].split(":")[0]) for e in json.loads(r.stdout)["links"]}
+    assert ("argocd", "kustomize") in edges and ("kustomize", "k8s") in edges
+    r = run("graph", str(URR), "--env", "nope")
+    assert r.exit_code == 2 and "known: argo-rollouts, dev, kind, prod, staging" in r.output

@@ -109,10 +109,19 @@ PARTS = {
 }
 
 
+# Parts whose point is what they reach: an Application's overlay and workloads, a workflow's
+# images and the workloads running them.
+REACHING = frozenset({"argocd", "workflows"})
+
+
 def restrict(g: nx.DiGraph, part: str) -> nx.DiGraph:
-    """The subgraph of one framework: `terraform` or `kubernetes`."""
-    prefixes = PARTS[part]
-    return g.subgraph([n for n in g.nodes if n.startswith(prefixes)]).copy()
+    """The subgraph of one part: `terraform` and `kubernetes` alone; `argocd` and `workflows`
+    with everything their nodes lead to (Application -> overlay -> workloads)."""
+    keep = {n for n in g.nodes if n.startswith(PARTS[part])}
+    if part in REACHING:
+        for n in list(keep):
+            keep |= nx.descendants(g, n)
+    return g.subgraph(keep).copy()
 
 
 def only_environments(g: nx.DiGraph, names: list[str]) -> tuple[nx.DiGraph, list[str]]:

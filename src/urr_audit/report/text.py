@@ -235,12 +235,15 @@ def render_text(
         wid = max(len(r) for r in per_rule)
         wcount = max(len(str(n)) for n in per_rule.values())
         order = sorted(per_rule, key=lambda r: (-meta[r].severity.rank, -per_rule[r], r))
+        mix = Counter((f.rule_id, f.severity) for f in counted)
         for rule_id in order:
             f = meta[rule_id]
             sev = f.severity.value
+            levels = sorted((s for r, s in mix if r == rule_id), key=lambda s: -s.rank)
+            split = f" ({', '.join(f'{mix[rule_id, s]} {s.value}' for s in levels)})" if len(levels) > 1 else ""
             w.line(
                 f"{str(per_rule[rule_id]).rjust(wcount)}  {w.paint(rule_id, 'bold')}{' ' * (wid - len(rule_id))}  "
-                f"{w.paint(sev, SEVERITY_STYLE[f.severity])}{' ' * (8 - len(sev))}  {f.title}"
+                f"{w.paint(sev, SEVERITY_STYLE[f.severity])}{' ' * (8 - len(sev))}  {f.title}{split}"
             )
 
     w.heading("")

@@ -104,6 +104,30 @@ def test_summary_plurals_and_nothing_found(tmp_path):
     assert data["inputs"]["inventory"]["terraform"]["Terraform modules"] == 0
 
 
+def test_summary_never_contradicts_itself_when_nothing_is_infrastructure(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "notes.yaml").write_text("title: not a manifest\n")
+    out = run("scan", str(tmp_path), "-v").stdout
+    assert "No infrastructure files found" in out
+    assert re.search(r"read \d+ files, none of them an infrastructure file", out), out
+    assert "Read:" not in out  # no empty heading under --verbose
+    assert "Files read (" in out  # what was read is still listed
+
+
+def test_a_repository_that_is_only_a_published_action_is_audited(tmp_path):
+    """The project's own action.yml, alone: its tag-pinned `uses:` are reported, and the
+    summary counts it instead of saying nothing was found."""
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    r = run("scan", str(tmp_path), "-v")
+    out = ANSI.sub("", r.stdout)
+    assert "URR-GHA-010" in out and "actions/setup-python@v5" in out
+    assert "No infrastructure files found" not in out
+    assert "(1 local action)" in out and "Read:" in out
+
+
 def test_json_inputs_section():
     data = json.loads(run("scan", str(URR), "-f", "json").stdout)
     inputs = data["inputs"]
@@ -227,3 +251,13 @@ def test_graph_only_argocd_shows_what_applications_deploy():
     assert ("argocd", "kustomize") in edges and ("kustomize", "k8s") in edges
     r = run("graph", str(URR), "--env", "nope")
     assert r.exit_code == 2 and "known: argo-rollouts, dev, kind, prod, staging" in r.output
+
+
+def test_params_are_shown_as_people_write_them():
+    """`rules explain` (and the SARIF help, the same markdown) and `checks list` show list
+    params as their items, never as a Python repr."""
+    out = run("rules", "explain", "URR-K8S-001").stdout
+    assert "- `patterns`: `CHANGE_?ME`, `YOUR_[A-Z0-9_]+`," in out and "['" not in out
+    listing = run("checks", "list").stdout
+    assert "(default `prod: [production, prd, live]`, `staging: [stage, stg]`" in listing
+    assert not re.search(r"default \[|default \{|default '|default True|default False", listing)

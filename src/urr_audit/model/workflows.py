@@ -1,7 +1,8 @@
 """GitHub Actions workflows and local actions, as typed nodes (`Project.workflows`).
 
-Built by `urr_audit.loaders.workflows` from `.github/workflows/*.y{a,}ml` and every local action
-(`action.y{a,}ml`) a `uses: ./path` reaches. Remote actions and reusable workflows are recorded
+Built by `urr_audit.loaders.workflows` from `.github/workflows/*.y{a,}ml`, every local action
+(`action.y{a,}ml`) a `uses: ./path` reaches, and the actions the repository publishes (a root
+`action.y{a,}ml`, `.github/actions/**/action.y{a,}ml`) whether used here or not. Remote actions and reusable workflows are recorded
 (`Uses`), never fetched. Image builds, registry logins and file edits recognised in steps are in
 `urr_audit.model.gha_images`; the expression language in `urr_audit.model.gha_expr`.
 
@@ -604,8 +605,9 @@ class ActionInput(BaseModel):
 
 
 class Action(BaseModel):
-    """A local action (`action.yml`) reached by `uses: ./dir`. `using`: composite, docker,
-    node20...; `steps` for composite ones, `image` for docker ones."""
+    """An action of this repository (`action.yml`): one reached by `uses: ./dir`, the root action
+    (the repository publishes itself as an action, `path` "."), or one under `.github/actions/`.
+    `using`: composite, docker, node20...; `steps` for composite ones only, `image` for docker ones."""
 
     model_config = _FROZEN
 

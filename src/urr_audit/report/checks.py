@@ -10,6 +10,7 @@ from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from urr_audit.catalog import Rule
 from urr_audit.checks.api import CheckSpec
+from urr_audit.wording import value_text
 
 
 def _type_name(annotation: Any) -> str:
@@ -64,7 +65,7 @@ def render_checks(entries: list[dict[str, Any]]) -> str:
         if e["closed_world"]:
             lines.append(f"  concludes from absence: undecided where a {e['closed_world']} environment is incomplete")
         for p in e["params"]:
-            default = "required" if p["required"] else f"default {p['default']!r}"
+            default = "required" if p["required"] else f"default {value_text(p['default'], code=True)}"
             lines.append(f"  param {p['name']}: {p['type']} ({default})")
         if not e["params"]:
             lines.append("  no params")

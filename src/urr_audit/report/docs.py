@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from urr_audit.catalog import Rule
+from urr_audit.wording import value_text
 
 
 def rule_markdown(rule: Rule) -> str:
@@ -32,7 +33,7 @@ def rule_markdown(rule: Rule) -> str:
                 block = _yaml_block(v)
                 lines += [f"  - `{k}`:", "", "    ```yaml", *(f"    {b}" for b in block), "    ```", ""]
             else:
-                lines.append(f"  - `{k}`: `{v}`")
+                lines.append(f"  - `{k}`: {value_text(v, code=True)}")
     lines += ["", "## Why", "", rule.rationale.strip(), "", "## How to fix", "", rule.remediation.strip()]
     if rule.references:
         lines += ["", "## References", ""] + [f"- {r}" for r in rule.references]

@@ -292,7 +292,11 @@ def _scope_line(report: Any) -> str:
     s = summary(report)
     items = [counted(n, name) for inv in inventories(report.project).values() for name, n in inv.items() if n]
     files = len(getattr(report, "files_read", []))
-    read = f"read {plural(files, 'file')}" + (f" ({', '.join(items)})" if items else "")
+    read = f"read {plural(files, 'file')}"
+    if items:
+        read += f" ({', '.join(items)})"
+    elif files:  # .git/* metadata, a README, YAML that is no manifest: read, but nothing to audit
+        read += ", none of them an infrastructure file" if files > 1 else ", not an infrastructure file"
     focus = getattr(report, "focus", None)
     about = ""
     if focus is not None and not focus.everything:
@@ -313,7 +317,8 @@ def _verbose_inputs(w: _Writer, report: Any) -> None:
     for d in dirs:
         env = f"environment {d['environment']}" if d["environment"] else "not an environment"
         w.line(f"  {d['path']}{' ' * (wp - len(d['path']))}  {env}: {d['reason']}")
-    w.heading("Read:")
+    if not nothing_read(report.project):  # else the summary says no infrastructure file was found
+        w.heading("Read:")
     for part, inv in inventories(report.project).items():
         if any(inv.values()):  # kinds the repository does not have are not listed as zeros
             w.line(f"  {part}: " + ", ".join(counted(n, k) for k, n in inv.items()))

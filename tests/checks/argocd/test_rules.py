@@ -55,7 +55,7 @@ def test_cluster_resource_wildcard_names_what_the_project_deploys(tmp_path):
         "URR-ARGO-004",
     )
     (f,) = found
-    assert "its Applications (web-dev) deploy no cluster-scoped object" in f.message
+    assert "its Application web-dev deploys no cluster-scoped object" in f.message
 
 
 def test_production_followers_are_the_same_application_in_other_stages(tmp_path):
@@ -76,7 +76,7 @@ def test_production_followers_are_the_same_application_in_other_stages(tmp_path)
         "URR-ARGO-005",
     )
     (f,) = found
-    assert "which web-dev also follow: a merge there reaches production" in f.message
+    assert "which web-dev also follows: a merge there reaches production" in f.message  # one app: follows
     assert "other-dev" not in f.message
 
 
@@ -112,6 +112,7 @@ spec:
         "apps/web/overlays/dev/kustomization.yaml",
         "apps/web/overlays/staging/kustomization.yaml",
     }
+    assert all("while web-prod deploys apps/web/overlays/prod" in f.message for f in found)  # one app: deploys
     assert undecided == []
     found, undecided = _run(tmp_path, {**files, "argocd/previews.yaml": appset}, "URR-ARGO-007")
     assert found == [] and len(undecided) == 2

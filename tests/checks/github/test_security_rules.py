@@ -414,3 +414,50 @@ def test_insecure_commands_from_an_expression_is_undecided(tmp_path):
     report = scan(root, select=["URR-GHA-021"])
     assert report.result.findings == []
     assert [(u.line, u.rule_id) for u in report.result.undecided] == [(6, "URR-GHA-021")]
+
+
+def test_default_permissions_message_names_its_assumption(tmp_path):
+    """New repositories default to a read-only token: the message says it assumes the
+    permissive default, which param says so, and how to tell it otherwise."""
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": """
+                on: push
+                jobs:
+                  test:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - run: make test
+                """
+        },
+    )
+    [(_, _, _, message)] = _found(root, "URR-GHA-012")
+    assert "`default: permissive`" in message and "read and write every scope" in message
+    assert "read-only" in message and "`restricted`" in message
+
+
+def test_release_cache_message_lists_tags_as_written(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/release.yml": """
+                on:
+                  push:
+                    tags: ["v*", "release-*"]
+                permissions:
+                  contents: read
+                jobs:
+                  publish:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - uses: actions/setup-python@v5
+                        with:
+                          cache: pip
+                      - run: python -m build
+                """
+        },
+    )
+    [(_, _, _, message)] = _found(root, "URR-GHA-020")
+    assert "runs on `push` of tags `v*`, `release-*`, a release" in message
+    assert "[" not in message and "'" not in message

@@ -87,6 +87,16 @@ def test_agreement_figure(diffs):
     assert (len(d.agree) + located) / total >= 0.7, (len(d.agree), located, total)
 
 
+def test_actions_no_workflow_uses_are_audited_by_both(diffs):
+    """zizmor audits every action file; urr-audit reads the actions a repository publishes
+    (`.github/actions/*/action.yml`, a root `action.yml`) though no workflow uses them, and the
+    two agree on what they find there."""
+    d = diffs[CORPUS]
+    notes = ".github/actions/release-notes/action.yml"
+    assert {(p, a) for p, a, _ in d.agree if p == notes} == {(notes, "unpinned-uses"), (notes, "template-injection")}
+    assert not [f for f in [*d.z_only, *d.u_only] if f.path.startswith(".github/actions/")]
+
+
 # One test per known difference: where it shows in the corpus, and who is right.
 EXAMPLES = {
     "located differently": [

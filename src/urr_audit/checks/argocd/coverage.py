@@ -97,7 +97,8 @@ def undeployed_overlay(ctx: Context, project: Project, params: UndeployedOverlay
                 if s.path and s.target and s.target.path == p
             ][:5],
             message=f"{what} {env.path} is deployed by no Application in this repository and no overlay "
-            f"builds on it, while {', '.join(owners[:4])}{' and others' if len(owners) > 4 else ''} deploy "
+            f"builds on it, while {', '.join(owners[:4])}{' and others' if len(owners) > 4 else ''} "
+            f"deploy{'s' if len(owners) == 1 else ''} "
             f"{', '.join(siblings[:3])}{' ...' if len(siblings) > 3 else ''}: a forgotten environment, or an "
             "Application missing",
         )

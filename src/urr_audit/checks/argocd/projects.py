@@ -125,7 +125,11 @@ def permissive_project(ctx: Context, project: Project, params: PermissiveProject
         if unread or templated:
             continue
         used = (
-            f"its Applications ({', '.join(sorted(a.name for a in members)[:4])}) deploy "
+            (
+                f"its Application {members[0].name} deploys "
+                if len(members) == 1
+                else f"its Applications ({', '.join(sorted(a.name for a in members)[:4])}) deploy "
+            )
             + (", ".join(sorted(kinds)) if kinds else "no cluster-scoped object")
             if members
             else "no Application in this repository uses it"

@@ -13,6 +13,7 @@ from urr_audit.loaders.gitmeta import normalize_repo_url
 from urr_audit.model.argocd import Application, Source
 from urr_audit.model.common import Span
 from urr_audit.model.project import Project
+from urr_audit.wording import listed
 
 Condition = Literal["moving-revision", "auto-prune-shared-branch", "manual", "automated"]
 
@@ -94,8 +95,7 @@ def production_sync(ctx: Context, project: Project, params: ProductionSyncParams
                 continue
             text = f"{sp.label} of {_revision_phrase(src)}"
             if followers:
-                listed = ", ".join(followers[:3]) + (f" and {len(followers) - 3} more" if len(followers) > 3 else "")
-                text += f", which {listed} also follow"
+                text += f", which {listed(followers, 3)} also follow{'s' if len(followers) == 1 else ''}"
                 if "auto-prune-shared-branch" in met:
                     text += ": a merge there reaches production and prune deletes what it no longer holds"
                 elif "moving-revision" in met:

@@ -10,6 +10,7 @@ from urr_audit.facts.pairing import DEFAULT_ALIASES, Pairing, pair_environments
 from urr_audit.model.common import Span
 from urr_audit.model.k8s_facts import Workload
 from urr_audit.model.project import Project
+from urr_audit.wording import listed
 
 
 class PairingParams(BaseModel):
@@ -26,14 +27,6 @@ class PairingParams(BaseModel):
 
 def pairings(project: Project, params: PairingParams) -> list[Pairing]:
     return pair_environments(project, params.pairing, params.aliases)
-
-
-def listed(names: Iterable[str], limit: int = 4) -> str:
-    """`a, b, c and 2 more`, in the order given, duplicates dropped."""
-    items = list(dict.fromkeys(names))
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
 
 
 def spans(items: Iterable[Span | None], exclude: Span | None = None, limit: int = 12) -> list[Span]:

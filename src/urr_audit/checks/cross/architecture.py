@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans, workload_names
+from urr_audit.checks.cross._common import PairingParams, pairings, spans, workload_names
 from urr_audit.facts.nodes import ARCH_KEYS, ArchTable, NodePool, arch_of_platform, karpenter_pools, terraform_pools
 from urr_audit.facts.pipeline import Push, platforms, pushes, same_repository
 from urr_audit.model.common import Severity, Span
 from urr_audit.model.k8s_facts import Container, Workload, facts
 from urr_audit.model.project import Project
+from urr_audit.wording import listed
 
 
 class ArchitectureParams(PairingParams):

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans
+from urr_audit.checks.cross._common import PairingParams, pairings, spans
 from urr_audit.facts.placement import outputs_reading, resource_for_host
 from urr_audit.facts.tf import existing
 from urr_audit.model.common import Span, Value
@@ -19,6 +19,7 @@ from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, WORKLOAD_KINDS, facts, 
 from urr_audit.model.kubernetes import K8sEnvironment
 from urr_audit.model.project import Project
 from urr_audit.model.terraform import Environment, ResourceInstance
+from urr_audit.wording import listed
 
 # what configures a workload: a ConfigMap, or a pod template's env
 _CONFIG = "|".join(f"kubernetes:{k}" for k in ("ConfigMap", *WORKLOAD_KINDS))

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import listed, spans, workload_names
+from urr_audit.checks.cross._common import spans, workload_names
 from urr_audit.facts.pipeline import ECR_HOST, Push, ecr_registry, pushes, same_repository
 from urr_audit.facts.tf import existing
 from urr_audit.model.common import Severity, Span
@@ -20,6 +20,7 @@ from urr_audit.model.k8s_facts import EnvironmentFacts, Workload, facts
 from urr_audit.model.kubernetes import KubernetesProject, Overlay
 from urr_audit.model.project import Project
 from urr_audit.model.workflows import Job, Workflow, run_bindings
+from urr_audit.wording import listed
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

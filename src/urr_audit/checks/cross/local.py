@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import listed, spans
+from urr_audit.checks.cross._common import spans
 from urr_audit.facts.kubernetes import host_ports
 from urr_audit.model.k8s_facts import EnvironmentFacts, facts
 from urr_audit.model.project import Project
+from urr_audit.wording import listed
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import PairingParams, listed, pairings, spans, workload_names
+from urr_audit.checks.cross._common import PairingParams, pairings, spans, workload_names
 from urr_audit.checks.kubernetes.network import variable_matcher
 from urr_audit.facts.network import route_tables
 from urr_audit.facts.placement import Located, covers, locate, resource_for_host
@@ -20,6 +20,7 @@ from urr_audit.model.common import Severity, Span
 from urr_audit.model.k8s_facts import DEFAULT_HOST_KEYS, Endpoint, IPBlock, NetworkPolicy, PolicyRule, Workload, facts
 from urr_audit.model.project import Project
 from urr_audit.model.terraform import Environment, ResourceInstance
+from urr_audit.wording import listed
 
 
 class SubnetEgressParams(PairingParams):

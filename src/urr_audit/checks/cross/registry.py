@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.cross._common import listed, spans
+from urr_audit.checks.cross._common import spans
 from urr_audit.checks.terraform._model import provider_region
 from urr_audit.facts.pipeline import ECR_HOST, Push, ecr_registry, moving_tag, pushes, same_repository
 from urr_audit.facts.placement import outputs_reading
@@ -20,6 +20,7 @@ from urr_audit.facts.tf import existing
 from urr_audit.model.common import Span
 from urr_audit.model.k8s_facts import Container, Workload, facts
 from urr_audit.model.project import Project
+from urr_audit.wording import listed
 
 
 @dataclass

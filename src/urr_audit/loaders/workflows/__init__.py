@@ -1,4 +1,7 @@
-"""GitHub Actions loader: `.github/workflows/*.y{a,}ml` and the local actions they reach.
+"""GitHub Actions loader: `.github/workflows/*.y{a,}ml`, the local actions they reach, and the
+actions the repository publishes: a root `action.y{a,}ml` (the repository is an action) and each
+`.github/actions/**/action.y{a,}ml`, read whether or not a workflow here uses them (the runners
+of other repositories do).
 
 `load_workflows(ws)` returns a `WorkflowProject` (see `urr_audit.model.workflows`) and the load
 errors. Errors (kind, level):
@@ -33,6 +36,8 @@ from urr_audit.workspace import FileTooLarge, OutsideRoot, Workspace
 
 WORKFLOW_FILE = re.compile(r"\.github/workflows/[^/]+\.ya?ml")
 NESTED_WORKFLOW_FILE = re.compile(r"(.+?)/\.github/workflows/[^/]+\.ya?ml")
+# Vendored `node_modules` of a JavaScript action are not actions of this repository.
+PUBLISHED_ACTION_FILE = re.compile(r"(?:(\.github/actions/(?!(?:.*/)?node_modules/).+)/)?action\.ya?ml")
 MAX_ACTIONS = 500
 
 
@@ -95,6 +100,18 @@ def load_action_file(ws: Workspace, directory: str, path: str, errors: list[Load
     return action.model_copy(update={"schema_errors": violations}) if violations else action
 
 
+def _published_actions(ws: Workspace) -> list[tuple[str, str]]:
+    """(directory, file) of the root action and of each action under `.github/actions/`."""
+    found: dict[str, str] = {}
+    for f in ws.files:
+        if (m := PUBLISHED_ACTION_FILE.fullmatch(f)) is not None:
+            # `action.yml` wins over `action.yaml` in one directory, as for the runner (`build.parse_uses`)
+            directory = m.group(1) or "."
+            if directory not in found or f.endswith(".yml"):
+                found[directory] = f
+    return sorted(found.items())
+
+
 def load_workflows(ws: Workspace) -> tuple[WorkflowProject, list[LoadError]]:
     errors: list[LoadError] = []
     files = [f for f in ws.files if WORKFLOW_FILE.fullmatch(f)]
@@ -118,17 +135,24 @@ def load_workflows(ws: Workspace) -> tuple[WorkflowProject, list[LoadError]]:
             )
         )
 
-    # Local actions reached by `uses: ./dir`, from workflows and from composite actions.
+    # Local actions reached by `uses: ./dir` (from workflows and from composite actions), then
+    # the published ones no workflow here reaches, and what their steps reach in turn.
     actions: dict[str, Action] = {}
     pending = [s for w in workflows for s in w.steps()]
-    while pending and len(actions) < MAX_ACTIONS:
-        step = pending.pop(0)
-        uses = step.uses
-        if uses is None or uses.kind != "local-action" or uses.target is None or uses.target in actions:
+    published = _published_actions(ws)
+    while (pending or published) and len(actions) < MAX_ACTIONS:
+        if pending:
+            uses = pending.pop(0).uses
+            if uses is None or uses.kind != "local-action" or uses.target is None:
+                continue
+            directory, target = uses.local_path or ".", uses.target
+        else:
+            directory, target = published.pop(0)
+        if target in actions:
             continue
-        action = load_action_file(ws, uses.local_path or ".", uses.target, errors)
+        action = load_action_file(ws, directory, target, errors)
         if action is not None:
-            actions[uses.target] = action
+            actions[target] = action
             pending.extend(action.steps)
 
     # Reusable workflows: link callers; record remote ones.

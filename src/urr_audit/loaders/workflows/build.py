@@ -494,15 +494,17 @@ class FileBuilder(Located):
                 s = self.scalar(("outputs", name, "value")) or self.scalar(("outputs", name))
                 if s is not None:
                     outputs[str(name)] = s
+        using = runs.get("using")
         steps = []
-        if isinstance(runs.get("steps"), list):
+        # Only a composite action has steps: the runner ignores `steps:` beside `using: docker`
+        # or `node20`, so nothing judges them as steps that run.
+        if isinstance(using, str) and using.lower() == "composite" and isinstance(runs.get("steps"), list):
             chain = EnvChain(self)
             recogniser = Recogniser(self, self.ws)
             for i in range(len(runs["steps"])):
                 st = self.step(("runs", "steps", i), i, f"{self.file}/steps/{i}", None, chain, None)
                 if st is not None:
                     steps.append(recogniser.recognise(st, ("runs", "steps", i), chain, runs["steps"]))
-        using = runs.get("using")
         return Action(
             path=directory,
             file=self.file,

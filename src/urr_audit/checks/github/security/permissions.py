@@ -45,7 +45,12 @@ def default_permissions(ctx: Context, wf: Workflow, params: DefaultParams) -> It
     if params.default == "restricted" or wf.permissions is not None or _reusable_only(wf):
         return
     lacking = [j for j in wf.jobs.values() if j.permissions is None]
-    what = "read/write to every scope" if params.default == "permissive" else "the default scopes"
+    # The token's reach depends on a repository setting the scan cannot see: say the assumption.
+    what = (
+        "assuming the permissive default (param `default: permissive`: repositories created before "
+        "February 2023 and many organisations), that token can read and write every scope; newer "
+        "repositories default to read-only (set the param to `restricted` for them)"
+    )
     if len(wf.jobs) > 1 and lacking:
         names = ", ".join(f"`{j.id}`" for j in lacking)
         yield ctx.finding(
@@ -54,7 +59,7 @@ def default_permissions(ctx: Context, wf: Workflow, params: DefaultParams) -> It
             related=[j.span for j in lacking],
             message=(
                 f"the workflow sets no top-level `permissions:`, so jobs {names} get the repository's default "
-                f"GITHUB_TOKEN ({what}); start with `permissions: {{}}` or `contents: read` and grant each job what it needs"
+                f"GITHUB_TOKEN: {what}. Start with `permissions: {{}}` or `contents: read` and grant each job what it needs"
             ),
         )
     for job in lacking:
@@ -62,8 +67,8 @@ def default_permissions(ctx: Context, wf: Workflow, params: DefaultParams) -> It
             at=line(wf.path, job.span.line),
             node=job,
             message=(
-                f"job `{job.id}` runs with the repository's default GITHUB_TOKEN ({what}): neither the workflow "
-                "nor the job sets `permissions:`"
+                f"job `{job.id}` runs with the repository's default GITHUB_TOKEN, as neither the workflow "
+                f"nor the job sets `permissions:`: {what}"
             ),
         )
 

@@ -115,7 +115,7 @@ def _images(node: Workflow | Action) -> Iterator[_Image]:
     else:
         image = node.image
         if image is not None and image.is_literal and image.text.startswith("docker://"):
-            yield _Image(image.text[len("docker://") :], image.span, image.column + 9, "the action's image", node)
+            yield _Image(image.text[len("docker://") :], image.span, image.column + 9, "the action's", node)
     for _job, step in steps_of(node):
         u = step.uses
         if u is not None and u.kind == "docker" and u.image and "${{" not in u.image:

@@ -16,6 +16,7 @@ from urr_audit.checks.github.security.taint import Scope, TaintParams, Tracer
 from urr_audit.model.common import Span
 from urr_audit.model.project import Project
 from urr_audit.model.workflows import Expr, Job, Scalar, Step, Trigger, Workflow
+from urr_audit.wording import listed
 
 PRIVILEGED = ["pull_request_target", "workflow_run", "issue_comment"]
 
@@ -352,7 +353,10 @@ def cache_poisoning(ctx: Context, project: Project, params: CacheParams) -> Iter
                     related = [publisher[0].span, *(t.span for t in release)]
                     severity = None
                 else:
-                    names = ", ".join(f"`{t.event}`" + (f" of tags {t.tags}" if t.tags else "") for t in release)
+                    names = ", ".join(
+                        f"`{t.event}`" + (f" of tags {listed(f'`{g}`' for g in t.tags)}" if t.tags else "")
+                        for t in release
+                    )
                     where = f"the workflow runs on {names}, a release"
                     related = [t.span for t in release]
                     severity = "medium"

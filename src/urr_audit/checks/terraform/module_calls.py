@@ -64,7 +64,12 @@ def _parse_errors(project: Project) -> dict[str, LoadError]:
     return out
 
 
-def _local_calls(project: Project) -> Iterator[_Call]:
+def _local_calls(project: Project) -> list[_Call]:
+    """Built once per scan, shared by both rules."""
+    return project.fact(_build_local_calls, lambda: list(_build_local_calls(project)))
+
+
+def _build_local_calls(project: Project) -> Iterator[_Call]:
     tf = project.terraform
     roots = roots_of(tf)
     broken = _parse_errors(project)
@@ -118,7 +123,6 @@ def module_unknown_argument(ctx: Context, project: Project, params: ModuleArgume
     for c in _local_calls(project):
         declared = c.child.variables
         unset = sorted(n for n in declared if n not in c.call.arguments)
-        related = [_variables_span(c.child)]
         for name in sorted(c.call.arguments, key=lambda n: (c.call.arguments[n].span.line, n)):
             if name in declared:
                 continue
@@ -136,7 +140,7 @@ def module_unknown_argument(ctx: Context, project: Project, params: ModuleArgume
                 f"module.{c.call.name}",
                 arg.span,
                 text,
-                related=related,
+                related=[_variables_span(c.child)],
                 undecided=doubt is not None,
             )
 

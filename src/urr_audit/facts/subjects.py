@@ -11,7 +11,8 @@ the review counts them here. A subject is a string in the vocabulary of the chec
 - terraform: a resource or data source type (`aws_db_instance`), `*` (every resource),
   `environment` (root modules), `variable` (inputs of root modules), `tfvars` (variable files,
   examples left out), `count` (resources and module calls with `count` or `for_each`),
-  `provider-alias` (aliased provider configurations, references to them, `providers` maps).
+  `provider-alias` (aliased provider configurations, references to them, `providers` maps),
+  `module-call` (`module` blocks calling a module read from the repository).
 - github: `workflow`, `action` (local actions), `job`, `step`, `run` (`run:` steps), `call`
   (jobs calling a reusable workflow), `uses` (remote `uses:` of steps and jobs), `local`
   (`uses: ./...` of steps and jobs), `build` / `login` / `edit` (steps building or pushing an
@@ -51,7 +52,7 @@ from urr_audit.model.terraform import Environment
 FRAMEWORKS = ("kubernetes", "terraform", "github", "argocd", "docker", "local")
 
 _K8S_NOUNS = {"*", "environment", "kustomization", "remote-ref"}
-_TF_NOUNS = {"*", "environment", "variable", "tfvars", "count", "provider-alias"}
+_TF_NOUNS = {"*", "environment", "variable", "tfvars", "count", "provider-alias", "module-call"}
 _GHA_NOUNS = {
     "workflow",
     "action",
@@ -281,6 +282,15 @@ def _terraform(out: Counted, project: Any, s: str, envs: Sequence[Environment], 
                 n += sum(1 for r in mod.resources if r.provider and "." in r.provider)
                 n += sum(1 for c in mod.module_calls.values() if c.providers)
         out.add("aliased provider uses", "aliased provider uses", n)
+    elif s == "module-call":
+        n = sum(
+            1
+            for env in envs
+            for inst in env.instances
+            for c in inst.module.module_calls.values()
+            if c.resolved_dir is not None
+        )
+        out.add("local module calls", "local module calls", n)
     else:
         for env in envs:
             for ri in existing(env) if s == "*" else existing(env, s):

@@ -9,9 +9,10 @@ which the engine merges.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from urr_audit.checks.api import Context, Hit
 from urr_audit.model.common import Span
 from urr_audit.model.terraform import Environment, ModuleDir, Resource, TerraformProject
 from urr_audit.providers import Constraint, Selection, normalize_source, select_majors
@@ -145,3 +146,25 @@ def schema_coverage(project: TerraformProject) -> dict[str, dict[str, set[str]]]
             label = ("data." if r.mode == "data" else "") + r.type
             out[kind].setdefault(source or local, set()).add(label)
     return out
+
+
+def each_root(
+    ctx: Context,
+    roots: list[Root],
+    mod: ModuleDir,
+    address: str,
+    at: Span,
+    text: str,
+    related: Iterable[Span] = (),
+    undecided: bool = False,
+) -> Iterator[Hit]:
+    """One hit per root whose configuration includes `mod`, at the address the root gives the
+    module-relative `address` (hits the roots agree on merge in the engine); one without an
+    environment when no root calls the module: what is static in it is wrong everywhere."""
+    made = ctx.undecided if undecided else ctx.finding
+    if not roots:
+        yield made(at=at, message=f"{address}: {text}", address=address, related=related)
+        return
+    for root in roots:
+        full = prefixed(module_address(root.env, mod), address)
+        yield made(at=at, message=f"{full}: {text}", address=full, environment=root.env.name, related=related)

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 
 from urr_audit.checks.api import Context, Hit, check
-from urr_audit.checks.terraform._providers import Root, module_address, prefixed, roots_of
-from urr_audit.model.common import Span
+from urr_audit.checks.terraform._providers import each_root, roots_of
 from urr_audit.model.project import Project
 from urr_audit.model.terraform import ModuleDir
 
@@ -62,7 +61,7 @@ def provider_alias(ctx: Context, project: Project, params: ProviderAliasParams) 
             if "." not in ref or ref in declared:
                 continue
             attr = r.body.attr("provider")
-            yield from _each_root(
+            yield from each_root(
                 ctx,
                 where,
                 mod,
@@ -76,7 +75,7 @@ def provider_alias(ctx: Context, project: Project, params: ProviderAliasParams) 
             for child_side, ours in sorted(call.providers.items()):
                 ref = _norm(ours)
                 if "." in ref and ref not in declared:
-                    yield from _each_root(
+                    yield from each_root(
                         ctx,
                         where,
                         mod,
@@ -90,7 +89,7 @@ def provider_alias(ctx: Context, project: Project, params: ProviderAliasParams) 
                 continue
             passed = {_norm(k) for k in call.providers}
             for alias in sorted(configuration_aliases(child) - passed):
-                yield from _each_root(
+                yield from each_root(
                     ctx,
                     where,
                     mod,
@@ -104,12 +103,3 @@ def provider_alias(ctx: Context, project: Project, params: ProviderAliasParams) 
 
 def _name(mod: ModuleDir) -> str:
     return f"module {mod.path}" if mod.path != "." else "the root module"
-
-
-def _each_root(ctx: Context, roots: list[Root], mod: ModuleDir, address: str, at: Span, text: str) -> Iterator[Hit]:
-    if not roots:
-        yield ctx.finding(at=at, message=f"{address}: {text}", address=address)
-        return
-    for root in roots:
-        full = prefixed(module_address(root.env, mod), address)
-        yield ctx.finding(at=at, message=f"{full}: {text}", address=full, environment=root.env.name)

@@ -48,6 +48,13 @@ class ScannerAction(BaseModel):
     fails_by_default: bool = True  # with `fail_input` not given
     report_input: str | None = None  # where the report is written
     report_default: str | None = None  # the file written when `report_input` is not given
+    # the input holding extra command-line arguments (snyk's `args`), and the flags in it that
+    # name the report (`--sarif-file-output=snyk.sarif`)
+    args_input: str | None = None
+    report_flags: list[str] = Field(default_factory=list)
+    # a SARIF file the action writes without being asked (snyk's `snyk.sarif`): read by an
+    # upload to code scanning, not a report anyone must read
+    sarif_default: str | None = None
     # where else the failing behaviour can be set: inputs naming a config file, environment
     # variables the scanner reads (`TRIVY_EXIT_CODE`), config files it reads from the working
     # directory by default (`trivy.yaml`)
@@ -108,6 +115,9 @@ class Scan:
     report_at: Span | None = None
     command: ShellCommand | None = None
     related: list[Span] = field(default_factory=list)
+    # SARIF files the step may write (the report, `*.sarif` words in its inputs or script, an
+    # action's default), for the upload to code scanning that reads one
+    sarif: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> ImageName | None:
@@ -286,6 +296,7 @@ def _command_scans(wf: Workflow, job: Job, step: Step, index: int, spec: Scanner
                 command=cmd,
                 configured=_configured(wf, job, step, spec.fail_env, config),
                 config_files=list(spec.config_files),
+                sarif=sarif_files(step, report if report and "$" not in report else None),
             )
         )
     return out
@@ -326,6 +337,12 @@ def _action_scan(wf: Workflow, job: Job, step: Step, index: int, spec: ScannerAc
     if report_scalar is not None:
         report = report_scalar.text if report_scalar.is_literal and report_scalar.text.strip() else None
         report_at = report_scalar.span
+    args = step.with_.get(spec.args_input) if spec.args_input else None
+    if report is None and args is not None and args.is_literal and spec.report_flags:
+        words = [w for a in args.text.split() for w in (a.split("=", 1) if a.startswith("--") else [a])]
+        _present, flagged = _flag_value(words, spec.report_flags)
+        if flagged and "$" not in flagged:
+            report, report_at = flagged, args.span
     return Scan(
         wf,
         job,
@@ -349,7 +366,24 @@ def _action_scan(wf: Workflow, job: Job, step: Step, index: int, spec: ScannerAc
             next((step.with_[i].text for i in spec.config_inputs if i in step.with_), None),
         ),
         config_files=list(spec.config_files),
+        sarif=sarif_files(step, report, spec.sarif_default),
     )
+
+
+_SARIF = re.compile(r"[\w./-]+\.sarif\b")
+
+
+def sarif_files(step: Step, report: str | None, default: str | None = None) -> list[str]:
+    """The SARIF files a scan step may write: its report, the `*.sarif` paths its literal
+    inputs and script name, the action's default file."""
+    out = [report] if report else []
+    texts = [v.text for v in step.with_.values() if v.is_literal]
+    if step.run is not None:
+        texts.append(step.run.text)
+    out += [m.group(0) for t in texts for m in _SARIF.finditer(t)]
+    if default:
+        out.append(default)
+    return list(dict.fromkeys(out))
 
 
 def scans(project: Project, params: ScannerParams) -> list[Scan]:

@@ -275,6 +275,9 @@ class PushSite:
     branch: str | None
     checked_out: str | None
     how: str
+    # the branch pushed is one the job created (`git checkout -b`, `git switch -c`): a new
+    # branch, typically for a pull request, never the default or a watched branch
+    new_branch: bool = False
 
 
 @dataclass(frozen=True)
@@ -287,17 +290,18 @@ class CommitSite:
     message: str
 
 
-def _checkout_ref(step: Step) -> tuple[bool, str | None]:
-    """(changes the branch, which): for `actions/checkout` or a `git checkout`/`git switch` in a
-    script. The branch is None for the run's own branch (a checkout without `ref:`), '' when
-    it is not known before the run."""
+def _checkout_ref(step: Step) -> tuple[bool, str | None, bool]:
+    """(changes the branch, which, created): for `actions/checkout` or a `git checkout`/`git
+    switch` in a script. The branch is None for the run's own branch (a checkout without
+    `ref:`), '' when it is not known before the run; created when the command makes a new
+    branch (`-b`, `-c`, `--orphan`), whose name is then kept as written."""
     if step.uses is not None and step.uses.action == "actions/checkout":
         ref = step.with_.get("ref")
         if ref is None:
-            return True, None
+            return True, None, False
         text = literal(ref)
-        return True, text.removeprefix("refs/heads/") if text else ""
-    changed, branch = False, None
+        return True, text.removeprefix("refs/heads/") if text else "", False
+    changed, branch, created = False, None, False
     for cmd in step.run.commands if step.run is not None else ():
         argv = normalized(cmd.argv)
         if len(argv) < 3 or argv[0] != "git" or argv[1] not in ("checkout", "switch"):
@@ -308,7 +312,8 @@ def _checkout_ref(step: Step) -> tuple[bool, str | None]:
         new = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-b", "-B", "-c", "-C", "--orphan")), None)
         names = [a for a in args if not a.startswith("-")]
         changed, branch = True, new if new is not None else (names[0] if len(names) == 1 else "")
-    return changed, branch
+        created = new is not None
+    return changed, branch, created
 
 
 def _action_entry(action: str, table: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
@@ -325,10 +330,13 @@ def branch_pushes(job: Job, push_actions: dict[str, tuple[str, str]]) -> list[Pu
     the branch, input turning the push off), either may be '')."""
     out: list[PushSite] = []
     checked_out: str | None = None
+    created: set[str] = set()  # branches the job made
     for step in job.steps:
-        changed, branch = _checkout_ref(step)
+        changed, branch, new = _checkout_ref(step)
         if changed:
             checked_out = branch
+            if new and branch:
+                created.add(branch)
         if step.run is not None:
             for cmd in step.run.commands:
                 targets = git_push_targets(cmd)
@@ -336,7 +344,8 @@ def branch_pushes(job: Job, push_actions: dict[str, tuple[str, str]]) -> list[Pu
                     continue
                 for dest in targets[1]:
                     shown = " ".join(cmd.argv)
-                    out.append(PushSite(job, step, cmd.span, cmd.column, dest, checked_out, f"`{shown}`"))
+                    fresh = (dest if dest is not None else checked_out) in created
+                    out.append(PushSite(job, step, cmd.span, cmd.column, dest, checked_out, f"`{shown}`", fresh))
         if step.uses is not None and step.uses.action:
             spec = _action_entry(step.uses.action, push_actions)
             if spec is None:
@@ -389,16 +398,59 @@ def commit_messages(job: Job, message_inputs: dict[str, tuple[str, str]]) -> lis
     return out
 
 
-def runs_on_branch(project: WorkflowProject, wf: Workflow, names: list[str]) -> str | None:
+def push_to_default(project: WorkflowProject, wf: Workflow, site: PushSite, names: list[str]) -> str | None:
+    """Why the push lands on a default branch (one of `names`), or None when it is not known to:
+    the branch it names, the branch the job checked out by name, or the run's own branch when
+    the workflow runs on the default branch (`runs_on_branch`). A branch the job created is new."""
+    if site.new_branch:
+        return None
+    if site.branch is not None:
+        return f"it names `{site.branch}`" if site.branch in names else None
+    if site.checked_out is not None:  # '' (not known before the run) is in no list of names
+        return f"the job checked out `{site.checked_out}`" if site.checked_out in names else None
+    how = runs_on_branch(project, wf, names)
+    return f"it pushes the branch the run is on, and {how}" if how else None
+
+
+def opens_pull_request(job: Job) -> bool:
+    """The job opens a pull request from what it pushes (`gh pr create`, `hub pull-request`)."""
+    for step in job.steps:
+        for cmd in step.run.commands if step.run is not None else ():
+            argv = normalized(cmd.argv)
+            if argv[:3] == ["gh", "pr", "create"] or argv[:2] == ["hub", "pull-request"]:
+                return True
+    return False
+
+
+def delivering_push(project: WorkflowProject, wf: Workflow, site: PushSite, names: list[str]) -> bool:
+    """Whether the push can reach a branch something deploys from: the default branch
+    (`push_to_default`), or another existing branch a deployment tool may watch (`env/prod`,
+    `deploy`, a branch known only at run time). Not a branch the job created, nor, in a job
+    that opens a pull request, any branch but the default: the change is reviewed before it
+    lands."""
+    if site.new_branch:
+        return False
+    if push_to_default(project, wf, site, names) is not None:
+        return True
+    return not opens_pull_request(site.job)
+
+
+def runs_on_branch(
+    project: WorkflowProject,
+    wf: Workflow,
+    names: list[str],
+    default_branch_events: tuple[str, ...] = ("schedule", "repository_dispatch"),
+) -> str | None:
     """How runs of `wf` can be on one of the branches `names` (the default branch): a push
-    trigger whose branch filter lets it through (or has none), a schedule (which runs on the
-    default branch); for a reusable workflow, the same of a caller. None when no trigger does."""
+    trigger whose branch filter lets it through (or has none), an event whose runs GitHub
+    always starts on the default branch (`schedule`, `repository_dispatch`); for a reusable
+    workflow, the same of a caller. None when no trigger does."""
     from fnmatch import fnmatchcase
 
     for w in upstream(project, wf):
         for t in w.triggers:
-            if t.event == "schedule":
-                return f"`{w.path}` runs on a schedule, on the default branch"
+            if t.event in default_branch_events:
+                return f"`{w.path}` runs on `{t.event}`, always on the default branch"
             if t.event != "push":
                 continue
             if t.branches is None and (t.tags is not None or t.tags_ignore is not None):
@@ -490,14 +542,15 @@ def deploys(
     job: Job,
     inputs: dict[str, Any],
     push_actions: dict[str, tuple[str, str]],
+    default_branches: list[str],
 ) -> list[Deploy]:
     """What the job deploys in a run with these inputs: deploy commands and actions (as
     `facts.activities` recognises them) with their words resolved, and the files it rewrites
-    when it also pushes commits."""
+    when it also pushes them where a deployment reads them (`delivering_push`)."""
     from urr_audit.facts.activities import step_activities
 
     out: list[Deploy] = []
-    pushes = bool(branch_pushes(job, push_actions))
+    pushes = any(delivering_push(project, wf, p, default_branches) for p in branch_pushes(job, push_actions))
     for step in job.steps:
         acts = [a for a in step_activities(step) if a.kind == "deploy"]
         if step.run is not None:

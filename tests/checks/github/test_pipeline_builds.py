@@ -318,3 +318,58 @@ def test_a_build_that_skips_its_tests_is_not_a_test_run(tmp_path):
     )
     found, _ = _found(root, "URR-GHA-050")
     assert [line for line, _ in found] == [8]
+
+
+def test_a_scan_whose_sarif_goes_to_code_scanning_is_low(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/scan.yml": """
+            on: pull_request
+            jobs:
+              snyk:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: docker build -t app:${{ github.sha }} .
+                  - uses: snyk/actions/docker@0.4.0
+                    continue-on-error: true
+                    with:
+                      image: app:${{ github.sha }}
+                      args: --file=Dockerfile --sarif-file-output=reports/snyk.sarif
+                  - uses: github/codeql-action/upload-sarif@v3
+                    with:
+                      sarif_file: reports/snyk.sarif
+              snyk-default:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: snyk/actions/docker@0.4.0
+                    continue-on-error: true
+                    with:
+                      image: app:ci
+                  - uses: github/codeql-action/upload-sarif@v3
+                    with:
+                      sarif_file: snyk.sarif
+              snyk-unread:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: snyk/actions/docker@0.4.0
+                    continue-on-error: true
+                    with:
+                      image: app:ci
+              trivy-config:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: trivy image --format sarif app:ci > trivy.sarif
+                  - uses: github/codeql-action/upload-sarif@v3
+                    with:
+                      sarif_file: trivy.sarif
+            """,
+            "trivy.yaml": "severity:\n  - CRITICAL\n",
+        },
+    )
+    report = scan(root, select=["URR-GHA-054"])
+    sev = sorted((f.line, str(f.severity)) for f in report.result.findings)
+    assert [s.rsplit(".", 1)[-1].lower() for _, s in sev] == ["low", "low", "medium"]
+    undecided = report.result.undecided
+    assert len(undecided) == 1 and str(undecided[0].severity).rsplit(".", 1)[-1].lower() == "low"
+    assert "code scanning" in undecided[0].message

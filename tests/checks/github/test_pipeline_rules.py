@@ -365,3 +365,91 @@ def test_push_of_a_branch_switched_to_is_not_the_default(tmp_path):
     )
     # the last job is still on main (a file was restored, no branch changed)
     assert [(p, n) for p, n, _ in _found(root, "URR-GHA-045")] == [(f"{WF}/bump.yml", 27)]
+
+
+def _rule_params(rule_id: str):
+    from urr_audit.catalog import load_rules
+    from urr_audit.checks.github.testing import IgnoredFailureParams
+
+    rule = next(r for r in load_rules() if r.id == rule_id)
+    return IgnoredFailureParams(**rule.params)
+
+
+@pytest.mark.parametrize(
+    ("argv", "test", "lint"),
+    [
+        (["tox", "-e", "lint"], None, "tox lint"),
+        (["tox", "-e", "py312,lint"], "tox py312", "tox lint"),
+        (["tox", "-epy311"], "tox py311", None),
+        (["tox"], "tox", None),  # the envlist: tests, as before
+        (["nox", "-s", "docs"], None, None),
+        (["nox", "--session=tests"], "nox tests", None),
+        (["make", "-C", "svc", "test-unit"], "make test-unit", None),
+        (["make", "build"], None, None),
+        (["make"], None, None),
+        (["hatch", "run", "lint:check"], None, "hatch run lint"),
+        (["hatch", "run", "test:cov"], "hatch run test", None),
+        (["hatch", "run", "pytest", "-x"], "hatch run pytest", None),
+        (["poetry", "run", "pytest"], "pytest", None),
+        (["uv", "run", "--frozen", "mypy", "src"], None, "mypy"),
+        (["pipenv", "run", "python", "-m", "tox", "-e", "type"], None, "tox type"),
+        (["bundle", "exec", "rspec"], "bundle exec rspec", None),
+        (["npx", "jest"], "npx jest", None),
+        (["yarn", "eslint", "."], None, "eslint"),
+    ],
+)
+def test_ignored_failures_classify_task_runners_and_prefixes(argv, test, lint):
+    from urr_audit.checks.github.testing import _runs
+
+    for rule_id, want in (("URR-GHA-050", test), ("URR-GHA-051", lint)):
+        params = _rule_params(rule_id)
+        patterns = [p.split() for p in params.commands]
+        assert _runs(_cmd(*argv), patterns, params) == want, rule_id
+
+
+def test_ignored_test_failure_surfaced_by_a_later_step(tmp_path):
+    root = _repo(
+        tmp_path,
+        {
+            f"{WF}/t.yml": """
+                on: [pull_request]
+                jobs:
+                  gate:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - id: tests
+                        continue-on-error: true
+                        run: pytest
+                      - if: steps.tests.outcome != 'success'
+                        run: |
+                          echo "::error::tests failed"
+                          exit 1
+                  echo-only:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - id: tests
+                        continue-on-error: true
+                        run: pytest
+                      - if: steps.tests.outcome == 'failure'
+                        run: echo "tests failed"
+                  other-step:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - id: tests
+                        continue-on-error: true
+                        run: pytest
+                      - if: steps.build.outcome == 'failure'
+                        run: exit 1
+                  reporter-off:
+                    runs-on: ubuntu-latest
+                    steps:
+                      - run: pytest --junitxml=r.xml || true
+                      - uses: dorny/test-reporter@v1
+                        with:
+                          path: r.xml
+                          reporter: java-junit
+                          fail-on-error: false
+            """,
+        },
+    )
+    assert [n for _p, n, _m in _found(root, "URR-GHA-050")] == [17, 25, 32]

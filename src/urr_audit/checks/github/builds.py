@@ -22,6 +22,7 @@ from urr_audit.facts.gha_builds import (
     may_write,
     template_of,
 )
+from urr_audit.facts.gha_calls import upstream
 from urr_audit.facts.pipeline import Push, pushes
 from urr_audit.model.common import Span, go_glob
 from urr_audit.model.dockerignore import DockerIgnore
@@ -44,6 +45,9 @@ class MutableTagParams(BaseModel):
     )
     # context paths holding the branch a run is for: a tag made of one moves with the branch
     branch_refs: list[str] = Field(default_factory=lambda: ["github.ref_name", "github.head_ref", "github.base_ref"])
+    # moving tags that name the newest release (fnmatch, case-insensitive): pushed by a workflow
+    # that runs only for git tags or releases, they move once per release, as intended
+    release_tags: list[str] = Field(default_factory=lambda: ["latest"])
 
 
 _BRANCH_VARS = frozenset({"GITHUB_REF_NAME", "GITHUB_HEAD_REF", "GITHUB_BASE_REF", "GITHUB_REF"})
@@ -51,16 +55,29 @@ _BRANCH_VARS = frozenset({"GITHUB_REF_NAME", "GITHUB_HEAD_REF", "GITHUB_BASE_REF
 
 def _tag_only(wf: Workflow) -> bool:
     """Whether every run of the workflow is for a git tag (so `github.ref_name` is a version)."""
-    events = wf.events
-    if not events:
+    return _for_tags(wf.triggers)
+
+
+def _for_tags(triggers: list[Any]) -> bool:
+    """Whether the triggers start runs only for a git tag or a release."""
+    if not triggers:
         return False
-    for t in wf.triggers:
+    for t in triggers:
         if t.event == "release":
             continue
         if t.event == "push" and t.tags is not None and t.branches is None:
             continue
         return False
     return True
+
+
+def _release_only(project: Project, wf: Workflow) -> bool:
+    """Whether every run of the workflow is for a git tag or a release: its own triggers, or for
+    a reusable workflow those of every workflow in the repository calling it (none: not known)."""
+    starters = [w for w in upstream(project.workflows, wf) if any(t.event != "workflow_call" for t in w.triggers)]
+    if wf.trigger("workflow_call") is not None and not project.workflows.callers_of(wf.path):
+        return False
+    return bool(starters) and all(_for_tags([t for t in w.triggers if t.event != "workflow_call"]) for w in starters)
 
 
 def _hole_kind(hole: Hole, wf: Workflow, job: Job, params: MutableTagParams) -> str | None:
@@ -127,7 +144,15 @@ def mutable_tag_beside_immutable(ctx: Context, project: Project, params: Mutable
         key = (p.workflow.path, p.job.id, str(p.name.repository) if p.caller is None else p.build.step)
         groups.setdefault(key, []).append((p, *kind))
     for items in groups.values():
-        mutable = [(p, shown) for p, k, shown in items if k == "mutable"]
+        mutable = [
+            (p, shown)
+            for p, k, shown in items
+            if k == "mutable"
+            and not (
+                any(fnmatchcase(shown.lower(), r.lower()) for r in params.release_tags)
+                and _release_only(project, p.workflow)
+            )
+        ]
         immutable = [(p, shown) for p, k, shown in items if k == "immutable"]
         if not mutable or not immutable:
             continue
@@ -271,7 +296,8 @@ def copy_source_missing(ctx: Context, project: Project, params: WorkspaceParams)
     fails with `"/x": not found`. Only the stages the build needs are read (`--target`), sources
     from other stages (`--from`) and URLs are left out, globs must match something; a path
     from an ARG the build overrides, or one an earlier step of the job may create (a jar a
-    build step writes), is undecided or left out."""
+    build step writes), is undecided or left out; unless the `.dockerignore` excludes it, which
+    removes it from the context whoever writes it."""
     if project.files is None:
         return
     tree = Tree(project.files)
@@ -287,6 +313,7 @@ def copy_source_missing(ctx: Context, project: Project, params: WorkspaceParams)
                 continue
         ignore = project.docker.ignore_for(site.dockerfile, site.context)
         missing: dict[int, tuple[Any, list[str], list[str]]] = {}  # per instruction: sources, reasons
+        ignored: set[int] = set()  # instructions with a source the .dockerignore excludes
         for inst, written, value in df.context_sources(target):
             if not value.is_known or not isinstance(value.value, str):
                 continue
@@ -300,12 +327,21 @@ def copy_source_missing(ctx: Context, project: Project, params: WorkspaceParams)
                 continue
             seen.add(key)
             full = source if site.context == "." else f"{site.context}/{source}"
+            excluded = ignore is not None and (
+                _matches_in(tree, site.context, source, None)
+                or (not any(ch in source for ch in "*?[") and ignore.excludes(source))
+            )
             if ignore is not None and _matches_in(tree, site.context, source, None):
                 why = f"excluded by `{ignore.path}`"
+            elif ignore is not None and excluded:
+                # left out of the context whoever writes it: an earlier step's output too
+                why = f"`{full}` is not in the repository, and `{ignore.path}` excludes it from the context whatever an earlier step writes there"
             elif site.git_context:
                 why = f"`{full}` is not in the commit (Git context: what earlier steps write is not in it)"
             else:
                 why = f"`{full}` is not in the repository"
+            if excluded:
+                ignored.add(inst.span.line)
             entry = missing.setdefault(inst.span.line, (inst, [], []))
             entry[1].append(f"`{written}`")
             entry[2].append(why)
@@ -314,7 +350,7 @@ def copy_source_missing(ctx: Context, project: Project, params: WorkspaceParams)
             what = f"{kind} sources {', '.join(sources)} are" if len(sources) > 1 else f"{kind} source {sources[0]} is"
             why = "; ".join(dict.fromkeys(whys))
             writer = _why_unknown(site, params)
-            if writer is not None and all("excluded" not in w for w in whys):
+            if writer is not None and inst.span.line not in ignored:
                 yield ctx.undecided(
                     at=inst,
                     related=[site.build.span, writer.span],

@@ -17,7 +17,7 @@ from urr_audit.facts.gha_calls import (
     commit_messages,
     deploys,
     gated,
-    runs_on_branch,
+    push_to_default,
 )
 from urr_audit.model.project import Project
 from urr_audit.model.workflows import Job, Workflow, run_bindings
@@ -55,28 +55,18 @@ class SkipParams(PushParams):
     message_inputs: dict[str, tuple[str, str]] = Field(default_factory=lambda: dict(MESSAGE_INPUTS))
 
 
-def _defaults(project: Project, params: PushParams) -> list[str]:
+def _defaults(project: Project, params: PushParams | DeployParams) -> list[str]:
     names = list(params.default_branches)
     if project.git.default_branch and project.git.default_branch not in names:
         names.insert(0, project.git.default_branch)
     return names
 
 
-def _to_default(project: Project, wf: Workflow, site: PushSite, names: list[str]) -> str | None:
-    """Why the push lands on a default branch, or None when it is not known to."""
-    if site.branch is not None:
-        return f"it names `{site.branch}`" if site.branch in names else None
-    if site.checked_out is not None:  # '' (not known before the run) is in no list of names
-        return f"the job checked out `{site.checked_out}`" if site.checked_out in names else None
-    how = runs_on_branch(project.workflows, wf, names)
-    return f"it pushes the branch the run is on, and {how}" if how else None
-
-
 def _default_pushes(project: Project, params: PushParams) -> Iterator[tuple[Workflow, Job, PushSite, str]]:
     names = _defaults(project, params)
     for wf, job in project.workflows.jobs():
         for site in branch_pushes(job, params.push_actions):
-            why = _to_default(project, wf, site, names)
+            why = push_to_default(project.workflows, wf, site, names)
             if why is not None:
                 yield wf, job, site, why
 
@@ -132,6 +122,9 @@ def skip_ci_commit(ctx: Context, project: Project, params: SkipParams) -> Iterat
 class DeployParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # a rewrite pushed only to a new branch (a pull request) deploys nothing; the default
+    # branch's names, plus the one `.git` records, decide where a push lands
+    default_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
     # words naming a production environment, matched as whole words in a deploy's target
     # (`k8s/overlays/prod`, `--context=production`, `values-live.yaml`)
     production: list[str] = Field(default_factory=lambda: ["prod", "production", "prd", "live"])
@@ -152,6 +145,7 @@ def unprotected_prod_deploy(ctx: Context, project: Project, params: DeployParams
     a push and production. A target known only at run time is not judged."""
     prod = _prod_pattern(params.production)
     wp = project.workflows
+    names = _defaults(project, params)
     for wf in wp.workflows:
         bindings = run_bindings(wp, wf)
         for job in wf.jobs.values():
@@ -163,7 +157,7 @@ def unprotected_prod_deploy(ctx: Context, project: Project, params: DeployParams
                     continue  # a reusable workflow is judged per caller
                 if caller is not None and caller_job is not None and gated(caller, caller_job) is not None:
                     continue
-                for d in deploys(wp, wf, job, inputs, params.push_actions):
+                for d in deploys(wp, wf, job, inputs, params.push_actions, names):
                     key = (d.span.line, d.column)
                     if key in reported or not prod.search(d.target):
                         continue

@@ -71,7 +71,14 @@ DEFAULT_ACTIONS = [
         fails_by_default=False,
         report_input="sarif-file",
     ),
-    ScannerAction(action="snyk/actions/docker", image_inputs=["image"], fails_by_default=True),
+    ScannerAction(
+        action="snyk/actions/docker",
+        image_inputs=["image"],
+        fails_by_default=True,
+        args_input="args",
+        report_flags=["--sarif-file-output", "--json-file-output"],
+        sarif_default="snyk.sarif",
+    ),
     ScannerAction(
         action="crazy-max/ghaction-container-scan",
         image_inputs=["image"],
@@ -294,13 +301,12 @@ def _cannot_fail(ctx: Context, wf: Workflow, files: set[str], params: ScanParams
         job_ignores = is_true(job.continue_on_error)
         for s in found:
             uploaded = any(
-                st.uses is not None
-                and matches(st.uses.action, params.code_scanning)
-                and s.report is not None
-                and reads_file(st, s.report)
+                st.uses is not None and matches(st.uses.action, params.code_scanning) and reads_file(st, f)
                 for st in job.steps[s.index + 1 :]
+                for f in s.sarif or ([s.report] if s.report else [])
             )
             sev = "low" if uploaded else None
+            shown = "; its report goes to code scanning, so findings are shown there either way" if uploaded else ""
             note = (
                 "; its report goes to code scanning, so findings are shown there, but nothing fails the run"
                 if uploaded
@@ -327,7 +333,10 @@ def _cannot_fail(ctx: Context, wf: Workflow, files: set[str], params: ScanParams
                     continue
             if s.fails is None:
                 yield ctx.undecided(
-                    at=s.fail_at or s.span, node=s.step, message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}"
+                    at=s.fail_at or s.span,
+                    node=s.step,
+                    severity=sev,
+                    message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}{shown}",
                 )
                 continue
             configured = s.configured or (f"`{c}` in the repository" if (c := _config_file(s, files)) else "")
@@ -335,7 +344,8 @@ def _cannot_fail(ctx: Context, wf: Workflow, files: set[str], params: ScanParams
                 yield ctx.undecided(
                     at=s.fail_at or s.span,
                     node=s.step,
-                    message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}, but {configured} may make findings fail it",
+                    severity=sev,
+                    message=f"the scan `{s.tool}` in {_where(s)}: {s.fail_reason}, but {configured} may make findings fail it{shown}",
                 )
                 continue
             if s.fails is False:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from urr_audit.checks.api import Context, Hit, check
 from urr_audit.checks.github.security._common import is_true, matches
-from urr_audit.model.workflows import Job, ShellCommand, Step
+from urr_audit.model.gha_expr import condition_truthiness, with_values
+from urr_audit.model.workflows import Condition, Job, ShellCommand, Step
 
 
 class IgnoredFailureParams(BaseModel):
@@ -32,6 +33,42 @@ class IgnoredFailureParams(BaseModel):
     # `-x` excludes (`./gradlew build -x test`)
     skip_args: list[str] = Field(default_factory=lambda: ["-DskipTests", "-Dmaven.test.skip=true", "--no-run"])
     skip_tasks: list[str] = Field(default_factory=lambda: ["test", "check"])
+    # commands that run what precedes the real tool (`poetry run pytest`, `python -m tox`):
+    # stripped (with their options) before the patterns are matched again
+    prefixes: list[str] = Field(
+        default_factory=lambda: [
+            "poetry run",
+            "uv run",
+            "pipenv run",
+            "pdm run",
+            "hatch run",
+            "rye run",
+            "bundle exec",
+            "npx",
+            "yarn",
+            "pnpm",
+            "python* -m",
+        ]
+    )
+    # task runners -> the options naming the tasks they run (no option: the words after the
+    # runner): `tox -e lint`, `nox -s docs`, `make lint`, `hatch run lint:check`. A run that names
+    # tasks counts only when one matches `task_names` (globs); one naming none (`tox`) is
+    # matched by `commands` as any other command
+    task_runners: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "tox": ["-e", "--env"],
+            "tox run": ["-e", "--env"],
+            "nox": ["-s", "-e", "--session", "--sessions"],
+            "make": [],
+            "just": [],
+            "hatch run": [],
+            "hatch test": [],
+        }
+    )
+    task_names: list[str] = Field(default_factory=list)
+    # report actions that fail the job when a test in the report failed: action -> (the input
+    # turning that on, its default): a failure ignored by an earlier step is surfaced there
+    failing_reporters: dict[str, tuple[str, bool]] = Field(default_factory=dict)
 
 
 _FALLBACKS = frozenset({"true", ":"})
@@ -44,25 +81,79 @@ def _first_words(patterns: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{translate(p[0])})" for p in patterns) or "(?!)")
 
 
-def _runs(cmd: ShellCommand, patterns: list[list[str]], params: IgnoredFailureParams | None = None) -> str | None:
-    """The pattern `cmd` matches, as written, else None."""
-    if not cmd.argv:
-        return None
-    name = cmd.argv[0].rsplit("/", 1)[-1]
+def _match(name: str, args: list[str], patterns: list[list[str]]) -> str | None:
     if not _first_words(tuple(tuple(p) for p in patterns)).match(name):
         return None
-    args = cmd.argv[1:]
-    if params is not None:
-        if any(a in params.skip_args for a in args):
-            return None
-        excluded = {b for a, b in pairwise(args) if a in ("-x", "--exclude-task")}
-        if excluded & set(params.skip_tasks):
-            return None
     for words in patterns:
         if not fnmatchcase(name, words[0]):
             continue
         if all(any(fnmatchcase(a, w) for a in args) for w in words[1:]):
             return " ".join(words)
+    return None
+
+
+def _after(argv: list[str], words: list[str]) -> list[str] | None:
+    """The words after `words` (fnmatch globs, the first against the basename), options after
+    them skipped; None when `argv` does not start with them."""
+    if len(argv) <= len(words) or not fnmatchcase(argv[0].rsplit("/", 1)[-1], words[0]):
+        return None
+    if any(a != w for a, w in zip(argv[1 : len(words)], words[1:], strict=True)):
+        return None
+    return argv[len(words) :]
+
+
+def _task_names(rest: list[str], options: list[str]) -> list[str]:
+    """The tasks a runner is told to run: the values of `options` (`-e a,b`, `-ea`, `--env=a`),
+    or without options the words that are neither options nor `VAR=value`; `env:script` gives both."""
+    raw: list[str] = []
+    if options:
+        for i, a in enumerate(rest):
+            for o in options:
+                if a == o and i + 1 < len(rest):
+                    raw.append(rest[i + 1])
+                elif a.startswith(o + "=") or (not o.startswith("--") and a.startswith(o) and len(a) > len(o)):
+                    raw.append(a[len(o) :].lstrip("="))
+    else:
+        raw = [a for a in rest if not a.startswith("-") and "=" not in a]
+    return [n for r in raw for n in re.split(r"[,:]", r) if n]
+
+
+def _runs(cmd: ShellCommand, patterns: list[list[str]], params: IgnoredFailureParams | None = None) -> str | None:
+    """The pattern `cmd` matches, as written (a task runner's run as `runner task`), else None.
+    Runner prefixes (`poetry run`) are stripped and the rest matched again."""
+    argv = list(cmd.argv)
+    if not argv:
+        return None
+    if params is not None:
+        if any(a in params.skip_args for a in argv[1:]):
+            return None
+        excluded = {b for a, b in pairwise(argv[1:]) if a in ("-x", "--exclude-task")}
+        if excluded & set(params.skip_tasks):
+            return None
+    for _ in range(4):  # `uv run python -m tox -e py312`: a few prefixes deep at most
+        if params is not None:
+            for runner, options in params.task_runners.items():
+                rest = _after(argv, runner.split())
+                names = _task_names(rest, options) if rest is not None else []
+                if not names:
+                    continue
+                hit = next((n for n in names if any(fnmatchcase(n, g) for g in params.task_names)), None)
+                if hit is not None:
+                    return f"{runner} {hit}"
+                if runner not in params.prefixes:
+                    return None  # `tox -e docs`: the tasks it names are not of this kind
+        found = _match(argv[0].rsplit("/", 1)[-1], argv[1:], patterns)
+        if found is not None or params is None:
+            return found
+        stripped = next(
+            (r for p in params.prefixes if (r := _after(argv, p.split())) is not None),
+            None,
+        )
+        while stripped and stripped[0].startswith("-"):
+            stripped = stripped[1:]
+        if not stripped:
+            return None
+        argv = stripped
     return None
 
 
@@ -144,6 +235,42 @@ def ignored_in_script(
             )
 
 
+def _fails(step: Step) -> bool:
+    """The step's script fails on purpose: `exit 1` (any non-zero literal) or `false`."""
+    cmds = step.run.commands if step.run is not None else []
+    return any((c.name == "exit" and c.argv[1:2] not in ([], ["0"])) or c.argv == ["false"] for c in cmds)
+
+
+def _on_failure_of(cond: Condition | None, step_id: str) -> bool:
+    """The `if:` runs the step when step `step_id` failed and not when it passed
+    (`steps.<id>.outcome == 'failure'`, `!= 'success'`)."""
+    if cond is None or cond.expr is None:
+        return False
+    key = f"steps.{step_id}.outcome"
+    failed = condition_truthiness(cond.expr.node, with_values({}, {key: "failure"}), "success")
+    passed = condition_truthiness(cond.expr.node, with_values({}, {key: "success"}), "success")
+    return failed is True and passed is False
+
+
+def surfaced(job: Job, step: Step, params: IgnoredFailureParams) -> Step | None:
+    """A later step of the job that turns the ignored failure back into a failed job: one run
+    only when the step's outcome is a failure that then exits non-zero, or a report action
+    (`failing_reporters`) set to fail on failed tests."""
+    step_id = step.id.text if step.id is not None and step.id.is_literal else None
+    at = next(i for i, s in enumerate(job.steps) if s is step)
+    for later in job.steps[at + 1 :]:
+        if later.uses is not None and later.uses.action:
+            entry = next((v for k, v in params.failing_reporters.items() if matches(later.uses.action, [k])), None)
+            if entry is not None:
+                name, default = entry
+                value = later.with_.get(name)
+                if (is_true(value) if value is not None else default) and (value is None or value.is_literal):
+                    return later
+        if step_id and _fails(later) and _on_failure_of(later.condition, step_id):
+            return later
+    return None
+
+
 @check(
     "gha-ignored-failures",
     scope="github.job",
@@ -170,6 +297,8 @@ def ignored_failures(ctx: Context, job: Job, params: IgnoredFailureParams) -> It
         elif first is not None:
             running.append((step, f"`{' '.join(first[1].argv)}`"))
         else:
+            continue
+        if surfaced(job, step, params) is not None:
             continue
         if is_true(step.continue_on_error):
             assert step.continue_on_error is not None

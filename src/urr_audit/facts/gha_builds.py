@@ -502,6 +502,12 @@ class Tree:
         return sorted(f[len(prefix) :] for f in self.files if f.startswith(prefix))
 
 
+def tree_of(project: Project) -> Tree | None:
+    """The repository's file tree, built once per scan; None when the project was not listed."""
+    files = project.files
+    return None if files is None else project.fact(Tree, lambda: Tree(files))
+
+
 def clean(path: str) -> str | None:
     """A repository-relative path, normalised; None when it leaves the repository or is a URL."""
     if "://" in path or "{{" in path or path.startswith(("git@", "/")):

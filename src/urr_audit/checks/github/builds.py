@@ -21,6 +21,7 @@ from urr_audit.facts.gha_builds import (
     env_of,
     may_write,
     template_of,
+    tree_of,
 )
 from urr_audit.facts.gha_calls import upstream
 from urr_audit.facts.pipeline import Push, pushes
@@ -248,9 +249,9 @@ def build_path_missing(ctx: Context, project: Project, params: WorkspaceParams) 
     read dockerfile`). A path an earlier step of the job may create (a build, an artifact
     download, a script) is undecided; paths from a matrix or a caller's inputs are
     URR-GHA-059's; run-time paths are not judged."""
-    if project.files is None:
+    tree = tree_of(project)
+    if tree is None:
         return
-    tree = Tree(project.files)
     seen: set[tuple[str, int, str]] = set()
     for site in build_sites(project, params):
         if site.reads_matrix or site.reads_inputs:
@@ -298,9 +299,9 @@ def copy_source_missing(ctx: Context, project: Project, params: WorkspaceParams)
     from an ARG the build overrides, or one an earlier step of the job may create (a jar a
     build step writes), is undecided or left out; unless the `.dockerignore` excludes it, which
     removes it from the context whoever writes it."""
-    if project.files is None:
+    tree = tree_of(project)
+    if tree is None:
         return
-    tree = Tree(project.files)
     seen: set[tuple[str, int, str, str, bool]] = set()
     for site in build_sites(project, params):
         df = project.docker.file(site.dockerfile)
@@ -378,9 +379,9 @@ def matrix_path_missing(ctx: Context, project: Project, params: WorkspaceParams)
     Dockerfile in it; and a job's `defaults.run.working-directory` naming, per matrix entry, a
     directory that does not exist. Each combination is evaluated; values known only at run
     time (`fromJSON(needs.x.outputs.y)`) are not judged."""
-    if project.files is None:
+    tree = tree_of(project)
+    if tree is None:
         return
-    tree = Tree(project.files)
     seen: set[tuple[str, int, str]] = set()
     for site in build_sites(project, params):
         if not (site.reads_matrix or site.reads_inputs):

@@ -22,6 +22,7 @@ from urr_audit.facts.gha_builds import (
     runs_before,
     same_image,
     scans,
+    tree_of,
 )
 from urr_audit.facts.pipeline import Push, ecr_registry, pushes, same_repository
 from urr_audit.facts.tf import existing, setting
@@ -290,7 +291,8 @@ def scanner_cannot_fail(ctx: Context, project: Project, params: ScanParams) -> I
     Where the failing behaviour may be set out of sight (an environment variable such as
     `TRIVY_EXIT_CODE`, a config file given to the scanner or read by default from its working
     directory, `trivy.yaml`), the scan is undecided."""
-    files = set(project.files or ())
+    tree = tree_of(project)
+    files = tree.files if tree is not None else set()
     for wf in project.workflows.workflows:
         yield from _cannot_fail(ctx, wf, files, params)
 
